@@ -1,0 +1,215 @@
+/**
+ * Validation and defaults of the client's options, as pure functions: every
+ * option is checked here, before a socket is opened or a byte is sent.
+ */
+import { S3RequestTlsMode, isEnumValue } from './enums.js';
+import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import type { AwsCredentialsProvider } from './credentials.js';
+import { AwsSigningAlgorithm, type S3SigningConfig } from './signing.js';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_RETRIES, type RetryOptions } from './retry.js';
+import {
+  DEFAULT_PART_SIZE,
+  DEFAULT_THROUGHPUT_TARGET_GBPS,
+  MAX_PART_SIZE,
+  connectionCount,
+  defaultMemoryLimit,
+  defaultMultipartThreshold,
+  maxRequestsInFlight,
+} from '../multipart/part-planner.js';
+
+/** TLS settings of every connection (ignored, as the reference says, when `tlsMode` is DISABLED). */
+export interface TlsConnectionOptions {
+  /** Trusted CA certificates, PEM; replaces the default trust store. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate chain, PEM, for mutual TLS. */
+  cert?: string | Buffer;
+  /** Client private key, PEM, for mutual TLS. */
+  key?: string | Buffer;
+  passphrase?: string;
+  /** SNI name and the name the certificate must match; the request's host by default. */
+  serverName?: string;
+  /** Verify the server's certificate. True by default; turning it off is for tests only. */
+  verifyPeer?: boolean;
+}
+
+/** Options of {@link S3Client}; the names mirror awscrt.s3.S3Client. */
+export interface S3ClientOptions {
+  /** Region the buckets live in. Required. */
+  region: string;
+  /** TLS on (default) or off. */
+  tlsMode?: S3RequestTlsMode;
+  /** How requests are signed; none means anonymous requests. */
+  signingConfig?: S3SigningConfig;
+  /** Deprecated in the reference in favour of `signingConfig`; signs with these credentials. */
+  credentialProvider?: AwsCredentialsProvider;
+  tlsConnectionOptions?: TlsConnectionOptions;
+  /** Bytes per part of GET and PUT transfers; 8 MiB by default. */
+  partSize?: number;
+  /** Uploads larger than this are multipart; the larger of `partSize` and 5 MiB by default. */
+  multipartUploadThreshold?: number;
+  /** Throughput to aim for, in Gbit/s; 10 by default. Sets the number of connections. */
+  throughputTargetGbps?: number;
+  /** S3 Express One Zone support; not available in this build (true is refused). */
+  enableS3Express?: boolean;
+  /** Bytes of part buffers the client may hold at once. */
+  memoryLimit?: number;
+  /** Spread connections over these network interfaces, bound to each one's address. */
+  networkInterfaceNames?: readonly string[];
+  /** s3tx: retries of one part after its first attempt; 5 by default. */
+  maxRetries?: number;
+  /** s3tx: a connection that moves no bytes for this long is dropped and its part retried; 30 s by default. */
+  stallTimeoutMs?: number;
+}
+
+/** Everything the client needs, resolved and checked. */
+export interface ResolvedClientConfig {
+  region: string;
+  tls: boolean;
+  tlsConnectionOptions: TlsConnectionOptions | null;
+  signingConfig: S3SigningConfig | null;
+  partSize: number;
+  multipartUploadThreshold: number;
+  throughputTargetGbps: number;
+  memoryLimit: number;
+  connections: number;
+  maxRequestsInFlight: number;
+  networkInterfaceNames: readonly string[];
+  retry: RetryOptions;
+  stallTimeoutMs: number;
+}
+
+export function requirePositiveInteger(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(option, `must be a positive whole number of bytes, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** Checks a part size and threshold pair; `where` prefixes option names in errors. */
+export function checkPartSizes(partSize: number, threshold: number, where = ''): void {
+  requirePositiveInteger(`${where}partSize`, partSize);
+  requirePositiveInteger(`${where}multipartUploadThreshold`, threshold);
+  if (partSize > MAX_PART_SIZE) {
+    throw new InvalidArgumentError(`${where}partSize`, `must be at most 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize}`);
+  }
+  if (threshold < partSize) {
+    throw new InvalidArgumentError(`${where}multipartUploadThreshold`, `must be at least partSize (${partSize}), got ${threshold}`);
+  }
+}
+
+function checkSigningConfig(option: string, config: unknown): S3SigningConfig | null {
+  if (config === undefined || config === null) return null;
+  if (typeof config !== 'object') throw new InvalidArgumentError(option, `must be an object from createDefaultS3SigningConfig(), got ${describe(config)}`);
+  const { algorithm, region, service, credentialProvider, signedBodyValue } = config as S3SigningConfig;
+  if (algorithm !== undefined && algorithm !== AwsSigningAlgorithm.V4) {
+    throw new UnsupportedError(`${option}.algorithm: only SigV4 signing is available`);
+  }
+  for (const [name, value] of Object.entries({ region, service, signedBodyValue })) {
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
+      throw new InvalidArgumentError(`${option}.${name}`, `must be a non-empty string, got ${describe(value)}`);
+    }
+  }
+  checkCredentialProvider(`${option}.credentialProvider`, credentialProvider);
+  return config as S3SigningConfig;
+}
+
+function checkCredentialProvider(option: string, provider: unknown): void {
+  if (provider !== undefined && typeof provider !== 'function') {
+    throw new InvalidArgumentError(option, 'must be a function returning a Promise of credentials, such as AwsCredentialsProvider.newStatic(...)');
+  }
+}
+
+/** Merges the deprecated `credentialProvider` into a signing config, as the reference does. */
+export function signingConfigFrom(option: string, signingConfig: unknown, credentialProvider: unknown): S3SigningConfig | null {
+  const config = checkSigningConfig(`${option}signingConfig`, signingConfig);
+  checkCredentialProvider(`${option}credentialProvider`, credentialProvider);
+  if (!credentialProvider) return config;
+  return { ...config, credentialProvider: config?.credentialProvider ?? (credentialProvider as AwsCredentialsProvider) };
+}
+
+function checkTlsOptions(value: unknown): TlsConnectionOptions | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object') throw new InvalidArgumentError('tlsConnectionOptions', `must be an object, got ${describe(value)}`);
+  const { verifyPeer, serverName } = value as TlsConnectionOptions;
+  if (verifyPeer !== undefined && typeof verifyPeer !== 'boolean') {
+    throw new InvalidArgumentError('tlsConnectionOptions.verifyPeer', `must be a boolean, got ${describe(verifyPeer)}`);
+  }
+  if (serverName !== undefined && (typeof serverName !== 'string' || serverName === '')) {
+    throw new InvalidArgumentError('tlsConnectionOptions.serverName', `must be a non-empty string, got ${describe(serverName)}`);
+  }
+  return value as TlsConnectionOptions;
+}
+
+/**
+ * Validates every client option and fills in the defaults. `usableMemory` is the
+ * memory this process may use (see platform/memory.ts); it caps the default memory limit.
+ */
+export function resolveClientOptions(options: S3ClientOptions, usableMemory: number): ResolvedClientConfig {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError('options', 'S3Client needs an options object with at least a region');
+  }
+  const { region, tlsMode = S3RequestTlsMode.ENABLED, enableS3Express = false, networkInterfaceNames = [] } = options;
+  if (typeof region !== 'string' || region.trim() === '') {
+    throw new InvalidArgumentError('region', `must be a non-empty string such as "us-east-1", got ${describe(region)}`);
+  }
+  if (!isEnumValue(S3RequestTlsMode, tlsMode)) {
+    throw new InvalidArgumentError('tlsMode', `must be S3RequestTlsMode.ENABLED or S3RequestTlsMode.DISABLED, got ${describe(tlsMode)}`);
+  }
+  if (typeof enableS3Express !== 'boolean') {
+    throw new InvalidArgumentError('enableS3Express', `must be a boolean, got ${describe(enableS3Express)}`);
+  }
+  if (enableS3Express) {
+    throw new UnsupportedError('enableS3Express: S3 Express One Zone session authentication is not available in this build');
+  }
+  const signingConfig = signingConfigFrom('', options.signingConfig, options.credentialProvider);
+  const tlsConnectionOptions = checkTlsOptions(options.tlsConnectionOptions);
+
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
+  requirePositiveInteger('partSize', partSize);
+  const multipartUploadThreshold = options.multipartUploadThreshold ?? defaultMultipartThreshold(partSize);
+  checkPartSizes(partSize, multipartUploadThreshold);
+
+  const throughputTargetGbps = options.throughputTargetGbps ?? DEFAULT_THROUGHPUT_TARGET_GBPS;
+  if (typeof throughputTargetGbps !== 'number' || !Number.isFinite(throughputTargetGbps) || throughputTargetGbps <= 0) {
+    throw new InvalidArgumentError('throughputTargetGbps', `must be a positive number, got ${describe(throughputTargetGbps)}`);
+  }
+
+  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit(throughputTargetGbps, usableMemory);
+  requirePositiveInteger('memoryLimit', memoryLimit);
+  if (memoryLimit < partSize) {
+    throw new InvalidArgumentError('memoryLimit', `must hold at least one part (partSize ${partSize}), got ${memoryLimit}`);
+  }
+
+  if (!Array.isArray(networkInterfaceNames) || networkInterfaceNames.some((name) => typeof name !== 'string' || name === '')) {
+    throw new InvalidArgumentError('networkInterfaceNames', 'must be an array of interface names such as ["eth0", "eth1"]');
+  }
+
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
+    throw new InvalidArgumentError('maxRetries', `must be a whole number, 0 or more, got ${describe(maxRetries)}`);
+  }
+  const stallTimeoutMs = requirePositiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? 30_000);
+
+  const connections = connectionCount(throughputTargetGbps);
+  return {
+    region,
+    tls: tlsMode === S3RequestTlsMode.ENABLED,
+    tlsConnectionOptions,
+    signingConfig,
+    partSize,
+    multipartUploadThreshold,
+    throughputTargetGbps,
+    memoryLimit,
+    connections,
+    maxRequestsInFlight: maxRequestsInFlight(connections),
+    networkInterfaceNames,
+    retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },
+    stallTimeoutMs,
+  };
+}

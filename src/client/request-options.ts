@@ -1,0 +1,201 @@
+/**
+ * Validation of makeRequest's arguments, as functions of their inputs and the
+ * file system's answers: a bad request fails here, at the call, before any
+ * connection is opened.
+ */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, isEnumValue, type S3ChecksumConfig } from './enums.js';
+import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import { describe } from './options.js';
+
+/** What `request.body` may be. */
+export type S3RequestBody = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** The endpoint a request goes to. */
+export interface Endpoint {
+  /** `http(s)://host:port`, what the connection pool is keyed by. */
+  origin: string;
+  /** The Host header as sent and signed. */
+  host: string;
+}
+
+/** The shape of `@smithy/protocol-http`'s HttpRequest that makeRequest reads. */
+export interface HttpRequestLike {
+  method: string;
+  path: string;
+  hostname?: string;
+  port?: number;
+  query?: Record<string, string | string[] | null | undefined>;
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+}
+
+export function checkHttpRequest(request: unknown): HttpRequestLike {
+  if (!request || typeof request !== 'object') {
+    throw new InvalidArgumentError('request', 'must be an HttpRequest (re-exported by s3tx from @smithy/protocol-http)');
+  }
+  const { method, path, headers } = request as HttpRequestLike;
+  if (typeof method !== 'string' || !/^[A-Z]+$/i.test(method)) throw new InvalidArgumentError('request.method', `must be an HTTP method, got ${describe(method)}`);
+  if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('request.path', `must start with "/", got ${describe(path)}`);
+  if (!headers || typeof headers !== 'object') throw new InvalidArgumentError('request.headers', 'must be an object of header names to values');
+  return request as HttpRequestLike;
+}
+
+/** Header names in lower case, values as strings. */
+export function normalizeHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const normalized: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || value === null) continue;
+    const key = name.toLowerCase();
+    normalized[key] = key in normalized ? `${normalized[key]}, ${String(value)}` : String(value);
+  }
+  return normalized;
+}
+
+/**
+ * The endpoint: the Host header when there is one (its port honoured), else the
+ * request's hostname and port. The scheme comes from the client's TLS mode.
+ */
+export function resolveEndpoint(request: HttpRequestLike, headers: Record<string, string>, tls: boolean): Endpoint {
+  const scheme = tls ? 'https' : 'http';
+  let host = headers.host?.trim();
+  if (!host) {
+    const hostname = request.hostname;
+    if (!hostname) throw new InvalidArgumentError('request.headers.host', 'is needed: name the endpoint in a Host header or in request.hostname');
+    const bracketed = hostname.includes(':') && !hostname.startsWith('[') ? `[${hostname}]` : hostname;
+    host = request.port ? `${bracketed}:${request.port}` : bracketed;
+  }
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${host}`);
+  } catch {
+    throw new InvalidArgumentError('request.headers.host', `is not a valid host, got ${describe(host)}`);
+  }
+  if (url.pathname !== '/' || url.search || url.username) throw new InvalidArgumentError('request.headers.host', `must be a host and optional port, got ${describe(host)}`);
+  return { origin: url.origin, host };
+}
+
+/** Splits `/bucket/key?a=b` into the encoded path and decoded query values, merged with `request.query`. */
+export function splitPath(request: HttpRequestLike): { path: string; query: Record<string, string> } {
+  const mark = request.path.indexOf('?');
+  const path = mark < 0 ? request.path : request.path.slice(0, mark);
+  const query: Record<string, string> = {};
+  if (mark >= 0) {
+    for (const pair of request.path.slice(mark + 1).split('&')) {
+      if (pair === '') continue;
+      const equals = pair.indexOf('=');
+      const key = equals < 0 ? pair : pair.slice(0, equals);
+      const value = equals < 0 ? '' : pair.slice(equals + 1);
+      try {
+        query[decodeURIComponent(key)] = decodeURIComponent(value);
+      } catch {
+        throw new InvalidArgumentError('request.path', `has a malformed query string: ${describe(request.path)}`);
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(request.query ?? {})) {
+    if (Array.isArray(value)) throw new InvalidArgumentError(`request.query.${key}`, 'S3 takes one value per query parameter');
+    if (value !== undefined) query[key] = value ?? '';
+  }
+  return { path, query };
+}
+
+/** Stat of a file to upload: it must exist and be a regular file. */
+export function checkSendFile(path: unknown): { path: string; size: number } {
+  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('sendFilepath', `must be a file path, got ${describe(path)}`);
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    throw new InvalidArgumentError('sendFilepath', `no file exists at ${path}`);
+  }
+  if (!stats.isFile()) throw new InvalidArgumentError('sendFilepath', `${path} is ${stats.isDirectory() ? 'a folder' : 'not a regular file'}`);
+  return { path, size: stats.size };
+}
+
+/** A download's target: its folder must exist, and the target must not be a folder. */
+export function checkRecvFile(path: unknown): string {
+  if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('recvFilepath', `must be a file path, got ${describe(path)}`);
+  const absolute = resolve(path);
+  const folder = dirname(absolute);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isFolder) throw new InvalidArgumentError('recvFilepath', `the folder ${folder} does not exist`);
+  try {
+    if (statSync(absolute).isDirectory()) throw new InvalidArgumentError('recvFilepath', `${absolute} is a folder`);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+  }
+  return absolute;
+}
+
+export function checkRequestType(type: unknown): S3RequestType {
+  if (!isEnumValue(S3RequestType, type)) {
+    throw new InvalidArgumentError('type', `must be S3RequestType.DEFAULT, GET_OBJECT or PUT_OBJECT, got ${describe(type)}`);
+  }
+  return type;
+}
+
+export function checkCallbacks(options: Record<string, unknown>): void {
+  for (const name of ['onHeaders', 'onBody', 'onDone', 'onProgress']) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidArgumentError(name, `must be a function, got ${describe(options[name])}`);
+  }
+}
+
+/**
+ * Checks a checksum configuration. Computing request checksums is not in this build,
+ * so an algorithm is refused rather than silently not sent; validateResponse is
+ * accepted and onDone reports honestly that nothing was validated.
+ */
+export function checkChecksumConfig(config: unknown, type: S3RequestType): S3ChecksumConfig | null {
+  if (config === undefined || config === null) return null;
+  if (typeof config !== 'object') throw new InvalidArgumentError('checksumConfig', `must be an object, got ${describe(config)}`);
+  const { algorithm, location, validateResponse } = config as S3ChecksumConfig;
+  if (algorithm !== undefined && !isEnumValue(S3ChecksumAlgorithm, algorithm)) {
+    throw new InvalidArgumentError('checksumConfig.algorithm', `must be an S3ChecksumAlgorithm, got ${describe(algorithm)}`);
+  }
+  if (location !== undefined && !isEnumValue(S3ChecksumLocation, location)) {
+    throw new InvalidArgumentError('checksumConfig.location', `must be S3ChecksumLocation.HEADER or TRAILER, got ${describe(location)}`);
+  }
+  if (validateResponse !== undefined && typeof validateResponse !== 'boolean') {
+    throw new InvalidArgumentError('checksumConfig.validateResponse', `must be a boolean, got ${describe(validateResponse)}`);
+  }
+  if (algorithm !== undefined && location === undefined && type !== S3RequestType.GET_OBJECT) {
+    throw new InvalidArgumentError('checksumConfig.location', 'is needed when an algorithm is set: HEADER or TRAILER');
+  }
+  if (algorithm !== undefined) throw new UnsupportedError('checksumConfig.algorithm: computing request checksums is not available in this build');
+  return config as S3ChecksumConfig;
+}
+
+export function isBufferLike(body: unknown): body is Buffer | Uint8Array | string {
+  return typeof body === 'string' || body instanceof Uint8Array;
+}
+
+export function isStreamBody(body: unknown): body is Readable | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> {
+  return !!body && typeof body === 'object' && (Symbol.asyncIterator in body || typeof (body as ReadableStream).getReader === 'function');
+}
+
+export function asBuffer(body: Buffer | Uint8Array | string): Buffer {
+  return typeof body === 'string' ? Buffer.from(body) : Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** A stream body as an async iterable (a web ReadableStream without one gets a reader loop). */
+export function asAsyncIterable(body: Readable | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in body) return body as AsyncIterable<Uint8Array>;
+  return Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+}
+
+/** A declared body length from Content-Length, or null. */
+export function declaredLength(headers: Record<string, string>): number | null {
+  const text = headers['content-length'];
+  if (text === undefined) return null;
+  const length = Number(text);
+  if (!Number.isSafeInteger(length) || length < 0) throw new InvalidArgumentError('request.headers.content-length', `must be a whole number of bytes, got ${describe(text)}`);
+  return length;
+}

@@ -1,0 +1,221 @@
+/**
+ * The client: options in, a transport, a buffer pool and a scheduler shared by
+ * every request it makes. makeRequest validates everything, builds the meta
+ * request for the type and hands it to the scheduler.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { readUsableMemory } from '../platform/memory.js';
+import { interfaceAddresses } from '../platform/network-interfaces.js';
+import { AutoRangedGet } from '../multipart/auto-ranged-get.js';
+import { AutoRangedPut, type PutBody } from '../multipart/auto-ranged-put.js';
+import { BufferPool } from '../multipart/buffer-pool.js';
+import { DefaultRequest } from '../multipart/default-request.js';
+import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks } from '../multipart/meta-request.js';
+import { defaultMultipartThreshold, parseRangeHeader } from '../multipart/part-planner.js';
+import type { AwsCredentialsProvider } from './credentials.js';
+import { S3RequestType, type S3ChecksumConfig } from './enums.js';
+import { InvalidArgumentError, RequestCanceledError } from './errors.js';
+import { checkPartSizes, describe, resolveClientOptions, signingConfigFrom, type ResolvedClientConfig, type S3ClientOptions } from './options.js';
+import {
+  asAsyncIterable,
+  asBuffer,
+  checkCallbacks,
+  checkChecksumConfig,
+  checkHttpRequest,
+  checkRecvFile,
+  checkRequestType,
+  checkSendFile,
+  declaredLength,
+  isBufferLike,
+  isStreamBody,
+  normalizeHeaders,
+  resolveEndpoint,
+  splitPath,
+  type HttpRequestLike,
+} from './request-options.js';
+import { S3Request } from './s3-request.js';
+import { Scheduler } from './scheduler.js';
+import { resolveSigner, type S3SigningConfig } from './signing.js';
+import { Transport } from './transport.js';
+
+/** Arguments of {@link S3Client.makeRequest}; the names mirror awscrt.s3.S3Client.make_request. */
+export interface S3RequestOptions extends S3RequestCallbacks {
+  type: S3RequestType;
+  /** The whole S3 request: method, path (`/bucket/key`), headers with Host, and optionally a body. */
+  request: HttpRequestLike;
+  /** The S3 operation; required for DEFAULT (for example `ListObjectsV2`). */
+  operationName?: string;
+  /** Write the response body to this file (atomically) instead of calling onBody. */
+  recvFilepath?: string;
+  /** Read the request body from this file; the request must have no body of its own. */
+  sendFilepath?: string;
+  /** Overrides the client's signing configuration for this request. */
+  signingConfig?: S3SigningConfig;
+  /** Deprecated in the reference in favour of `signingConfig`. */
+  credentialProvider?: AwsCredentialsProvider;
+  checksumConfig?: S3ChecksumConfig;
+  partSize?: number;
+  multipartUploadThreshold?: number;
+}
+
+/** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
+export class S3Client {
+  readonly #config: ResolvedClientConfig;
+  readonly #transport: Transport;
+  readonly #pool: BufferPool;
+  readonly #scheduler: Scheduler;
+  readonly #active = new Set<MetaRequest>();
+  #closed = false;
+
+  constructor(options: S3ClientOptions) {
+    this.#config = resolveClientOptions(options, readUsableMemory());
+    const localAddresses = interfaceAddresses(this.#config.networkInterfaceNames).map((entry) => {
+      if ('problem' in entry) throw new InvalidArgumentError('networkInterfaceNames', entry.problem);
+      return entry.address;
+    });
+    this.#transport = new Transport({
+      connections: this.#config.connections,
+      stallTimeoutMs: this.#config.stallTimeoutMs,
+      tlsConnectionOptions: this.#config.tls ? this.#config.tlsConnectionOptions : null,
+      localAddresses,
+    });
+    this.#pool = new BufferPool(this.#config.memoryLimit, () => this.#scheduler.wake());
+    this.#scheduler = new Scheduler(this.#pool, this.#config.maxRequestsInFlight);
+  }
+
+  /** The configuration in force, defaults resolved (credentials are not part of it). */
+  get config(): Readonly<Omit<ResolvedClientConfig, 'signingConfig' | 'tlsConnectionOptions'>> {
+    const { signingConfig: _signing, tlsConnectionOptions: _tls, ...rest } = this.#config;
+    return rest;
+  }
+
+  /** Starts a request. Every argument is checked first; a bad one throws here and nothing is sent. */
+  makeRequest(options: S3RequestOptions): S3Request {
+    if (this.#closed) throw new InvalidArgumentError('client', 'is closed');
+    if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'makeRequest needs an options object');
+    const type = checkRequestType(options.type);
+    const request = checkHttpRequest(options.request);
+    checkCallbacks(options as unknown as Record<string, unknown>);
+    checkChecksumConfig(options.checksumConfig, type);
+    if (type === S3RequestType.DEFAULT && (typeof options.operationName !== 'string' || options.operationName === '')) {
+      throw new InvalidArgumentError('operationName', 'is required for S3RequestType.DEFAULT (for example "ListObjectsV2")');
+    }
+
+    const config = this.#config;
+    const partSize = options.partSize ?? config.partSize;
+    const threshold = options.multipartUploadThreshold ?? (options.partSize !== undefined ? defaultMultipartThreshold(partSize) : config.multipartUploadThreshold);
+    checkPartSizes(partSize, threshold);
+
+    const headers = normalizeHeaders(request.headers);
+    const endpoint = resolveEndpoint(request, headers, config.tls);
+    const { path, query } = splitPath(request);
+    const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
+    const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
+    const body = request.body;
+    if (sendFile && body !== undefined && body !== null) {
+      throw new InvalidArgumentError('sendFilepath', 'cannot be used with a request body: give one or the other');
+    }
+    if (body !== undefined && body !== null && !isBufferLike(body) && !isStreamBody(body)) {
+      throw new InvalidArgumentError('request.body', `must be a Buffer, Uint8Array, string, Readable, AsyncIterable or ReadableStream, got ${describe(body)}`);
+    }
+    const signingOverride = signingConfigFrom('', options.signingConfig, options.credentialProvider);
+    const signer = resolveSigner(config.region, config.signingConfig, signingOverride);
+
+    delete headers.host;
+    const base: PartRequest = { operationName: options.operationName ?? '', method: request.method.toUpperCase(), path, query, headers };
+    const callbacks: S3RequestCallbacks = { onHeaders: options.onHeaders, onBody: options.onBody, onDone: options.onDone, onProgress: options.onProgress };
+    let meta: MetaRequest | undefined;
+    const context: MetaRequestContext = {
+      transport: this.#transport,
+      signer,
+      origin: endpoint.origin,
+      host: endpoint.host,
+      retry: config.retry,
+      wake: () => this.#scheduler.wake(),
+      detach: () => this.#scheduler.remove(meta!),
+    };
+
+    switch (type) {
+      case S3RequestType.GET_OBJECT:
+        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath);
+        break;
+      case S3RequestType.PUT_OBJECT:
+        meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold);
+        break;
+      default:
+        meta = new DefaultRequest(context, callbacks, { request: defaultBody(base, sendFile, body), recvFilepath });
+    }
+    const started = meta;
+    this.#active.add(started);
+    void started.shutdown.then(() => this.#active.delete(started));
+    this.#scheduler.add(started);
+    return new S3Request(started);
+  }
+
+  #autoRangedGet(context: MetaRequestContext, callbacks: S3RequestCallbacks, base: PartRequest, partSize: number, recvFilepath: string | null): MetaRequest {
+    const rangeHeader = base.headers.range;
+    const range = rangeHeader === undefined ? null : parseRangeHeader(rangeHeader);
+    if (rangeHeader !== undefined && !range) throw new InvalidArgumentError('request.headers.range', `must be a single range such as "bytes=0-99", got ${describe(rangeHeader)}`);
+    this.#checkFits('partSize', partSize);
+    const headers = { ...base.headers };
+    delete headers.range;
+    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath });
+  }
+
+  #autoRangedPut(
+    context: MetaRequestContext,
+    callbacks: S3RequestCallbacks,
+    base: PartRequest,
+    sendFile: { path: string; size: number } | null,
+    body: unknown,
+    partSize: number,
+    threshold: number,
+  ): MetaRequest {
+    let putBody: PutBody;
+    if (sendFile) putBody = { kind: 'file', ...sendFile };
+    else if (isStreamBody(body)) putBody = { kind: 'stream', source: asAsyncIterable(body), size: declaredLength(base.headers) };
+    else putBody = { kind: 'buffer', data: body === undefined || body === null ? Buffer.alloc(0) : asBuffer(body as string) };
+    let largest: number;
+    try {
+      largest = AutoRangedPut.largestLease(putBody, partSize, threshold);
+    } catch (error) {
+      throw new InvalidArgumentError('partSize', (error as Error).message);
+    }
+    this.#checkFits(putBody.kind === 'stream' && AutoRangedPut.sizeOf(putBody)! <= threshold ? 'multipartUploadThreshold' : 'partSize', largest);
+    const headers = { ...base.headers };
+    delete headers['content-length'];
+    return new AutoRangedPut(context, callbacks, { request: { ...base, method: 'PUT', headers }, body: putBody, partSize, multipartUploadThreshold: threshold });
+  }
+
+  /** A transfer whose one part is larger than the memory limit could never start. */
+  #checkFits(option: string, bytes: number): void {
+    if (bytes > this.#config.memoryLimit) {
+      throw new InvalidArgumentError(option, `a part of ${bytes} bytes does not fit in memoryLimit (${this.#config.memoryLimit} bytes)`);
+    }
+  }
+
+  /** Cancels the requests still running, waits for them to shut down, then closes every connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const running = [...this.#active];
+    for (const meta of running) meta.cancel(new RequestCanceledError('the client was closed'));
+    await Promise.all(running.map((meta) => meta.shutdown));
+    await this.#transport.close();
+  }
+}
+
+/** A DEFAULT request's body: a file opened afresh for each attempt, a Buffer, or a caller's stream, which can be sent once. */
+function defaultBody(base: PartRequest, sendFile: { path: string; size: number } | null, body: unknown): PartRequest {
+  if (sendFile) return { ...base, body: () => createReadStream(sendFile.path), bodyLength: sendFile.size };
+  if (body === undefined || body === null) return base;
+  if (isBufferLike(body)) return { ...base, body: asBuffer(body) };
+  const stream = isStreamBody(body) ? asAsyncIterable(body) : null;
+  const length = declaredLength(base.headers);
+  return {
+    ...base,
+    body: () => (stream instanceof Readable ? stream : Readable.from(stream!)),
+    ...(length !== null ? { bodyLength: length } : {}),
+    oneShot: true,
+  };
+}

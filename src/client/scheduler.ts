@@ -1,0 +1,74 @@
+/**
+ * Decides which part of which transfer goes next. A part starts only when the
+ * client has a free in-flight slot and the buffer pool grants the memory it
+ * needs; transfers take turns, one part each, so a large one cannot starve the rest.
+ */
+import type { BufferPool, Lease } from '../multipart/buffer-pool.js';
+
+/** What the scheduler asks of a transfer. */
+export interface Schedulable {
+  /** Bytes the next part must reserve (0 for none), or null when no part is ready to start. */
+  nextPartMemory(): number | null;
+  /**
+   * Starts the next part holding `lease` (null when it asked for 0 bytes). The promise
+   * settles when the part stops counting as in flight; it never rejects.
+   */
+  startNextPart(lease: Lease | null): Promise<void>;
+}
+
+export class Scheduler {
+  readonly maxInFlight: number;
+  #pool: BufferPool;
+  #turns: Schedulable[] = [];
+  #inFlight = 0;
+  #wakeQueued = false;
+
+  constructor(pool: BufferPool, maxInFlight: number) {
+    this.#pool = pool;
+    this.maxInFlight = maxInFlight;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  add(transfer: Schedulable): void {
+    this.#turns.push(transfer);
+    this.wake();
+  }
+
+  remove(transfer: Schedulable): void {
+    const index = this.#turns.indexOf(transfer);
+    if (index >= 0) this.#turns.splice(index, 1);
+  }
+
+  /** Asks for a scheduling pass soon; many calls in one tick make one pass. */
+  wake(): void {
+    if (this.#wakeQueued) return;
+    this.#wakeQueued = true;
+    queueMicrotask(() => {
+      this.#wakeQueued = false;
+      this.#pass();
+    });
+  }
+
+  #pass(): void {
+    let passedOver = 0;
+    while (this.#inFlight < this.maxInFlight && passedOver < this.#turns.length) {
+      const transfer = this.#turns.shift()!;
+      this.#turns.push(transfer);
+      const memory = transfer.nextPartMemory();
+      const lease = memory ? this.#pool.tryAcquire(memory) : null;
+      if (memory === null || (memory > 0 && !lease)) {
+        passedOver++;
+        continue;
+      }
+      passedOver = 0;
+      this.#inFlight++;
+      void transfer.startNextPart(lease).finally(() => {
+        this.#inFlight--;
+        this.wake();
+      });
+    }
+  }
+}

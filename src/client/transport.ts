@@ -1,0 +1,156 @@
+/**
+ * HTTP exchanges over undici connection pools: one Pool per origin (and per bound
+ * interface address), dispatched with a handler object so that each body chunk
+ * goes straight to its sink without streams or async iteration in between.
+ * Knows nothing about S3.
+ */
+import type { Readable } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { NetworkError, S3txError } from './errors.js';
+import type { TlsConnectionOptions } from './options.js';
+
+/** Where a response goes. Either method may throw to abort the exchange with that error. */
+export interface ResponseSink {
+  onResponseStart(statusCode: number, headers: Record<string, string | string[] | undefined>): void;
+  onResponseData(chunk: Buffer): void;
+}
+
+export interface ExchangeRequest {
+  /** `http://host:port` or `https://host:port`. */
+  origin: string;
+  method: string;
+  /** Path and query string, already encoded. */
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer | Readable | null;
+}
+
+export interface TransportOptions {
+  /** Connections per origin in total, spread over the local addresses. */
+  connections: number;
+  /** Drop a connection that waits this long for headers or between body chunks. */
+  stallTimeoutMs: number;
+  tlsConnectionOptions: TlsConnectionOptions | null;
+  /** Local addresses to bind, round-robin; empty for the OS's choice. */
+  localAddresses: readonly string[];
+}
+
+/** One request and its response in flight; `abort()` ends it with the given reason. */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly done: Promise<void>;
+  #sink: ResponseSink;
+  #controller: Dispatcher.DispatchController | null = null;
+  #abortReason: Error | null = null;
+  #resolve!: () => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(sink: ResponseSink) {
+    this.#sink = sink;
+    this.done = new Promise<void>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  abort(reason: Error): void {
+    this.#abortReason ??= reason;
+    this.#controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason) controller.abort(this.#abortReason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    try {
+      this.#sink.onResponseStart(statusCode, headers);
+    } catch (error) {
+      controller.abort(error as Error);
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    try {
+      this.#sink.onResponseData(chunk);
+    } catch (error) {
+      controller.abort(error as Error);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#resolve();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#reject(error instanceof S3txError ? error : new NetworkError(`connection failed: ${error.message}`, error));
+  }
+}
+
+/** Owns the connection pools of one client. */
+export class Transport {
+  #options: TransportOptions;
+  #pools = new Map<string, Pool[]>();
+  #next = 0;
+  #closed = false;
+
+  constructor(options: TransportOptions) {
+    this.#options = options;
+  }
+
+  /** Sends a request; the returned exchange settles when the response has ended or failed. */
+  send(request: ExchangeRequest, sink: ResponseSink): Exchange {
+    const exchange = new Exchange(sink);
+    if (this.#closed) {
+      exchange.onResponseError(null as never, new NetworkError('the client is closed', null));
+      return exchange;
+    }
+    const pools = this.#poolsFor(request.origin);
+    const pool = pools[this.#next++ % pools.length]!;
+    pool.dispatch({ path: request.path, method: request.method, headers: request.headers, body: request.body ?? null }, exchange);
+    return exchange;
+  }
+
+  #poolsFor(origin: string): Pool[] {
+    let pools = this.#pools.get(origin);
+    if (!pools) {
+      const { connections, stallTimeoutMs, tlsConnectionOptions: tls, localAddresses } = this.#options;
+      const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
+      const perAddress = Math.max(1, Math.ceil(connections / addresses.length));
+      pools = addresses.map(
+        (localAddress) =>
+          new Pool(origin, {
+            connections: perAddress,
+            pipelining: 1,
+            headersTimeout: stallTimeoutMs,
+            bodyTimeout: stallTimeoutMs,
+            keepAliveTimeout: 30_000,
+            connect: {
+              timeout: Math.min(stallTimeoutMs, 10_000),
+              ...(localAddress ? { localAddress } : {}),
+              ...(tls
+                ? {
+                    ca: tls.ca,
+                    cert: tls.cert,
+                    key: tls.key,
+                    passphrase: tls.passphrase,
+                    servername: tls.serverName,
+                    rejectUnauthorized: tls.verifyPeer ?? true,
+                  }
+                : {}),
+            },
+          }),
+      );
+      this.#pools.set(origin, pools);
+    }
+    return pools;
+  }
+
+  /** Closes every pool once its requests have finished. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const pools = [...this.#pools.values()].flat();
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * s3tx: a pure-TypeScript S3 transfer engine for Node.js, at parity with awscrt.s3.
+ * This module only re-exports; importing it has no side effects.
+ */
+export { HttpRequest } from '@smithy/protocol-http';
+export { S3Client, type S3RequestOptions } from './client/s3-client.js';
+export { S3Request } from './client/s3-request.js';
+export { S3RequestType, S3RequestTlsMode, S3ChecksumAlgorithm, S3ChecksumLocation, type S3ChecksumConfig } from './client/enums.js';
+export type { S3ClientOptions, TlsConnectionOptions } from './client/options.js';
+export type { S3RequestBody } from './client/request-options.js';
+export { AwsCredentialsProvider, type AwsCredentials } from './client/credentials.js';
+export { AwsSigningAlgorithm, createDefaultS3SigningConfig, type S3SigningConfig } from './client/signing.js';
+export {
+  S3txError,
+  S3ResponseError,
+  InvalidArgumentError,
+  UnsupportedError,
+  RequestCanceledError,
+  InvalidResponseError,
+  NetworkError,
+  FileIoError,
+  type HeaderList,
+} from './client/errors.js';
+export type { S3RequestCallbacks, S3RequestDoneResult } from './multipart/meta-request.js';

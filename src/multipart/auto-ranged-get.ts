@@ -1,0 +1,273 @@
+/**
+ * GetObject split into ranged GETs. The first part doubles as discovery: its
+ * Content-Range gives the object's size and its ETag pins the version, so every
+ * later part carries If-Match and an object replaced mid-download fails cleanly
+ * instead of mixing versions. Parts complete out of order; onBody sees them in
+ * order, each held in its reserved buffer until its turn. With a file target,
+ * each part is written at its offset as soon as it arrives.
+ */
+import { InvalidResponseError, S3ResponseError } from '../client/errors.js';
+import { headerList, headerValue } from '../client/xml.js';
+import type { Lease } from './buffer-pool.js';
+import { FileTarget } from './file-target.js';
+import { BufferTarget, MetaRequest, type BodyTarget, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
+import { parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
+
+export interface AutoRangedGetOptions {
+  /** The caller's GET, without its Range header. */
+  request: PartRequest;
+  /** The caller's Range header, parsed, or null for the whole object. */
+  range: RequestedRange | null;
+  partSize: number;
+  recvFilepath: string | null;
+}
+
+/** A part's buffer, which must receive exactly the range asked for. */
+class RangeTarget extends BufferTarget {
+  readonly #range: ByteRange;
+  constructor(buffer: Buffer, range: ByteRange) {
+    super(buffer);
+    this.#range = range;
+  }
+  start(statusCode: number, headers: ResponseHeaders): void {
+    const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
+    if (statusCode !== 206 || !got || got.start !== this.#range.start || got.end !== this.#range.end) {
+      throw new InvalidResponseError(`asked for bytes ${this.#range.start}-${this.#range.end}, got status ${statusCode} with Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`);
+    }
+  }
+}
+
+type Phase = 'discover' | 'discovering' | 'parts' | 'whole';
+
+export class AutoRangedGet extends MetaRequest {
+  readonly #base: PartRequest;
+  readonly #requested: RequestedRange | null;
+  readonly #partSize: number;
+  readonly #recvFilepath: string | null;
+  #file: FileTarget | null = null;
+  #phase: Phase = 'discover';
+  /** Object offsets of the first and last byte to fetch. */
+  #first = 0;
+  #last = -1;
+  #partCount = 0;
+  #nextPart = 0;
+  #etag: string | null = null;
+  #statusCode = 200;
+  #headersSent = false;
+  /** Parts received but not yet delivered to onBody, by index. */
+  #ready = new Map<number, Lease>();
+  #nextDelivery = 0;
+  #written = 0;
+
+  constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: AutoRangedGetOptions) {
+    super(context, callbacks);
+    this.#base = options.request;
+    this.#requested = options.range;
+    this.#partSize = options.partSize;
+    this.#recvFilepath = options.recvFilepath;
+  }
+
+  nextPartMemory(): number | null {
+    if (this.#phase === 'discover') {
+      const requested = this.#requested;
+      if (requested?.kind === 'suffix') return 0;
+      return requested?.end != null ? Math.min(this.#partSize, requested.end - requested.start + 1) : this.#partSize;
+    }
+    if (this.#phase === 'parts' && this.#nextPart < this.#partCount) return rangeLength(this.#rangeOf(this.#nextPart));
+    return null;
+  }
+
+  startNextPart(lease: Lease | null): Promise<void> {
+    if (this.#phase === 'discover') {
+      this.#phase = 'discovering';
+      return this.track(() => this.#discover(lease));
+    }
+    const index = this.#nextPart++;
+    return this.track(() => this.#fetchPart(index, lease!));
+  }
+
+  #rangeOf(index: number): ByteRange {
+    return partRange(this.#first, this.#last, this.#partSize, index);
+  }
+
+  async #discover(lease: Lease | null): Promise<void> {
+    try {
+      if (this.#recvFilepath) this.#file = await FileTarget.create(this.#recvFilepath);
+      const requested = this.#requested;
+      if (requested?.kind === 'suffix') return await this.#discoverWithHead(requested.length);
+      await this.#discoverWithFirstPart(lease!, requested?.start ?? 0);
+    } catch (error) {
+      lease?.release();
+      // S3 answers a range on an empty object with 416; fetch it without one.
+      if (error instanceof S3ResponseError && error.statusCode === 416 && !this.#requested && this.active) return this.#fetchWhole();
+      throw error;
+    }
+  }
+
+  /** A suffix range (`bytes=-N`) needs the object's size before any part can be placed. */
+  async #discoverWithHead(length: number): Promise<void> {
+    const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD' });
+    const size = Number(headerValue(response.headers, 'content-length'));
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidResponseError('HeadObject answered without a valid Content-Length');
+    this.#etag = headerValue(response.headers, 'etag') ?? null;
+    this.#plan(Math.max(0, size - length), size - 1, size, response.headers);
+    this.#nextPart = 0;
+    this.context.wake();
+    if (this.#partCount === 0) await this.#finish();
+  }
+
+  async #discoverWithFirstPart(lease: Lease, start: number): Promise<void> {
+    let whole = false;
+    let total = 0;
+    const partTarget = new BufferTarget(lease.buffer);
+    const wholeTarget = this.#streamingTarget(start);
+    const target: BodyTarget = {
+      start: (statusCode, headers) => {
+        whole = statusCode !== 206;
+        if (whole) return wholeTarget.start(statusCode, headers);
+        const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
+        if (!got || got.start !== start || got.end > start + lease.buffer.length - 1) {
+          throw new InvalidResponseError(`asked for bytes from ${start}, got Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`);
+        }
+        total = got.total;
+      },
+      data: (chunk, offset) => (whole ? wholeTarget.data(chunk, offset) : partTarget.data(chunk, offset)),
+      get committed() {
+        return wholeTarget.committed;
+      },
+    };
+    const response = await this.send({ ...this.#base, operationName: 'GetObject', headers: { ...this.#base.headers, range: `bytes=${start}-${start + lease.buffer.length - 1}` } }, target);
+    if (whole) {
+      lease.release();
+      return this.#finishWhole(response.statusCode);
+    }
+    const requestedEnd = this.#requested?.kind === 'from' ? this.#requested.end : null;
+    this.#etag = headerValue(response.headers, 'etag') ?? null;
+    this.#plan(start, Math.min(requestedEnd ?? total - 1, total - 1), total, response.headers);
+    const firstLength = rangeLength(this.#rangeOf(0));
+    if (response.length !== firstLength) throw new InvalidResponseError(`the first part has ${response.length} bytes, expected ${firstLength}`);
+    this.#nextPart = 1;
+    this.context.wake();
+    await this.#partReceived(0, firstLength === lease.buffer.length ? lease : shrink(lease, firstLength));
+  }
+
+  /** Sets the parts to fetch and tells the caller the headers of the whole response. */
+  #plan(first: number, last: number, total: number, headers: ResponseHeaders): void {
+    this.#first = first;
+    this.#last = last;
+    this.#partCount = partCountFor(first, last, this.#partSize);
+    this.#phase = 'parts';
+    this.#statusCode = this.#requested ? 206 : 200;
+    const whole: ResponseHeaders = { ...headers, 'content-length': String(Math.max(0, last - first + 1)) };
+    delete whole['content-range'];
+    if (this.#requested && last >= first) whole['content-range'] = `bytes ${first}-${last}/${total}`;
+    this.#emitHeaders(this.#statusCode, whole);
+  }
+
+  /** onHeaders runs once, even when the response that carried the headers is retried. */
+  #emitHeaders(statusCode: number, headers: ResponseHeaders): void {
+    if (this.#headersSent) return;
+    this.#headersSent = true;
+    this.callUser(this.callbacks.onHeaders, statusCode, headerList(headers));
+  }
+
+  async #fetchPart(index: number, lease: Lease): Promise<void> {
+    try {
+      const range = this.#rangeOf(index);
+      const headers: Record<string, string> = { ...this.#base.headers, range: `bytes=${range.start}-${range.end}` };
+      if (this.#etag && !('if-match' in headers)) headers['if-match'] = this.#etag;
+      const response = await this.send({ ...this.#base, operationName: 'GetObject', headers }, new RangeTarget(lease.buffer, range));
+      if (response.length !== lease.buffer.length) throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    await this.#partReceived(index, lease);
+  }
+
+  async #partReceived(index: number, lease: Lease): Promise<void> {
+    if (!this.#file) {
+      this.#ready.set(index, lease);
+      return this.#deliverInOrder();
+    }
+    try {
+      await this.#file.write(lease.buffer, index * this.#partSize);
+    } finally {
+      lease.release();
+    }
+    this.progress(lease.buffer.length);
+    if (++this.#written === this.#partCount) await this.#finish();
+  }
+
+  async #deliverInOrder(): Promise<void> {
+    for (let lease = this.#ready.get(this.#nextDelivery); lease && this.active; lease = this.#ready.get(this.#nextDelivery)) {
+      this.#ready.delete(this.#nextDelivery);
+      try {
+        this.callUser(this.callbacks.onBody, lease.buffer, this.#nextDelivery * this.#partSize);
+      } finally {
+        lease.release();
+      }
+      this.progress(lease.buffer.length);
+      this.#nextDelivery++;
+    }
+    if (this.#nextDelivery === this.#partCount) await this.#finish();
+  }
+
+  async #finish(): Promise<void> {
+    await this.#file?.commit();
+    this.#file = null;
+    this.succeed(this.#statusCode);
+  }
+
+  /** A GET without Range, delivered as it streams. */
+  async #fetchWhole(): Promise<void> {
+    const response = await this.send({ ...this.#base, operationName: 'GetObject' }, this.#streamingTarget(0));
+    await this.#finishWhole(response.statusCode);
+  }
+
+  async #finishWhole(statusCode: number): Promise<void> {
+    this.#statusCode = statusCode;
+    await this.#file?.flush();
+    await this.#finish();
+  }
+
+  /**
+   * Delivers a whole-object response in arrival order: to onBody, or appended to the
+   * file. Bytes outside a requested range (a server that ignored Range) are skipped.
+   */
+  #streamingTarget(start: number): Required<Pick<BodyTarget, 'start' | 'data'>> & { readonly committed: boolean } {
+    const end = this.#requested?.kind === 'from' ? (this.#requested.end ?? Infinity) : Infinity;
+    let committed = false;
+    return {
+      start: (statusCode, headers) => {
+        this.#phase = 'whole';
+        this.#emitHeaders(statusCode, headers);
+      },
+      data: (chunk, offset) => {
+        const from = Math.max(0, start - offset);
+        const to = Math.min(chunk.length, end + 1 - offset);
+        if (to <= from) return;
+        const slice = chunk.subarray(from, to);
+        committed = true;
+        if (this.#file) this.#file.append(slice);
+        else this.callUser(this.callbacks.onBody, slice, offset + from - start);
+        this.progress(slice.length);
+      },
+      get committed() {
+        return committed;
+      },
+    };
+  }
+
+  protected async cleanUpAfterFailure(): Promise<void> {
+    for (const lease of this.#ready.values()) lease.release();
+    this.#ready.clear();
+    await this.#file?.discard();
+    this.#file = null;
+  }
+}
+
+/** The first part of a small object is shorter than the buffer reserved for it. */
+function shrink(lease: Lease, length: number): Lease {
+  return { buffer: lease.buffer.subarray(0, length), release: () => lease.release() };
+}

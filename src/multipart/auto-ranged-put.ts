@@ -1,0 +1,338 @@
+/**
+ * PutObject: one request at or under the threshold, else a multipart upload:
+ * CreateMultipartUpload, UploadParts in parallel (each read from the file at its
+ * offset into a reserved buffer, or sliced from the caller's Buffer, or read in
+ * turn from a stream), then CompleteMultipartUpload with the ETags in order.
+ * Any failure or cancel sends AbortMultipartUpload, so no upload is left behind.
+ */
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
+import { escapeXml, headerList, headerValue, parseXml, textOf } from '../client/xml.js';
+import type { Lease } from './buffer-pool.js';
+import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
+import { MAX_PARTS, planUpload } from './part-planner.js';
+import { StreamReader } from './stream-reader.js';
+
+/** The body of an upload. */
+export type PutBody =
+  | { kind: 'file'; path: string; size: number }
+  | { kind: 'buffer'; data: Buffer }
+  | { kind: 'stream'; source: AsyncIterable<Uint8Array | string>; size: number | null };
+
+export interface AutoRangedPutOptions {
+  /** The caller's PUT; its headers go to PutObject or CreateMultipartUpload. */
+  request: PartRequest;
+  body: PutBody;
+  partSize: number;
+  multipartUploadThreshold: number;
+}
+
+/** Headers that UploadPart, CompleteMultipartUpload and AbortMultipartUpload carry over from the caller's request. */
+const PART_HEADERS = [
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
+  'x-amz-request-payer',
+  'x-amz-expected-bucket-owner',
+];
+/** Headers that describe one body and so never go to CreateMultipartUpload. */
+const BODY_HEADERS = /^(content-length|content-md5|expect|transfer-encoding|x-amz-checksum-.*|x-amz-decoded-content-length|x-amz-trailer|x-amz-sdk-checksum-algorithm)$/;
+
+function pick(headers: Record<string, string>, keep: (name: string) => boolean): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
+}
+
+type Phase = 'single' | 'probe' | 'create' | 'parts' | 'busy';
+
+export class AutoRangedPut extends MetaRequest {
+  readonly #base: PartRequest;
+  readonly #body: PutBody;
+  readonly #threshold: number;
+  #partSize: number;
+  /** Known once the size is known; for a stream without length, once it ends. */
+  #partCount: number | null = null;
+  #phase: Phase;
+  #uploadId: string | null = null;
+  #etags: string[] = [];
+  #nextPart = 0;
+  #uploaded = 0;
+  #completing = false;
+  #file: FileHandle | null = null;
+  #reader: StreamReader | null = null;
+  #reading = false;
+  /** A stream's first part, read before it was known whether the upload is multipart. */
+  #firstPart: Lease | null = null;
+
+  constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: AutoRangedPutOptions) {
+    super(context, callbacks);
+    this.#base = options.request;
+    this.#body = options.body;
+    this.#threshold = options.multipartUploadThreshold;
+    this.#partSize = options.partSize;
+    if (options.body.kind === 'stream') this.#reader = new StreamReader(options.body.source);
+    const size = AutoRangedPut.sizeOf(options.body);
+    if (size === null) {
+      this.#phase = 'probe';
+    } else if (size <= this.#threshold) {
+      this.#phase = 'single';
+    } else {
+      const plan = planUpload(size, options.partSize);
+      this.#partSize = plan.partSize;
+      this.#partCount = plan.partCount;
+      this.#phase = 'create';
+    }
+  }
+
+  /** The body's size when known before reading it. */
+  static sizeOf(body: PutBody): number | null {
+    return body.kind === 'buffer' ? body.data.length : body.size;
+  }
+
+  /** Size of the largest buffer this upload will reserve at once, to check it against the memory limit. */
+  static largestLease(body: PutBody, partSize: number, threshold: number): number {
+    if (body.kind === 'buffer') return 0;
+    const size = AutoRangedPut.sizeOf(body);
+    if (size === null) return partSize;
+    if (size <= threshold) return body.kind === 'stream' ? size : 0;
+    return planUpload(size, partSize).partSize;
+  }
+
+  nextPartMemory(): number | null {
+    switch (this.#phase) {
+      case 'single':
+        return this.#body.kind === 'stream' ? this.#body.size! : 0;
+      case 'probe':
+        return this.#partSize;
+      case 'create':
+        return 0;
+      case 'parts':
+        return this.#nextPartMemory();
+      default:
+        return null;
+    }
+  }
+
+  #nextPartMemory(): number | null {
+    if (this.#partCount !== null && this.#nextPart >= this.#partCount) return null;
+    if (this.#firstPart && this.#nextPart === 0) return 0;
+    switch (this.#body.kind) {
+      case 'buffer':
+        return 0;
+      case 'file':
+        return this.#partLength(this.#nextPart);
+      case 'stream':
+        return this.#reading ? null : this.#partSize;
+    }
+  }
+
+  startNextPart(lease: Lease | null): Promise<void> {
+    const phase = this.#phase;
+    if (phase === 'parts') {
+      const index = this.#nextPart++;
+      return this.track(() => this.#uploadPart(index, lease));
+    }
+    this.#phase = 'busy';
+    if (phase === 'single') return this.track(() => this.#putSingle(lease));
+    if (phase === 'probe') return this.track(() => this.#probe(lease!));
+    return this.track(() => this.#create());
+  }
+
+  #partLength(index: number): number {
+    const size = AutoRangedPut.sizeOf(this.#body)!;
+    return Math.min(this.#partSize, size - index * this.#partSize);
+  }
+
+  /** A stream of unknown length: its first part decides between one PutObject and a multipart upload. */
+  async #probe(lease: Lease): Promise<void> {
+    let length: number;
+    try {
+      length = await this.#reader!.fill(lease.buffer);
+      if (length < lease.buffer.length || (await this.#reader!.atEnd())) {
+        return await this.#putSingle({ buffer: lease.buffer.subarray(0, length), release: () => lease.release() });
+      }
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    this.#firstPart = lease;
+    this.#phase = 'create';
+    this.context.wake();
+  }
+
+  async #putSingle(lease: Lease | null): Promise<void> {
+    try {
+      const body = this.#body;
+      let request: PartRequest;
+      let length: number;
+      if (body.kind === 'file') {
+        request = { ...this.#base, operationName: 'PutObject', body: () => createReadStream(body.path), bodyLength: body.size };
+        length = body.size;
+      } else {
+        // A stream of declared length is read here; one of unknown length was read by #probe.
+        if (body.kind === 'stream' && body.size !== null) await this.#readExactly(lease!.buffer, body.size);
+        const data = body.kind === 'buffer' ? body.data : lease!.buffer;
+        request = { ...this.#base, operationName: 'PutObject', body: data };
+        length = data.length;
+      }
+      const response = await this.send(request);
+      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      this.progress(length);
+      this.succeed(response.statusCode);
+    } finally {
+      lease?.release();
+    }
+  }
+
+  /** Reads a stream of declared length into `buffer`, failing when it is shorter or longer. */
+  async #readExactly(buffer: Buffer, declared: number): Promise<void> {
+    const length = await this.#reader!.fill(buffer);
+    if (length < declared || !(await this.#reader!.atEnd())) {
+      throw new FileIoError(`the body stream ${length < declared ? `ended after ${length} bytes` : 'is longer'} than its Content-Length of ${declared}`, null);
+    }
+  }
+
+  async #create(): Promise<void> {
+    if (this.#body.kind === 'file') {
+      try {
+        this.#file = await open(this.#body.path, 'r');
+      } catch (error) {
+        throw new FileIoError(`cannot open ${this.#body.path}: ${(error as Error).message}`, error);
+      }
+    }
+    const target = new CollectTarget();
+    await this.send(
+      { ...this.#base, operationName: 'CreateMultipartUpload', method: 'POST', query: { ...this.#base.query, uploads: '' }, headers: pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)) },
+      target,
+      { checkErrorBody: true },
+    );
+    const uploadId = textOf(parseXml(target.body)?.InitiateMultipartUploadResult, 'UploadId');
+    if (!uploadId) throw new InvalidResponseError('CreateMultipartUpload answered without an UploadId');
+    this.#uploadId = uploadId;
+    this.#phase = 'parts';
+    this.context.wake();
+  }
+
+  async #uploadPart(index: number, lease: Lease | null): Promise<void> {
+    const preRead = index === 0 && this.#firstPart !== null;
+    if (preRead) {
+      lease = this.#firstPart;
+      this.#firstPart = null;
+    }
+    try {
+      const body = await this.#partBody(index, lease, preRead);
+      if (body !== null) await this.#sendPart(index, body);
+    } finally {
+      lease?.release();
+    }
+    await this.#completeWhenDone();
+  }
+
+  async #sendPart(index: number, body: Buffer): Promise<void> {
+    const response = await this.send({
+        operationName: 'UploadPart',
+        method: 'PUT',
+        path: this.#base.path,
+        query: { partNumber: String(index + 1), uploadId: this.#uploadId! },
+        headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
+        body,
+      });
+      const etag = headerValue(response.headers, 'etag');
+      if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
+      this.#etags[index] = etag;
+    this.progress(body.length);
+    this.#uploaded++;
+  }
+
+  /** The bytes of part `index`, or null when a stream turned out to end exactly where the previous part did. */
+  async #partBody(index: number, lease: Lease | null, preRead: boolean): Promise<Buffer | null> {
+    const body = this.#body;
+    const offset = index * this.#partSize;
+    if (body.kind === 'buffer') return body.data.subarray(offset, offset + this.#partLength(index));
+    const buffer = lease!.buffer;
+    if (body.kind === 'file') {
+      await this.#readFileAt(buffer, offset, body.path);
+      return buffer;
+    }
+    if (preRead) return buffer;
+    let length: number;
+    let ended: boolean;
+    this.#reading = true;
+    try {
+      length = await this.#reader!.fill(buffer);
+      ended = length < buffer.length || (await this.#reader!.atEnd());
+    } finally {
+      this.#reading = false;
+    }
+    if (ended) this.#partCount = length === 0 ? index : index + 1;
+    else if (index + 1 >= MAX_PARTS) throw new InvalidArgumentError('partSize', `the body stream needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes; raise partSize`);
+    // The next part may start reading now.
+    this.context.wake();
+    return length === 0 ? null : buffer.subarray(0, length);
+  }
+
+  async #readFileAt(buffer: Buffer, position: number, path: string): Promise<void> {
+    let filled = 0;
+    try {
+      while (filled < buffer.length) {
+        const { bytesRead } = await this.#file!.read(buffer, filled, buffer.length - filled, position + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+    } catch (error) {
+      throw new FileIoError(`cannot read ${path}: ${(error as Error).message}`, error);
+    }
+    if (filled < buffer.length) throw new FileIoError(`${path} became shorter while it was being uploaded`, null);
+  }
+
+  async #completeWhenDone(): Promise<void> {
+    if (this.#completing || this.#partCount === null || this.#uploaded < this.#partCount || !this.active) return;
+    this.#completing = true;
+    const parts = this.#etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join('');
+    const target = new CollectTarget();
+    const response = await this.send(
+      {
+        operationName: 'CompleteMultipartUpload',
+        method: 'POST',
+        path: this.#base.path,
+        query: { uploadId: this.#uploadId! },
+        headers: { ...pick(this.#base.headers, (name) => PART_HEADERS.includes(name)), 'content-type': 'application/xml' },
+        body: Buffer.from(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`),
+      },
+      target,
+      { checkErrorBody: true },
+    );
+    await this.#closeFile();
+    const headers: ResponseHeaders = { ...response.headers };
+    const etag = textOf(parseXml(target.body)?.CompleteMultipartUploadResult, 'ETag');
+    if (etag && !headers.etag) headers.etag = etag;
+    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(headers));
+    this.succeed(response.statusCode);
+  }
+
+  async #closeFile(): Promise<void> {
+    const file = this.#file;
+    this.#file = null;
+    await file?.close();
+  }
+
+  protected async cleanUpAfterFailure(): Promise<void> {
+    this.#firstPart?.release();
+    this.#firstPart = null;
+    await this.#closeFile().catch(() => {});
+    await this.#reader?.close().catch(() => {});
+    if (this.#uploadId) {
+      await this.send(
+        {
+          operationName: 'AbortMultipartUpload',
+          method: 'DELETE',
+          path: this.#base.path,
+          query: { uploadId: this.#uploadId },
+          headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
+        },
+        undefined,
+        { cleanup: true },
+      ).catch(() => {});
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The client's memory budget. A part is dispatched only once it holds a lease on
+ * a buffer of its size, and the lease is returned once its bytes are delivered
+ * (written to the file, or handed to onBody in order). Buffers are reused while
+ * transfers run and dropped as soon as none does, so idle clients hold nothing.
+ */
+
+/** A buffer reserved for one part. `buffer` is exactly the size asked for. */
+export interface Lease {
+  readonly buffer: Buffer;
+  /** Returns the memory to the pool. Calling it twice is harmless. */
+  release(): void;
+}
+
+export class BufferPool {
+  readonly limit: number;
+  /** Bytes of leased buffers plus cached free ones: what this pool holds. */
+  #held = 0;
+  #leased = 0;
+  #free: Buffer[] = [];
+  #onRelease: () => void;
+
+  /** `onRelease` runs after memory comes back, so waiting parts can be scheduled. */
+  constructor(limit: number, onRelease: () => void = () => {}) {
+    this.limit = limit;
+    this.#onRelease = onRelease;
+  }
+
+  /** Bytes a new lease may still take without exceeding the limit. */
+  get available(): number {
+    return this.limit - this.#held + this.#free.reduce((sum, buffer) => sum + buffer.length, 0);
+  }
+
+  /** Bytes currently leased out. */
+  get leased(): number {
+    return this.#leased;
+  }
+
+  /** A lease of `size` bytes, or null when the limit does not allow it now. */
+  tryAcquire(size: number): Lease | null {
+    let buffer = this.#takeFree(size);
+    if (!buffer) {
+      if (this.#held + size > this.limit) {
+        // Cached buffers of other sizes count against the limit; give them up before refusing.
+        this.#dropFree();
+        if (this.#held + size > this.limit) return null;
+      }
+      buffer = Buffer.allocUnsafeSlow(size);
+      this.#held += size;
+    }
+    this.#leased += buffer.length;
+    return this.#lease(buffer, size);
+  }
+
+  #lease(buffer: Buffer, size: number): Lease {
+    let released = false;
+    return {
+      buffer: buffer.length === size ? buffer : buffer.subarray(0, size),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#leased -= buffer.length;
+        this.#free.push(buffer);
+        if (this.#leased === 0) this.#dropFree();
+        this.#onRelease();
+      },
+    };
+  }
+
+  #takeFree(size: number): Buffer | undefined {
+    // Parts of one transfer share a size, so an exact fit is the common case.
+    const index = this.#free.findIndex((buffer) => buffer.length === size);
+    if (index < 0) return undefined;
+    const [buffer] = this.#free.splice(index, 1);
+    return buffer;
+  }
+
+  #dropFree(): void {
+    for (const buffer of this.#free) this.#held -= buffer.length;
+    this.#free = [];
+  }
+}

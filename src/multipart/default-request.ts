@@ -1,0 +1,82 @@
+/**
+ * Any other S3 operation, sent as one request. Every operation but GetObject
+ * has its body checked for an `<Error>` document even on 200 OK, so its body is
+ * kept whole (S3's answers to these are small) and handed over once checked;
+ * GetObject's body streams through as it arrives.
+ */
+import { headerList } from '../client/xml.js';
+import type { Lease } from './buffer-pool.js';
+import { FileTarget } from './file-target.js';
+import { CollectTarget, MetaRequest, type BodyTarget, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
+
+export interface DefaultRequestOptions {
+  request: PartRequest;
+  recvFilepath: string | null;
+}
+
+export class DefaultRequest extends MetaRequest {
+  readonly #request: PartRequest;
+  readonly #recvFilepath: string | null;
+  #started = false;
+  #file: FileTarget | null = null;
+  #headersSent = false;
+
+  constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: DefaultRequestOptions) {
+    super(context, callbacks);
+    this.#request = options.request;
+    this.#recvFilepath = options.recvFilepath;
+  }
+
+  nextPartMemory(): number | null {
+    return this.#started ? null : 0;
+  }
+
+  startNextPart(_lease: Lease | null): Promise<void> {
+    this.#started = true;
+    return this.track(() => this.#run());
+  }
+
+  async #run(): Promise<void> {
+    if (this.#recvFilepath) this.#file = await FileTarget.create(this.#recvFilepath);
+    const streaming = this.#request.operationName === 'GetObject';
+    const collected = new CollectTarget();
+    const target = streaming ? this.#streamingTarget() : collected;
+    const response = await this.send(this.#request, target, { checkErrorBody: !streaming });
+    this.#emitHeaders(response.statusCode, response.headers);
+    if (!streaming && response.length > 0) this.#deliver(collected.body, 0);
+    await this.#file?.commit();
+    this.#file = null;
+    this.succeed(response.statusCode);
+  }
+
+  #emitHeaders(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (this.#headersSent) return;
+    this.#headersSent = true;
+    this.callUser(this.callbacks.onHeaders, statusCode, headerList(headers));
+  }
+
+  #deliver(chunk: Buffer, offset: number): void {
+    if (this.#file) this.#file.append(chunk);
+    else this.callUser(this.callbacks.onBody, chunk, offset);
+    this.progress(chunk.length);
+  }
+
+  #streamingTarget(): BodyTarget {
+    let committed = false;
+    return {
+      start: (statusCode, headers) => this.#emitHeaders(statusCode, headers),
+      data: (chunk, offset) => {
+        committed = true;
+        this.#deliver(chunk, offset);
+      },
+      get committed() {
+        return committed;
+      },
+    };
+  }
+
+  protected async cleanUpAfterFailure(): Promise<void> {
+    await this.#file?.discard();
+    this.#file = null;
+  }
+}

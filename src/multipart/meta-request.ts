@@ -1,0 +1,356 @@
+/**
+ * What every kind of transfer shares: sending one part with signing and
+ * per-part retries, tracking what is in flight, and the single path by which a
+ * transfer ends. Success or failure, cancel or error, the order is the same:
+ * stop new parts, abort those in flight, wait for them, clean up, settle
+ * `finished`, call onDone, resolve `shutdown` last.
+ */
+import type { Readable } from 'node:stream';
+import { HttpRequest } from '@smithy/protocol-http';
+import { InvalidResponseError, RequestCanceledError, S3ResponseError, S3txError, type HeaderList } from '../client/errors.js';
+import { backoffDelay, isRetryable, type RetryOptions } from '../client/retry.js';
+import type { Schedulable } from '../client/scheduler.js';
+import type { RequestSigner } from '../client/signing.js';
+import type { Exchange, ResponseSink, Transport } from '../client/transport.js';
+import { errorElement, responseError } from '../client/xml.js';
+import type { Lease } from './buffer-pool.js';
+import type { S3ChecksumAlgorithm } from '../client/enums.js';
+
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** What onDone receives; the names mirror the reference's keyword arguments. */
+export interface S3RequestDoneResult {
+  /** null on success. */
+  error: Error | null;
+  /** Headers of the failed response when S3 answered with an error. */
+  errorHeaders: HeaderList | null;
+  /** Body of the failed response when S3 answered with an error. */
+  errorBody: Buffer | null;
+  /** The S3 operation that failed, for example `UploadPart`. */
+  errorOperationName: string | null;
+  /** Status of the failed response, or of the final response on success; null when no response decided the outcome. */
+  statusCode: number | null;
+  /** Whether a checksum of the body received was compared with S3's. */
+  didValidateChecksum: boolean;
+  checksumValidationAlgorithm: S3ChecksumAlgorithm | null;
+}
+
+/** The caller's callbacks, as the reference defines them. */
+export interface S3RequestCallbacks {
+  /** Once, with the status and headers of the whole response (synthesised for split GETs). */
+  onHeaders?: (statusCode: number, headers: HeaderList) => void;
+  /** Body bytes in order of offset; the chunk is only valid during the call. */
+  onBody?: (chunk: Buffer, offset: number) => void;
+  /** Once, after `finishedFuture` has settled. */
+  onDone?: (result: S3RequestDoneResult) => void;
+  /** Bytes just transferred; the calls of a successful transfer sum to its size. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** What the client gives each transfer. */
+export interface MetaRequestContext {
+  transport: Transport;
+  signer: RequestSigner | null;
+  /** `http(s)://host:port` of the endpoint. */
+  origin: string;
+  /** Value of the Host header. */
+  host: string;
+  retry: RetryOptions;
+  /** Ask the scheduler for a pass: a part became ready. */
+  wake(): void;
+  /** Called once when the transfer has ended, so the scheduler stops asking it. */
+  detach(): void;
+}
+
+/** One HTTP request of a transfer. The path is encoded; query values are not. */
+export interface PartRequest {
+  operationName: string;
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
+  /** A Buffer, or a factory that opens the body afresh for each attempt. */
+  body?: Buffer | (() => Readable) | null;
+  bodyLength?: number;
+  /** The body can be sent only once (a caller's stream), so the request is never retried. */
+  oneShot?: boolean;
+}
+
+/** Where the body of a successful (2xx) response goes. */
+export interface BodyTarget {
+  /** Runs first on a 2xx response; may throw (for example on a Content-Range that is not the one asked for). */
+  start?(statusCode: number, headers: ResponseHeaders): void;
+  /** Each chunk with its offset in this response; may throw. */
+  data(chunk: Buffer, offset: number): void;
+  /** True once bytes have left for the caller, after which the part can no longer be retried. */
+  readonly committed?: boolean;
+}
+
+/** A 2xx body copied into a part's reserved buffer, which it must fill exactly. */
+export class BufferTarget implements BodyTarget {
+  readonly buffer: Buffer;
+  constructor(buffer: Buffer) {
+    this.buffer = buffer;
+  }
+  data(chunk: Buffer, offset: number): void {
+    if (offset + chunk.length > this.buffer.length) {
+      throw new InvalidResponseError(`the response body is longer than the ${this.buffer.length} bytes asked for`);
+    }
+    chunk.copy(this.buffer, offset);
+  }
+}
+
+/** Keeps a small body (S3's XML answers) whole. */
+export class CollectTarget implements BodyTarget {
+  #chunks: Buffer[] = [];
+  #length = 0;
+  constructor(readonly limit = 16 * 1024 * 1024) {}
+  start(): void {
+    this.#chunks = [];
+    this.#length = 0;
+  }
+  data(chunk: Buffer): void {
+    this.#length += chunk.length;
+    if (this.#length > this.limit) throw new InvalidResponseError(`the response body is longer than ${this.limit} bytes`);
+    this.#chunks.push(chunk);
+  }
+  get body(): Buffer {
+    return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
+  }
+}
+
+const NO_BODY: BodyTarget = { data: () => {} };
+
+export interface PartResponse {
+  statusCode: number;
+  headers: ResponseHeaders;
+  /** Body bytes received. */
+  length: number;
+}
+
+/** Error bodies kept for S3ResponseError: S3's are a few hundred bytes. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** Collects one response, routing a 2xx body to its target and keeping an error body. */
+class PartSink implements ResponseSink {
+  statusCode = 0;
+  headers: ResponseHeaders = {};
+  length = 0;
+  #target: BodyTarget;
+  #errorChunks: Buffer[] | null = null;
+
+  constructor(target: BodyTarget) {
+    this.#target = target;
+  }
+
+  onResponseStart(statusCode: number, headers: ResponseHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+    if (statusCode >= 200 && statusCode < 300) this.#target.start?.(statusCode, headers);
+    else this.#errorChunks = [];
+  }
+
+  onResponseData(chunk: Buffer): void {
+    if (this.#errorChunks) {
+      if (this.length < ERROR_BODY_LIMIT) this.#errorChunks.push(chunk);
+    } else {
+      this.#target.data(chunk, this.length);
+    }
+    this.length += chunk.length;
+  }
+
+  get errorBody(): Buffer | null {
+    return this.#errorChunks ? Buffer.concat(this.#errorChunks) : null;
+  }
+}
+
+function queryString(query: Record<string, string>): string {
+  const pairs = Object.entries(query).map(([key, value]) => `${rfc3986(key)}=${rfc3986(value)}`);
+  return pairs.length > 0 ? `?${pairs.join('&')}` : '';
+}
+
+function rfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+type State = 'active' | 'ending' | 'ended';
+
+export abstract class MetaRequest implements Schedulable {
+  /** Resolves on success, rejects with the error; settles before onDone runs. */
+  readonly finished: Promise<void>;
+  /** Resolves once every connection use, file handle and timer of this transfer is released. */
+  readonly shutdown: Promise<void>;
+
+  protected readonly context: MetaRequestContext;
+  protected readonly callbacks: S3RequestCallbacks;
+
+  #state: State = 'active';
+  #error: Error | null = null;
+  #exchanges = new Set<Exchange>();
+  #sleeps = new Set<{ timer: NodeJS.Timeout; wake: (error: Error) => void }>();
+  #tasks = 0;
+  #drained: (() => void) | null = null;
+  #resolveFinished!: () => void;
+  #rejectFinished!: (error: Error) => void;
+  #resolveShutdown!: () => void;
+
+  constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks) {
+    this.context = context;
+    this.callbacks = callbacks;
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.#resolveFinished = resolve;
+      this.#rejectFinished = reject;
+    });
+    // A caller who only uses onDone must not see an unhandled rejection.
+    this.finished.catch(() => {});
+    this.shutdown = new Promise<void>((resolve) => {
+      this.#resolveShutdown = resolve;
+    });
+  }
+
+  abstract nextPartMemory(): number | null;
+  abstract startNextPart(lease: Lease | null): Promise<void>;
+
+  /** Undoes what a failed transfer left behind (an open multipart upload, a temporary file). Must not throw. */
+  protected abstract cleanUpAfterFailure(): Promise<void>;
+
+  /** True while the transfer may still start work. */
+  protected get active(): boolean {
+    return this.#state === 'active';
+  }
+
+  /** Runs one unit of work; whatever it throws ends the transfer. The promise never rejects. */
+  protected track(work: () => Promise<void>): Promise<void> {
+    this.#tasks++;
+    return work()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        if (--this.#tasks === 0) this.#drained?.();
+      });
+  }
+
+  /** Calls a user callback; an exception from it fails the transfer. */
+  protected callUser<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A): void {
+    if (!callback || !this.active) return;
+    callback(...args);
+  }
+
+  protected progress(bytes: number): void {
+    if (bytes > 0) this.callUser(this.callbacks.onProgress, bytes);
+  }
+
+  /** Cancels the transfer; a no-op once it has ended. */
+  cancel(error: Error = new RequestCanceledError()): void {
+    this.fail(error);
+  }
+
+  /** The one failure path. */
+  fail(reason: unknown): void {
+    if (this.#state !== 'active') return;
+    const error = reason instanceof Error ? reason : new S3txError('AWS_ERROR_UNKNOWN', String(reason));
+    this.#state = 'ending';
+    this.#error = error;
+    this.context.detach();
+    for (const exchange of this.#exchanges) exchange.abort(error);
+    for (const sleep of this.#sleeps) {
+      clearTimeout(sleep.timer);
+      sleep.wake(error);
+    }
+    this.#sleeps.clear();
+    void this.#end(error);
+  }
+
+  /** Ends the transfer successfully with the final status code; call once all work is done. */
+  protected succeed(statusCode: number): void {
+    if (this.#state !== 'active') return;
+    this.#state = 'ending';
+    this.context.detach();
+    void this.#end(null, statusCode);
+  }
+
+  async #end(error: Error | null, statusCode: number | null = null): Promise<void> {
+    if (this.#tasks > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+    if (error) await this.cleanUpAfterFailure();
+    this.#state = 'ended';
+    const response = error instanceof S3ResponseError ? error : null;
+    if (error) this.#rejectFinished(error);
+    else this.#resolveFinished();
+    try {
+      this.callbacks.onDone?.({
+        error,
+        errorHeaders: response?.headers ?? null,
+        errorBody: response?.body ?? null,
+        errorOperationName: response?.operationName ?? null,
+        statusCode: response?.statusCode ?? statusCode,
+        didValidateChecksum: false,
+        checksumValidationAlgorithm: null,
+      });
+    } finally {
+      this.#resolveShutdown();
+    }
+  }
+
+  /**
+   * Sends one part with retries. Only the failed part is repeated, after a backoff with
+   * full jitter; a part whose body already reached the caller is not. `cleanup` lets
+   * requests made while the transfer is ending (AbortMultipartUpload) go out.
+   */
+  protected async send(request: PartRequest, target: BodyTarget = NO_BODY, options: { checkErrorBody?: boolean; cleanup?: boolean } = {}): Promise<PartResponse> {
+    const { maxRetries } = this.context.retry;
+    for (let attempt = 0; ; attempt++) {
+      if (!options.cleanup && this.#error) throw this.#error;
+      try {
+        return await this.#attempt(request, target, options.checkErrorBody ?? false, options.cleanup ?? false);
+      } catch (error) {
+        const stopping = !options.cleanup && this.#error;
+        if (stopping || !isRetryable(error) || attempt >= maxRetries || target.committed || request.oneShot) throw stopping || error;
+        await this.#sleep(backoffDelay(attempt, this.context.retry), options.cleanup ?? false);
+      }
+    }
+  }
+
+  async #attempt(request: PartRequest, target: BodyTarget, checkErrorBody: boolean, cleanup: boolean): Promise<PartResponse> {
+    const { transport, signer, origin, host } = this.context;
+    const headers: Record<string, string> = { ...request.headers, host };
+    const length = Buffer.isBuffer(request.body) ? request.body.length : request.bodyLength;
+    if (length !== undefined && (length > 0 || request.method === 'PUT' || request.method === 'POST')) headers['content-length'] = String(length);
+    let signedHeaders = headers;
+    if (signer) {
+      const url = new URL(origin);
+      const unsigned = new HttpRequest({ method: request.method, protocol: url.protocol, hostname: url.hostname, path: request.path, query: request.query, headers });
+      signedHeaders = (await signer.sign(unsigned)).headers;
+    }
+    // Signing awaited credentials: the transfer may have failed meanwhile.
+    if (!cleanup && this.#error) throw this.#error;
+    const body = typeof request.body === 'function' ? request.body() : request.body;
+    const sink = new PartSink(target);
+    const exchange = transport.send({ origin, method: request.method, path: request.path + queryString(request.query), headers: signedHeaders, body }, sink);
+    this.#exchanges.add(exchange);
+    try {
+      await exchange.done;
+    } finally {
+      this.#exchanges.delete(exchange);
+      if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) body.destroy();
+    }
+    if (sink.statusCode < 200 || sink.statusCode >= 300) {
+      throw responseError(sink.statusCode, sink.headers, sink.errorBody, request.operationName);
+    }
+    if (checkErrorBody && target instanceof CollectTarget && errorElement(target.body)) {
+      throw responseError(sink.statusCode, sink.headers, target.body, request.operationName);
+    }
+    return { statusCode: sink.statusCode, headers: sink.headers, length: sink.length };
+  }
+
+  #sleep(ms: number, cleanup: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const sleep = {
+        timer: setTimeout(() => {
+          this.#sleeps.delete(sleep);
+          resolve();
+        }, ms),
+        wake: (error: Error) => (cleanup ? resolve() : reject(error)),
+      };
+      this.#sleeps.add(sleep);
+    });
+  }
+}
