@@ -66,7 +66,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       this.#sink.onResponseStart(statusCode, headers);
     } catch (error) {
-      controller.abort(error as Error);
+      this.#stop(controller, error);
     }
   }
 
@@ -74,16 +74,23 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       this.#sink.onResponseData(chunk);
     } catch (error) {
-      controller.abort(error as Error);
+      this.#stop(controller, error);
     }
+  }
+
+  /** The sink refused the response: end the exchange with the sink's own error, unwrapped. */
+  #stop(controller: Dispatcher.DispatchController, error: unknown): void {
+    this.#abortReason ??= error instanceof Error ? error : new Error(String(error));
+    controller.abort(this.#abortReason);
   }
 
   onResponseEnd(): void {
     this.#resolve();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#reject(error instanceof S3txError ? error : new NetworkError(`connection failed: ${error.message}`, error));
+  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+    if (this.#abortReason) this.#reject(this.#abortReason);
+    else this.#reject(error instanceof S3txError ? error : new NetworkError(`connection failed: ${error.message || error.name}`, error));
   }
 }
 
@@ -102,7 +109,7 @@ export class Transport {
   send(request: ExchangeRequest, sink: ResponseSink): Exchange {
     const exchange = new Exchange(sink);
     if (this.#closed) {
-      exchange.onResponseError(null as never, new NetworkError('the client is closed', null));
+      exchange.onResponseError(null, new NetworkError('the client is closed', null));
       return exchange;
     }
     const pools = this.#poolsFor(request.origin);

@@ -99,7 +99,8 @@ export class AutoRangedGet extends MetaRequest {
     } catch (error) {
       lease?.release();
       // S3 answers a range on an empty object with 416; fetch it without one.
-      if (error instanceof S3ResponseError && error.statusCode === 416 && !this.#requested && this.active) return this.#fetchWhole();
+      const empty = error instanceof EmptyObject || (error instanceof S3ResponseError && error.statusCode === 416 && !this.#requested);
+      if (empty && this.active) return this.#fetchWhole();
       throw error;
     }
   }
@@ -125,7 +126,10 @@ export class AutoRangedGet extends MetaRequest {
       start: (statusCode, headers) => {
         whole = statusCode !== 206;
         if (whole) return wholeTarget.start(statusCode, headers);
-        const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
+        const contentRange = headerValue(headers, 'content-range') ?? '';
+        // Some servers answer a range on an empty object with 206 and a total of 0 instead of S3's 416.
+        if (start === 0 && !this.#requested && /\/0\s*$/.test(contentRange)) throw new EmptyObject();
+        const got = parseContentRange(contentRange);
         if (!got || got.start !== start || got.end > start + lease.buffer.length - 1) {
           throw new InvalidResponseError(`asked for bytes from ${start}, got Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`);
         }
@@ -266,6 +270,9 @@ export class AutoRangedGet extends MetaRequest {
     this.#file = null;
   }
 }
+
+/** Discovery found an object of zero bytes; thrown to stop reading a response that has nothing to give. */
+class EmptyObject extends Error {}
 
 /** The first part of a small object is shorter than the buffer reserved for it. */
 function shrink(lease: Lease, length: number): Lease {

@@ -275,6 +275,11 @@ export abstract class MetaRequest implements Schedulable {
     const response = error instanceof S3ResponseError ? error : null;
     if (error) this.#rejectFinished(error);
     else this.#resolveFinished();
+    // Let everything already waiting on finishedFuture run before onDone.
+    await this.finished.then(
+      () => {},
+      () => {},
+    );
     try {
       this.callbacks.onDone?.({
         error,

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, S3RequestTlsMode, UnsupportedError } from '../src/index.js';
+import { resolveClientOptions, type S3ClientOptions } from '../src/client/options.js';
+import { resolveEndpoint, splitPath } from '../src/client/request-options.js';
+
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+function optionError(options: Partial<S3ClientOptions>): InvalidArgumentError {
+  try {
+    resolveClientOptions({ region: 'us-east-1', ...options } as S3ClientOptions, 16 * GiB);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidArgumentError);
+    return error as InvalidArgumentError;
+  }
+  throw new Error('expected an InvalidArgumentError');
+}
+
+describe('client options', () => {
+  it('resolves the reference defaults', () => {
+    const config = resolveClientOptions({ region: 'eu-west-1' }, 16 * GiB);
+    expect(config).toMatchObject({
+      region: 'eu-west-1',
+      tls: true,
+      partSize: 8 * MiB,
+      multipartUploadThreshold: 8 * MiB,
+      throughputTargetGbps: 10,
+      memoryLimit: 2 * GiB,
+      connections: 25,
+      maxRequestsInFlight: 100,
+      stallTimeoutMs: 30_000,
+    });
+    expect(config.retry.maxRetries).toBe(5);
+  });
+
+  it('derives connections and memory from the throughput target', () => {
+    const config = resolveClientOptions({ region: 'x', throughputTargetGbps: 100 }, 64 * GiB);
+    expect(config.connections).toBe(250);
+    expect(config.memoryLimit).toBe(8 * GiB);
+  });
+
+  it('fits the default memory limit to a small function', () => {
+    expect(resolveClientOptions({ region: 'x' }, 512 * MiB).memoryLimit).toBe(128 * MiB);
+  });
+
+  it('sets the threshold from a custom part size', () => {
+    expect(resolveClientOptions({ region: 'x', partSize: 16 * MiB }, 16 * GiB).multipartUploadThreshold).toBe(16 * MiB);
+    expect(resolveClientOptions({ region: 'x', partSize: 1 * MiB }, 16 * GiB).multipartUploadThreshold).toBe(5 * MiB);
+  });
+
+  it('names the option at fault', () => {
+    expect(optionError({ region: '' }).option).toBe('region');
+    expect(optionError({ region: undefined }).option).toBe('region');
+    expect(optionError({ partSize: 0 }).option).toBe('partSize');
+    expect(optionError({ partSize: -5 }).option).toBe('partSize');
+    expect(optionError({ partSize: 1.5 }).option).toBe('partSize');
+    expect(optionError({ partSize: 5 * GiB + 1, multipartUploadThreshold: 6 * GiB, memoryLimit: 8 * GiB }).option).toBe('partSize');
+    expect(optionError({ partSize: 16 * MiB, multipartUploadThreshold: 8 * MiB }).option).toBe('multipartUploadThreshold');
+    expect(optionError({ multipartUploadThreshold: 0 }).option).toBe('multipartUploadThreshold');
+    expect(optionError({ throughputTargetGbps: 0 }).option).toBe('throughputTargetGbps');
+    expect(optionError({ memoryLimit: -1 }).option).toBe('memoryLimit');
+    expect(optionError({ memoryLimit: 4 * MiB }).option).toBe('memoryLimit');
+    expect(optionError({ tlsMode: 7 as S3RequestTlsMode }).option).toBe('tlsMode');
+    expect(optionError({ networkInterfaceNames: [''] }).option).toBe('networkInterfaceNames');
+    expect(optionError({ signingConfig: { region: '' } }).option).toBe('signingConfig.region');
+    expect(optionError({ credentialProvider: 'key' as never }).option).toBe('credentialProvider');
+    expect(optionError({ stallTimeoutMs: 0 }).option).toBe('stallTimeoutMs');
+    expect(optionError({ maxRetries: -1 }).option).toBe('maxRetries');
+  });
+
+  it('refuses S3 Express rather than ignore it', () => {
+    expect(() => resolveClientOptions({ region: 'x', enableS3Express: true }, GiB)).toThrow(UnsupportedError);
+  });
+});
+
+describe('request endpoint', () => {
+  const request = { method: 'GET', path: '/b/k', headers: {} };
+
+  it('takes host and port from the Host header, scheme from the TLS mode', () => {
+    expect(resolveEndpoint(request, { host: '127.0.0.1:9000' }, false)).toEqual({ origin: 'http://127.0.0.1:9000', host: '127.0.0.1:9000' });
+    expect(resolveEndpoint(request, { host: 'bucket.s3.amazonaws.com' }, true)).toEqual({ origin: 'https://bucket.s3.amazonaws.com', host: 'bucket.s3.amazonaws.com' });
+    expect(resolveEndpoint(request, { host: '[::1]:9000' }, false).origin).toBe('http://[::1]:9000');
+  });
+
+  it('falls back to the hostname and port of the request', () => {
+    expect(resolveEndpoint({ ...request, hostname: 'localhost', port: 4568 }, {}, false)).toEqual({ origin: 'http://localhost:4568', host: 'localhost:4568' });
+  });
+
+  it('refuses a Host header that is not a host', () => {
+    expect(() => resolveEndpoint(request, { host: 'a/b' }, false)).toThrow(InvalidArgumentError);
+  });
+
+  it('splits a query string off the path and decodes its values', () => {
+    expect(splitPath({ ...request, path: '/b/k%20x?versionId=a%2Bb&uploads' })).toEqual({ path: '/b/k%20x', query: { versionId: 'a+b', uploads: '' } });
+    expect(splitPath({ ...request, path: '/b', query: { 'list-type': '2', prefix: null } })).toEqual({ path: '/b', query: { 'list-type': '2', prefix: '' } });
+  });
+});
