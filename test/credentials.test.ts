@@ -36,10 +36,13 @@ describe('credential providers', () => {
   it('caches credentials until five minutes before they expire, sharing one fetch', async () => {
     let now = 0;
     let calls = 0;
-    const provider = cachingProvider(async (): Promise<AwsCredentials> => {
-      calls++;
-      return { accessKeyId: `K${calls}`, secretAccessKey: 's', expiration: new Date(now + 10 * 60_000) };
-    }, () => now);
+    const provider = cachingProvider(
+      async (): Promise<AwsCredentials> => {
+        calls++;
+        return { accessKeyId: `K${calls}`, secretAccessKey: 's', expiration: new Date(now + 10 * 60_000) };
+      },
+      () => now,
+    );
     const [a, b] = await Promise.all([provider(), provider()]);
     expect(a.accessKeyId).toBe('K1');
     expect(b.accessKeyId).toBe('K1');

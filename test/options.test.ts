@@ -78,7 +78,10 @@ describe('request endpoint', () => {
 
   it('takes host and port from the Host header, scheme from the TLS mode', () => {
     expect(resolveEndpoint(request, { host: '127.0.0.1:9000' }, false)).toEqual({ origin: 'http://127.0.0.1:9000', host: '127.0.0.1:9000' });
-    expect(resolveEndpoint(request, { host: 'bucket.s3.amazonaws.com' }, true)).toEqual({ origin: 'https://bucket.s3.amazonaws.com', host: 'bucket.s3.amazonaws.com' });
+    expect(resolveEndpoint(request, { host: 'bucket.s3.amazonaws.com' }, true)).toEqual({
+      origin: 'https://bucket.s3.amazonaws.com',
+      host: 'bucket.s3.amazonaws.com',
+    });
     expect(resolveEndpoint(request, { host: '[::1]:9000' }, false).origin).toBe('http://[::1]:9000');
   });
 

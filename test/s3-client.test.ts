@@ -161,7 +161,11 @@ describe('round trips', () => {
     expect(upload.error).toBeNull();
     expect(server.requests.filter((r) => r.url.includes('partNumber='))).toHaveLength(3);
     server.resetStats();
-    const download = await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/small-parts`), partSize: 1 * MiB });
+    const download = await run(client, {
+      type: S3RequestType.GET_OBJECT,
+      request: httpRequest(server.host, 'GET', `/${bucket}/small-parts`),
+      partSize: 1 * MiB,
+    });
     expect(sha256(download.body)).toBe(sha256(data));
     expect(server.requests.filter((r) => r.method === 'GET')).toHaveLength(12);
   });
@@ -173,7 +177,7 @@ describe('ranged GET from the caller', () => {
     expect((await put('ranged', { body: data })).error).toBeNull();
   });
 
-  it('splits the caller\'s range into parts and answers 206 with the range\'s headers', async () => {
+  it("splits the caller's range into parts and answers 206 with the range's headers", async () => {
     const result = await get('ranged', { headers: { range: `bytes=1000-${17 * MiB}` } });
     expect(result.error).toBeNull();
     expectSameBytes(result.body, data.subarray(1000, 17 * MiB + 1));
@@ -265,8 +269,12 @@ describe('DEFAULT requests', () => {
     expect((await put('listed/b.txt', { body: 'world!' })).error).toBeNull();
   });
 
-  it('ListObjectsV2 returns S3\'s XML through onBody', async () => {
-    const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListObjectsV2', request: httpRequest(server.host, 'GET', `/${bucket}?list-type=2&prefix=listed%2F`) });
+  it("ListObjectsV2 returns S3's XML through onBody", async () => {
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'ListObjectsV2',
+      request: httpRequest(server.host, 'GET', `/${bucket}?list-type=2&prefix=listed%2F`),
+    });
     expect(result.error).toBeNull();
     const xml = result.body.toString();
     expect(xml).toContain('<Key>listed/a.txt</Key>');
@@ -275,28 +283,45 @@ describe('DEFAULT requests', () => {
   });
 
   it('HeadObject reports the size in its headers', async () => {
-    const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'HeadObject', request: httpRequest(server.host, 'HEAD', `/${bucket}/listed/b.txt`) });
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'HeadObject',
+      request: httpRequest(server.host, 'HEAD', `/${bucket}/listed/b.txt`),
+    });
     expect(result.error).toBeNull();
     expect(result.headers[0]?.headers).toContainEqual(['content-length', '6']);
     expect(result.body.length).toBe(0);
   });
 
   it('DeleteObject removes the object', async () => {
-    const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'DeleteObject', request: httpRequest(server.host, 'DELETE', `/${bucket}/listed/a.txt`) });
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'DeleteObject',
+      request: httpRequest(server.host, 'DELETE', `/${bucket}/listed/a.txt`),
+    });
     expect(result.error).toBeNull();
     expect(result.done[0]?.statusCode).toBe(204);
     expect((await get('listed/a.txt')).error).toMatchObject({ code: 'NoSuchKey' });
   });
 
   it('HeadObject of a missing key fails with 404 and no body', async () => {
-    const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'HeadObject', request: httpRequest(server.host, 'HEAD', `/${bucket}/missing`) });
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'HeadObject',
+      request: httpRequest(server.host, 'HEAD', `/${bucket}/missing`),
+    });
     expect(result.error).toMatchObject({ statusCode: 404, code: 'NotFound', operationName: 'HeadObject' });
   });
 
   it('PutObject as DEFAULT sends a file body', async () => {
     const source = join(folder.path, 'default-put');
     await writeFile(source, 'from a file');
-    const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'PutObject', request: httpRequest(server.host, 'PUT', `/${bucket}/default-put`), sendFilepath: source });
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'PutObject',
+      request: httpRequest(server.host, 'PUT', `/${bucket}/default-put`),
+      sendFilepath: source,
+    });
     expect(result.error).toBeNull();
     expect((await get('default-put')).body.toString()).toBe('from a file');
   });
@@ -390,10 +415,15 @@ describe('bad input is refused at the call, before anything is sent', () => {
   it('sizes that are zero, negative or too large, and a threshold under the part size', () => {
     expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), partSize: 0 })).option).toBe('partSize');
     expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), partSize: -1 })).option).toBe('partSize');
-    expect(refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), partSize: 6 * 1024 * MiB, multipartUploadThreshold: 7 * 1024 * MiB })).option).toBe('partSize');
-    expect(refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), partSize: 16 * MiB, multipartUploadThreshold: 8 * MiB })).option).toBe(
-      'multipartUploadThreshold',
-    );
+    expect(
+      refused(() =>
+        client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), partSize: 6 * 1024 * MiB, multipartUploadThreshold: 7 * 1024 * MiB }),
+      ).option,
+    ).toBe('partSize');
+    expect(
+      refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), partSize: 16 * MiB, multipartUploadThreshold: 8 * MiB }))
+        .option,
+    ).toBe('multipartUploadThreshold');
   });
 
   it('a sendFilepath that does not exist or is a folder', () => {
@@ -405,24 +435,31 @@ describe('bad input is refused at the call, before anything is sent', () => {
   });
 
   it('a recvFilepath in a folder that does not exist, or that is a folder', () => {
-    expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), recvFilepath: join(folder.path, 'no-dir', 'f') })).option).toBe('recvFilepath');
+    expect(
+      refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), recvFilepath: join(folder.path, 'no-dir', 'f') })).option,
+    ).toBe('recvFilepath');
     expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), recvFilepath: folder.path })).option).toBe('recvFilepath');
   });
 
   it('both a body and a sendFilepath', async () => {
     const source = join(folder.path, 'both');
     await writeFile(source, 'x');
-    const error = refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/x`, {}, 'body'), sendFilepath: source }));
+    const error = refused(() =>
+      client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/x`, {}, 'body'), sendFilepath: source }),
+    );
     expect(error.option).toBe('sendFilepath');
   });
 
   it('a request without a usable Host, a malformed Range, a callback that is not a function', () => {
     expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: httpRequest('a b', 'GET', '/x') })).option).toBe('request.headers.host');
-    expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', '/b/x', { range: 'bytes=1-2,4-5' }) })).option).toBe(
-      'request.headers.range',
-    );
+    expect(
+      refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', '/b/x', { range: 'bytes=1-2,4-5' }) }))
+        .option,
+    ).toBe('request.headers.range');
     expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), onBody: 'no' as never })).option).toBe('onBody');
-    expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: { method: 'GET', path: 'no-slash', headers: {} } })).option).toBe('request.path');
+    expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: { method: 'GET', path: 'no-slash', headers: {} } })).option).toBe(
+      'request.path',
+    );
   });
 
   it('a part larger than the memory limit', () => {
@@ -435,9 +472,37 @@ describe('bad input is refused at the call, before anything is sent', () => {
   });
 
   it('a checksum algorithm without a location, and a request checksum this build cannot compute', () => {
-    expect(
-      refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), checksumConfig: { algorithm: 1 } })).option,
-    ).toBe('checksumConfig.location');
-    expect(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), checksumConfig: { algorithm: 1, location: 1 } })).toThrow(/not available/);
+    expect(refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), checksumConfig: { algorithm: 1 } })).option).toBe(
+      'checksumConfig.location',
+    );
+    expect(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), checksumConfig: { algorithm: 1, location: 1 } })).toThrow(
+      /not available/,
+    );
+  });
+});
+
+describe('memory limit', () => {
+  it('parts in flight never need more than the memory limit: 2 parts of 8 MiB at a time under 16 MiB', async () => {
+    const data = makeBuffer(40 * MiB);
+    const source = join(folder.path, 'memory-bound');
+    await writeFile(source, data);
+    const bounded = newClient({ memoryLimit: 16 * MiB });
+    try {
+      server.resetStats();
+      const upload = await run(bounded, {
+        type: S3RequestType.PUT_OBJECT,
+        request: httpRequest(server.host, 'PUT', `/${bucket}/memory-bound`),
+        sendFilepath: source,
+      });
+      expect(upload.error).toBeNull();
+      expect(server.maxConcurrent).toBeLessThanOrEqual(2);
+      server.resetStats();
+      const download = await run(bounded, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/memory-bound`) });
+      expect(sha256(download.body)).toBe(sha256(data));
+      expect(server.maxConcurrent).toBeLessThanOrEqual(2);
+      expect(server.requests.filter((r) => r.method === 'GET')).toHaveLength(5);
+    } finally {
+      await bounded.close();
+    }
   });
 });

@@ -57,7 +57,11 @@ export async function runDemo(sizeMiB = 256, log: (line: string) => void = conso
     log(`s3tx demo: S3-compatible server at http://${host}, ${client.config.connections} connections, ${client.config.partSize / MiB} MiB parts`);
     await writeTestFile(source, size);
 
-    await client.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/demo', headers: { host } }) }).finishedFuture;
+    await client.makeRequest({
+      type: S3RequestType.DEFAULT,
+      operationName: 'CreateBucket',
+      request: new HttpRequest({ method: 'PUT', path: '/demo', headers: { host } }),
+    }).finishedFuture;
 
     let started = performance.now();
     await client.makeRequest({

@@ -31,8 +31,8 @@ async function main(argv: string[]): Promise<number> {
     let sizeMiB = 256;
     for (let i = 0; i < rest.length; i++) {
       if (rest[i] === '--size-mib' && rest[i + 1] && /^\d+$/.test(rest[i + 1]!)) sizeMiB = Number(rest[++i]);
-      else if (rest[i] === '-h' || rest[i] === '--help') return console.log(USAGE), 0;
-      else return console.error(`s3tx demo: unknown option ${rest[i]}\n\n${USAGE}`), 2;
+      else if (rest[i] === '-h' || rest[i] === '--help') return (console.log(USAGE), 0);
+      else return (console.error(`s3tx demo: unknown option ${rest[i]}\n\n${USAGE}`), 2);
     }
     const { runDemo } = await import('./demo.js');
     await runDemo(sizeMiB);

@@ -37,7 +37,8 @@ export function checkHttpRequest(request: unknown): HttpRequestLike {
     throw new InvalidArgumentError('request', 'must be an HttpRequest (re-exported by s3tx from @smithy/protocol-http)');
   }
   const { method, path, headers } = request as HttpRequestLike;
-  if (typeof method !== 'string' || !/^[A-Z]+$/i.test(method)) throw new InvalidArgumentError('request.method', `must be an HTTP method, got ${describe(method)}`);
+  if (typeof method !== 'string' || !/^[A-Z]+$/i.test(method))
+    throw new InvalidArgumentError('request.method', `must be an HTTP method, got ${describe(method)}`);
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('request.path', `must start with "/", got ${describe(path)}`);
   if (!headers || typeof headers !== 'object') throw new InvalidArgumentError('request.headers', 'must be an object of header names to values');
   return request as HttpRequestLike;
@@ -73,7 +74,8 @@ export function resolveEndpoint(request: HttpRequestLike, headers: Record<string
   } catch {
     throw new InvalidArgumentError('request.headers.host', `is not a valid host, got ${describe(host)}`);
   }
-  if (url.pathname !== '/' || url.search || url.username) throw new InvalidArgumentError('request.headers.host', `must be a host and optional port, got ${describe(host)}`);
+  if (url.pathname !== '/' || url.search || url.username)
+    throw new InvalidArgumentError('request.headers.host', `must be a host and optional port, got ${describe(host)}`);
   return { origin: url.origin, host };
 }
 
@@ -144,7 +146,8 @@ export function checkRequestType(type: unknown): S3RequestType {
 
 export function checkCallbacks(options: Record<string, unknown>): void {
   for (const name of ['onHeaders', 'onBody', 'onDone', 'onProgress']) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidArgumentError(name, `must be a function, got ${describe(options[name])}`);
+    if (options[name] !== undefined && typeof options[name] !== 'function')
+      throw new InvalidArgumentError(name, `must be a function, got ${describe(options[name])}`);
   }
 }
 
@@ -196,6 +199,7 @@ export function declaredLength(headers: Record<string, string>): number | null {
   const text = headers['content-length'];
   if (text === undefined) return null;
   const length = Number(text);
-  if (!Number.isSafeInteger(length) || length < 0) throw new InvalidArgumentError('request.headers.content-length', `must be a whole number of bytes, got ${describe(text)}`);
+  if (!Number.isSafeInteger(length) || length < 0)
+    throw new InvalidArgumentError('request.headers.content-length', `must be a whole number of bytes, got ${describe(text)}`);
   return length;
 }

@@ -104,7 +104,8 @@ export class S3Client {
 
     const config = this.#config;
     const partSize = options.partSize ?? config.partSize;
-    const threshold = options.multipartUploadThreshold ?? (options.partSize !== undefined ? defaultMultipartThreshold(partSize) : config.multipartUploadThreshold);
+    const threshold =
+      options.multipartUploadThreshold ?? (options.partSize !== undefined ? defaultMultipartThreshold(partSize) : config.multipartUploadThreshold);
     checkPartSizes(partSize, threshold);
 
     const headers = normalizeHeaders(request.headers);
@@ -156,7 +157,8 @@ export class S3Client {
   #autoRangedGet(context: MetaRequestContext, callbacks: S3RequestCallbacks, base: PartRequest, partSize: number, recvFilepath: string | null): MetaRequest {
     const rangeHeader = base.headers.range;
     const range = rangeHeader === undefined ? null : parseRangeHeader(rangeHeader);
-    if (rangeHeader !== undefined && !range) throw new InvalidArgumentError('request.headers.range', `must be a single range such as "bytes=0-99", got ${describe(rangeHeader)}`);
+    if (rangeHeader !== undefined && !range)
+      throw new InvalidArgumentError('request.headers.range', `must be a single range such as "bytes=0-99", got ${describe(rangeHeader)}`);
     this.#checkFits('partSize', partSize);
     const headers = { ...base.headers };
     delete headers.range;
@@ -185,7 +187,12 @@ export class S3Client {
     this.#checkFits(putBody.kind === 'stream' && AutoRangedPut.sizeOf(putBody)! <= threshold ? 'multipartUploadThreshold' : 'partSize', largest);
     const headers = { ...base.headers };
     delete headers['content-length'];
-    return new AutoRangedPut(context, callbacks, { request: { ...base, method: 'PUT', headers }, body: putBody, partSize, multipartUploadThreshold: threshold });
+    return new AutoRangedPut(context, callbacks, {
+      request: { ...base, method: 'PUT', headers },
+      body: putBody,
+      partSize,
+      multipartUploadThreshold: threshold,
+    });
   }
 
   /** A transfer whose one part is larger than the memory limit could never start. */

@@ -10,7 +10,15 @@ import { InvalidResponseError, S3ResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
-import { BufferTarget, MetaRequest, type BodyTarget, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
+import {
+  BufferTarget,
+  MetaRequest,
+  type BodyTarget,
+  type MetaRequestContext,
+  type PartRequest,
+  type ResponseHeaders,
+  type S3RequestCallbacks,
+} from './meta-request.js';
 import { parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
 
 export interface AutoRangedGetOptions {
@@ -32,7 +40,9 @@ class RangeTarget extends BufferTarget {
   start(statusCode: number, headers: ResponseHeaders): void {
     const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
     if (statusCode !== 206 || !got || got.start !== this.#range.start || got.end !== this.#range.end) {
-      throw new InvalidResponseError(`asked for bytes ${this.#range.start}-${this.#range.end}, got status ${statusCode} with Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`);
+      throw new InvalidResponseError(
+        `asked for bytes ${this.#range.start}-${this.#range.end}, got status ${statusCode} with Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`,
+      );
     }
   }
 }
@@ -140,7 +150,10 @@ export class AutoRangedGet extends MetaRequest {
         return wholeTarget.committed;
       },
     };
-    const response = await this.send({ ...this.#base, operationName: 'GetObject', headers: { ...this.#base.headers, range: `bytes=${start}-${start + lease.buffer.length - 1}` } }, target);
+    const response = await this.send(
+      { ...this.#base, operationName: 'GetObject', headers: { ...this.#base.headers, range: `bytes=${start}-${start + lease.buffer.length - 1}` } },
+      target,
+    );
     if (whole) {
       lease.release();
       return this.#finishWhole(response.statusCode);
@@ -181,7 +194,8 @@ export class AutoRangedGet extends MetaRequest {
       const headers: Record<string, string> = { ...this.#base.headers, range: `bytes=${range.start}-${range.end}` };
       if (this.#etag && !('if-match' in headers)) headers['if-match'] = this.#etag;
       const response = await this.send({ ...this.#base, operationName: 'GetObject', headers }, new RangeTarget(lease.buffer, range));
-      if (response.length !== lease.buffer.length) throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+      if (response.length !== lease.buffer.length)
+        throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
     } catch (error) {
       lease.release();
       throw error;

@@ -37,7 +37,8 @@ const PART_HEADERS = [
   'x-amz-expected-bucket-owner',
 ];
 /** Headers that describe one body and so never go to CreateMultipartUpload. */
-const BODY_HEADERS = /^(content-length|content-md5|expect|transfer-encoding|x-amz-checksum-.*|x-amz-decoded-content-length|x-amz-trailer|x-amz-sdk-checksum-algorithm)$/;
+const BODY_HEADERS =
+  /^(content-length|content-md5|expect|transfer-encoding|x-amz-checksum-.*|x-amz-decoded-content-length|x-amz-trailer|x-amz-sdk-checksum-algorithm)$/;
 
 function pick(headers: Record<string, string>, keep: (name: string) => boolean): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
@@ -202,7 +203,13 @@ export class AutoRangedPut extends MetaRequest {
     }
     const target = new CollectTarget();
     await this.send(
-      { ...this.#base, operationName: 'CreateMultipartUpload', method: 'POST', query: { ...this.#base.query, uploads: '' }, headers: pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)) },
+      {
+        ...this.#base,
+        operationName: 'CreateMultipartUpload',
+        method: 'POST',
+        query: { ...this.#base.query, uploads: '' },
+        headers: pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)),
+      },
       target,
       { checkErrorBody: true },
     );
@@ -230,16 +237,16 @@ export class AutoRangedPut extends MetaRequest {
 
   async #sendPart(index: number, body: Buffer): Promise<void> {
     const response = await this.send({
-        operationName: 'UploadPart',
-        method: 'PUT',
-        path: this.#base.path,
-        query: { partNumber: String(index + 1), uploadId: this.#uploadId! },
-        headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
-        body,
-      });
-      const etag = headerValue(response.headers, 'etag');
-      if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
-      this.#etags[index] = etag;
+      operationName: 'UploadPart',
+      method: 'PUT',
+      path: this.#base.path,
+      query: { partNumber: String(index + 1), uploadId: this.#uploadId! },
+      headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
+      body,
+    });
+    const etag = headerValue(response.headers, 'etag');
+    if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
+    this.#etags[index] = etag;
     this.progress(body.length);
     this.#uploaded++;
   }
@@ -265,7 +272,8 @@ export class AutoRangedPut extends MetaRequest {
       this.#reading = false;
     }
     if (ended) this.#partCount = length === 0 ? index : index + 1;
-    else if (index + 1 >= MAX_PARTS) throw new InvalidArgumentError('partSize', `the body stream needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes; raise partSize`);
+    else if (index + 1 >= MAX_PARTS)
+      throw new InvalidArgumentError('partSize', `the body stream needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes; raise partSize`);
     // The next part may start reading now.
     this.context.wake();
     return length === 0 ? null : buffer.subarray(0, length);

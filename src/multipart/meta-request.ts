@@ -300,7 +300,11 @@ export abstract class MetaRequest implements Schedulable {
    * full jitter; a part whose body already reached the caller is not. `cleanup` lets
    * requests made while the transfer is ending (AbortMultipartUpload) go out.
    */
-  protected async send(request: PartRequest, target: BodyTarget = NO_BODY, options: { checkErrorBody?: boolean; cleanup?: boolean } = {}): Promise<PartResponse> {
+  protected async send(
+    request: PartRequest,
+    target: BodyTarget = NO_BODY,
+    options: { checkErrorBody?: boolean; cleanup?: boolean } = {},
+  ): Promise<PartResponse> {
     const { maxRetries } = this.context.retry;
     for (let attempt = 0; ; attempt++) {
       if (!options.cleanup && this.#error) throw this.#error;
@@ -322,7 +326,14 @@ export abstract class MetaRequest implements Schedulable {
     let signedHeaders = headers;
     if (signer) {
       const url = new URL(origin);
-      const unsigned = new HttpRequest({ method: request.method, protocol: url.protocol, hostname: url.hostname, path: request.path, query: request.query, headers });
+      const unsigned = new HttpRequest({
+        method: request.method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        path: request.path,
+        query: request.query,
+        headers,
+      });
       signedHeaders = (await signer.sign(unsigned)).headers;
     }
     // Signing awaited credentials: the transfer may have failed meanwhile.

@@ -50,7 +50,8 @@ export class StreamReader {
         break;
       }
       const value = next.value;
-      const chunk = typeof value === 'string' ? Buffer.from(value) : Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const chunk =
+        typeof value === 'string' ? Buffer.from(value) : Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
       if (chunk.length > 0) return chunk;
     }
     return null;

@@ -37,7 +37,10 @@ export interface Observed {
 }
 
 /** Runs makeRequest, collecting what every callback received. */
-export async function run(client: S3Client, options: Omit<S3RequestOptions, 'onHeaders' | 'onBody' | 'onDone' | 'onProgress'>): Promise<Observed & { error: unknown }> {
+export async function run(
+  client: S3Client,
+  options: Omit<S3RequestOptions, 'onHeaders' | 'onBody' | 'onDone' | 'onProgress'>,
+): Promise<Observed & { error: unknown }> {
   const chunks: Buffer[] = [];
   const observed: Observed = { headers: [], body: Buffer.alloc(0), offsets: [], progress: 0, done: [], settledBeforeDone: null };
   let settled = false;

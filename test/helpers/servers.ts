@@ -25,9 +25,7 @@ export interface RecordedRequest {
 
 /** What a fault rule does to a matching request. */
 export type Fault =
-  | { kind: 'status'; status: number; code: string }
-  | { kind: 'reset-after'; bytes: number }
-  | { kind: 'stall-after'; bytes: number; ms: number };
+  { kind: 'status'; status: number; code: string } | { kind: 'reset-after'; bytes: number } | { kind: 'stall-after'; bytes: number; ms: number };
 
 export interface FaultRule {
   match: (request: RecordedRequest) => boolean;
@@ -85,7 +83,9 @@ export async function startTestServer(): Promise<TestServer> {
       req.resume();
       req.on('end', () => {
         res.writeHead(fault.status, { 'content-type': 'application/xml' });
-        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message><RequestId>TEST</RequestId></Error>`);
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message><RequestId>TEST</RequestId></Error>`,
+        );
       });
       return;
     }
