@@ -49,6 +49,32 @@ function download(recvFilepath?: string) {
   });
 }
 
+describe('servers that differ from S3', () => {
+  it('a server that ignores Range and answers 200 with the whole object is streamed through in order', async () => {
+    server.faults.push({ match: (r) => r.method === 'GET', fault: { kind: 'ignore-range' }, times: 2 });
+    const inMemory = await download();
+    expect(inMemory.error).toBeNull();
+    expect(inMemory.headers[0]?.statusCode).toBe(200);
+    expect(sha256(inMemory.body)).toBe(sha256(data));
+    expect(inMemory.progress).toBe(data.length);
+    const target = join(folder.path, 'whole.bin');
+    const toFile = await download(target);
+    expect(toFile.error).toBeNull();
+    expect(sha256(await readFile(target))).toBe(sha256(data));
+    expect(count((r) => r.method === 'GET')).toBe(2);
+  });
+
+  it("a caller's range is cut out of a whole-object answer", async () => {
+    server.faults.push({ match: (r) => r.method === 'GET', fault: { kind: 'ignore-range' }, times: 1 });
+    const result = await run(client, {
+      type: S3RequestType.GET_OBJECT,
+      request: httpRequest(server.host, 'GET', `/${bucket}/source`, { range: `bytes=${MiB + 3}-${3 * MiB}` }),
+    });
+    expect(result.error).toBeNull();
+    expect(sha256(result.body)).toBe(sha256(data.subarray(MiB + 3, 3 * MiB + 1)));
+  });
+});
+
 describe('retries, part by part', () => {
   it('503 SlowDown on one UploadPart retries that part alone and the upload completes', async () => {
     server.faults.push({ match: isPart(3), fault: { kind: 'status', status: 503, code: 'SlowDown' }, times: 2 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCredentialsProvider, InvalidArgumentError, S3ResponseError, S3RequestType, createDefaultS3SigningConfig, type S3Client } from '../src/index.js';
 import { httpRequest, newClient, run, streamOf } from './helpers/client.js';
-import { MiB, makeBuffer, makeFile, sha256, sha256File, startTestServer, tempFolder, type TestServer } from './helpers/servers.js';
+import { MiB, SECRET_KEY, makeBuffer, makeFile, sha256, sha256File, startTestServer, tempFolder, type TestServer } from './helpers/servers.js';
+import { verifySigV4 } from './helpers/sigv4.js';
 
 let server: TestServer;
 let client: S3Client;
@@ -130,6 +131,13 @@ describe('round trips', () => {
     expect(inMemory.offsets[0]).toBe(0);
     expect(inMemory.body.length).toBe(size);
     expect(sha256(inMemory.body)).toBe(await sha256File(source));
+
+    // The same object from a Buffer and from a stream of unknown length.
+    const data = await readFile(source);
+    expect((await put('large-buffer', { body: data })).error).toBeNull();
+    expect((await put('large-stream', { body: streamOf(data, 1 << 20) })).error).toBeNull();
+    expect(sha256((await get('large-buffer')).body)).toBe(sha256(data));
+    expect(sha256((await get('large-stream')).body)).toBe(sha256(data));
   });
 
   it('a stream of unknown length larger than one part becomes a multipart upload', async () => {
@@ -503,6 +511,45 @@ describe('memory limit', () => {
       expect(server.requests.filter((r) => r.method === 'GET')).toHaveLength(5);
     } finally {
       await bounded.close();
+    }
+  });
+});
+
+describe('signing', () => {
+  it('every request and every part carries a valid SigV4 signature over host, date and the unsigned payload', async () => {
+    const data = makeBuffer(17 * MiB);
+    server.resetStats();
+    expect((await put('signed/key%20with%20spaces%2Bplus%E2%9C%93', { body: data })).error).toBeNull();
+    expect((await get('signed/key%20with%20spaces%2Bplus%E2%9C%93', { headers: { range: 'bytes=100-' } })).error).toBeNull();
+    expect(server.requests.length).toBeGreaterThanOrEqual(7);
+    for (const request of server.requests) {
+      expect(request.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+      expect(verifySigV4(request, SECRET_KEY), `${request.method} ${request.url}`).toBe(true);
+      expect(verifySigV4(request, 'wrong-secret')).toBe(false);
+    }
+  });
+
+  it("a per-request signing config overrides the client's", async () => {
+    server.resetStats();
+    const result = await run(client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'ListObjectsV2',
+      request: httpRequest(server.host, 'GET', `/${bucket}?list-type=2`),
+      signingConfig: { credentialProvider: AwsCredentialsProvider.newStatic('AKIDOTHER', 'other-secret') },
+    });
+    expect(result.error).toMatchObject({ code: 'InvalidAccessKeyId' });
+    expect(String(server.requests[0]?.headers.authorization)).toContain('Credential=AKIDOTHER/');
+    expect(verifySigV4(server.requests[0]!, 'other-secret')).toBe(true);
+  });
+
+  it('a client without signing config sends anonymous requests', async () => {
+    const anonymous = newClient({ signingConfig: undefined });
+    try {
+      server.resetStats();
+      await run(anonymous, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/anything`) });
+      expect(server.requests[0]?.headers.authorization).toBeUndefined();
+    } finally {
+      await anonymous.close();
     }
   });
 });

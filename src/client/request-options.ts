@@ -40,6 +40,8 @@ export function checkHttpRequest(request: unknown): HttpRequestLike {
   if (typeof method !== 'string' || !/^[A-Z]+$/i.test(method))
     throw new InvalidArgumentError('request.method', `must be an HTTP method, got ${describe(method)}`);
   if (typeof path !== 'string' || !path.startsWith('/')) throw new InvalidArgumentError('request.path', `must start with "/", got ${describe(path)}`);
+  const raw = /[^\x21-\x7e]/.exec(path);
+  if (raw) throw new InvalidArgumentError('request.path', `must be URI-encoded (encodeURIComponent each key segment); it contains ${JSON.stringify(raw[0])}`);
   if (!headers || typeof headers !== 'object') throw new InvalidArgumentError('request.headers', 'must be an object of header names to values');
   return request as HttpRequestLike;
 }

@@ -89,10 +89,12 @@ export async function startTestServer(): Promise<TestServer> {
       });
       return;
     }
-    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (upstreamRes) => {
+    const headers = { ...req.headers };
+    if (fault?.kind === 'ignore-range') delete headers.range;
+    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
       res.flushHeaders();
-      if (!fault) {
+      if (!fault || fault.kind === 'ignore-range') {
         upstreamRes.pipe(res);
         return;
       }
