@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsCredentialsProvider, InvalidArgumentError, S3ResponseError, S3RequestType, createDefaultS3SigningConfig, type S3Client } from '../src/index.js';
+import { AwsCredentialsProvider, InvalidArgumentError, S3ResponseError, S3RequestType, createDefaultS3SigningConfig, type S3Client, type S3RequestOptions } from '../src/index.js';
 import { httpRequest, newClient, run, streamOf } from './helpers/client.js';
 import { MiB, SECRET_KEY, makeBuffer, makeFile, sha256, sha256File, startTestServer, tempFolder, type TestServer } from './helpers/servers.js';
 import { verifySigV4 } from './helpers/sigv4.js';
@@ -336,15 +336,11 @@ describe('DEFAULT requests', () => {
 });
 
 describe('cancel', () => {
-  it('cancelling an upload mid-transfer sends AbortMultipartUpload and fails with AWS_ERROR_S3_CANCELED', async () => {
-    const source = join(folder.path, 'cancel-upload');
-    await makeFile(source, 64 * MiB);
-    server.resetStats();
+  /** Starts a request, cancels it when its first part completes, and waits until it has shut down. */
+  async function cancelAtFirstProgress(options: S3RequestOptions): Promise<void> {
     let cancelled = false;
     const request = client.makeRequest({
-      type: S3RequestType.PUT_OBJECT,
-      request: httpRequest(server.host, 'PUT', `/${bucket}/cancelled-upload`),
-      sendFilepath: source,
+      ...options,
       onProgress: () => {
         if (!cancelled) {
           cancelled = true;
@@ -354,6 +350,13 @@ describe('cancel', () => {
     });
     await expect(request.finishedFuture).rejects.toMatchObject({ code: 'AWS_ERROR_S3_CANCELED' });
     await request.shutdownEvent;
+  }
+
+  it('cancelling an upload mid-transfer sends AbortMultipartUpload and fails with AWS_ERROR_S3_CANCELED', async () => {
+    const source = join(folder.path, 'cancel-upload');
+    await makeFile(source, 64 * MiB);
+    server.resetStats();
+    await cancelAtFirstProgress({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/cancelled-upload`), sendFilepath: source });
     const uploadId = /uploadId=([^&]+)/.exec(server.requests.find((r) => r.url.includes('uploadId='))?.url ?? '')?.[1];
     expect(uploadId).toBeTruthy();
     expect(server.requests.some((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`))).toBe(true);
@@ -368,20 +371,7 @@ describe('cancel', () => {
     const dir = join(folder.path, 'cancel-download');
     await mkdir(dir);
     const target = join(dir, 'target.bin');
-    let cancelled = false;
-    const request = client.makeRequest({
-      type: S3RequestType.GET_OBJECT,
-      request: httpRequest(server.host, 'GET', `/${bucket}/cancel-download`),
-      recvFilepath: target,
-      onProgress: () => {
-        if (!cancelled) {
-          cancelled = true;
-          request.cancel();
-        }
-      },
-    });
-    await expect(request.finishedFuture).rejects.toMatchObject({ code: 'AWS_ERROR_S3_CANCELED' });
-    await request.shutdownEvent;
+    await cancelAtFirstProgress({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/cancel-download`), recvFilepath: target });
     expect(existsSync(target)).toBe(false);
     expect(await readdir(dir)).toEqual([]);
   });
