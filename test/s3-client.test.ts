@@ -2,7 +2,15 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsCredentialsProvider, InvalidArgumentError, S3ResponseError, S3RequestType, createDefaultS3SigningConfig, type S3Client, type S3RequestOptions } from '../src/index.js';
+import {
+  AwsCredentialsProvider,
+  InvalidArgumentError,
+  S3ResponseError,
+  S3RequestType,
+  createDefaultS3SigningConfig,
+  type S3Client,
+  type S3RequestOptions,
+} from '../src/index.js';
 import { httpRequest, newClient, run, streamOf } from './helpers/client.js';
 import { MiB, SECRET_KEY, makeBuffer, makeFile, sha256, sha256File, startTestServer, tempFolder, type TestServer } from './helpers/servers.js';
 import { verifySigV4 } from './helpers/sigv4.js';
@@ -138,6 +146,24 @@ describe('round trips', () => {
     expect((await put('large-stream', { body: streamOf(data, 1 << 20) })).error).toBeNull();
     expect(sha256((await get('large-buffer')).body)).toBe(sha256(data));
     expect(sha256((await get('large-stream')).body)).toBe(sha256(data));
+  });
+
+  it('a stream whose Content-Length disagrees with its bytes fails without storing anything', async () => {
+    const short = await put('short-stream', { body: streamOf(makeBuffer(1000)), headers: { 'content-length': '2000' } });
+    expect(short.error).toMatchObject({ code: 'AWS_ERROR_S3_FILE_IO' });
+    expect((short.error as Error).message).toContain('ended after 1000 bytes');
+    const long = await put('long-stream', { body: streamOf(makeBuffer(3000)), headers: { 'content-length': '2000' } });
+    expect((long.error as Error).message).toContain('longer');
+    const shortParts = await put('short-multipart-stream', { body: streamOf(makeBuffer(20 * MiB)), headers: { 'content-length': String(30 * MiB) } });
+    expect((shortParts.error as Error).message).toContain('ended after');
+    const longParts = await put('long-multipart-stream', { body: streamOf(makeBuffer(30 * MiB)), headers: { 'content-length': String(20 * MiB) } });
+    expect((longParts.error as Error).message).toContain('longer');
+    expect((await get('short-multipart-stream')).error).toMatchObject({ code: 'NoSuchKey' });
+    expect((await get('long-multipart-stream')).error).toMatchObject({ code: 'NoSuchKey' });
+    const empty = await put('empty-stream', { body: streamOf(Buffer.alloc(0)), headers: { 'content-length': '0' } });
+    expect(empty.error).toBeNull();
+    expect((await get('short-stream')).error).toMatchObject({ code: 'NoSuchKey' });
+    expect((await get('empty-stream')).body.length).toBe(0);
   });
 
   it('a stream of unknown length larger than one part becomes a multipart upload', async () => {
@@ -356,7 +382,11 @@ describe('cancel', () => {
     const source = join(folder.path, 'cancel-upload');
     await makeFile(source, 64 * MiB);
     server.resetStats();
-    await cancelAtFirstProgress({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/cancelled-upload`), sendFilepath: source });
+    await cancelAtFirstProgress({
+      type: S3RequestType.PUT_OBJECT,
+      request: httpRequest(server.host, 'PUT', `/${bucket}/cancelled-upload`),
+      sendFilepath: source,
+    });
     const uploadId = /uploadId=([^&]+)/.exec(server.requests.find((r) => r.url.includes('uploadId='))?.url ?? '')?.[1];
     expect(uploadId).toBeTruthy();
     expect(server.requests.some((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`))).toBe(true);
@@ -371,7 +401,11 @@ describe('cancel', () => {
     const dir = join(folder.path, 'cancel-download');
     await mkdir(dir);
     const target = join(dir, 'target.bin');
-    await cancelAtFirstProgress({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/cancel-download`), recvFilepath: target });
+    await cancelAtFirstProgress({
+      type: S3RequestType.GET_OBJECT,
+      request: httpRequest(server.host, 'GET', `/${bucket}/cancel-download`),
+      recvFilepath: target,
+    });
     expect(existsSync(target)).toBe(false);
     expect(await readdir(dir)).toEqual([]);
   });

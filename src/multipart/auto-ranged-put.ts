@@ -123,7 +123,8 @@ export class AutoRangedPut extends MetaRequest {
       case 'file':
         return this.#partLength(this.#nextPart);
       case 'stream':
-        return this.#reading ? null : this.#partSize;
+        if (this.#reading) return null;
+        return this.#body.size === null ? this.#partSize : this.#partLength(this.#nextPart);
     }
   }
 
@@ -171,8 +172,10 @@ export class AutoRangedPut extends MetaRequest {
         length = body.size;
       } else {
         // A stream of declared length is read here; one of unknown length was read by #probe.
-        if (body.kind === 'stream' && body.size !== null) await this.#readExactly(lease!.buffer, body.size);
-        const data = body.kind === 'buffer' ? body.data : lease!.buffer;
+        // A zero-byte body reserves nothing, so it comes without a lease.
+        const buffer = lease?.buffer ?? Buffer.alloc(0);
+        if (body.kind === 'stream' && body.size !== null) await this.#readExactly(buffer, body.size);
+        const data = body.kind === 'buffer' ? body.data : buffer;
         request = { ...this.#base, operationName: 'PutObject', body: data };
         length = data.length;
       }
@@ -188,9 +191,11 @@ export class AutoRangedPut extends MetaRequest {
   /** Reads a stream of declared length into `buffer`, failing when it is shorter or longer. */
   async #readExactly(buffer: Buffer, declared: number): Promise<void> {
     const length = await this.#reader!.fill(buffer);
-    if (length < declared || !(await this.#reader!.atEnd())) {
-      throw new FileIoError(`the body stream ${length < declared ? `ended after ${length} bytes` : 'is longer'} than its Content-Length of ${declared}`, null);
-    }
+    if (length < declared || !(await this.#reader!.atEnd())) throw this.#lengthMismatch(declared, length, length < declared);
+  }
+
+  #lengthMismatch(declared: number, read: number, short: boolean): FileIoError {
+    return new FileIoError(`the body stream ${short ? `ended after ${read} bytes` : 'is longer'} than its Content-Length of ${declared}`, null);
   }
 
   async #create(): Promise<void> {
@@ -271,9 +276,15 @@ export class AutoRangedPut extends MetaRequest {
     } finally {
       this.#reading = false;
     }
-    if (ended) this.#partCount = length === 0 ? index : index + 1;
-    else if (index + 1 >= MAX_PARTS)
+    if (body.size !== null) {
+      // A declared length fixed the plan: the stream must match it part for part.
+      const last = index === this.#partCount! - 1;
+      if (length < buffer.length || (last && !ended)) throw this.#lengthMismatch(body.size, this.#reader!.consumed, length < buffer.length);
+    } else if (ended) {
+      this.#partCount = length === 0 ? index : index + 1;
+    } else if (index + 1 >= MAX_PARTS) {
       throw new InvalidArgumentError('partSize', `the body stream needs more than ${MAX_PARTS} parts of ${this.#partSize} bytes; raise partSize`);
+    }
     // The next part may start reading now.
     this.context.wake();
     return length === 0 ? null : buffer.subarray(0, length);
