@@ -22,3 +22,5 @@ export {
   type HeaderList,
 } from './client/errors.js';
 export type { S3RequestCallbacks, S3RequestDoneResult } from './multipart/meta-request.js';
+export { CrossProcessLock, LockNotOwnedError, withLock } from './lock/cross-process-lock.js';
+export { getEc2InstanceType, getOptimizedPlatforms, getRecommendedThroughputTargetGbps, isOptimizedForSystem } from './platform/system.js';

@@ -6,9 +6,13 @@ import { resolveEndpoint, splitPath } from '../src/client/request-options.js';
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
+function machine(usableMemory: number, recommendedThroughputGbps: number | null = null) {
+  return { usableMemory, recommendedThroughputGbps };
+}
+
 function optionError(options: Partial<S3ClientOptions>): InvalidArgumentError {
   try {
-    resolveClientOptions({ region: 'us-east-1', ...options } as S3ClientOptions, 16 * GiB);
+    resolveClientOptions({ region: 'us-east-1', ...options } as S3ClientOptions, machine(16 * GiB));
   } catch (error) {
     expect(error).toBeInstanceOf(InvalidArgumentError);
     return error as InvalidArgumentError;
@@ -18,7 +22,7 @@ function optionError(options: Partial<S3ClientOptions>): InvalidArgumentError {
 
 describe('client options', () => {
   it('resolves the reference defaults', () => {
-    const config = resolveClientOptions({ region: 'eu-west-1' }, 16 * GiB);
+    const config = resolveClientOptions({ region: 'eu-west-1' }, machine(16 * GiB));
     expect(config).toMatchObject({
       region: 'eu-west-1',
       tls: true,
@@ -34,18 +38,25 @@ describe('client options', () => {
   });
 
   it('derives connections and memory from the throughput target', () => {
-    const config = resolveClientOptions({ region: 'x', throughputTargetGbps: 100 }, 64 * GiB);
+    const config = resolveClientOptions({ region: 'x', throughputTargetGbps: 100 }, machine(64 * GiB));
     expect(config.connections).toBe(250);
     expect(config.memoryLimit).toBe(8 * GiB);
   });
 
+  it("uses the detected instance type's recommended throughput when none is given", () => {
+    const config = resolveClientOptions({ region: 'x' }, machine(64 * GiB, 400));
+    expect(config.throughputTargetGbps).toBe(400);
+    expect(config.connections).toBe(1000);
+    expect(resolveClientOptions({ region: 'x', throughputTargetGbps: 5 }, machine(64 * GiB, 400)).throughputTargetGbps).toBe(5);
+  });
+
   it('fits the default memory limit to a small function', () => {
-    expect(resolveClientOptions({ region: 'x' }, 512 * MiB).memoryLimit).toBe(128 * MiB);
+    expect(resolveClientOptions({ region: 'x' }, machine(512 * MiB)).memoryLimit).toBe(128 * MiB);
   });
 
   it('sets the threshold from a custom part size', () => {
-    expect(resolveClientOptions({ region: 'x', partSize: 16 * MiB }, 16 * GiB).multipartUploadThreshold).toBe(16 * MiB);
-    expect(resolveClientOptions({ region: 'x', partSize: 1 * MiB }, 16 * GiB).multipartUploadThreshold).toBe(5 * MiB);
+    expect(resolveClientOptions({ region: 'x', partSize: 16 * MiB }, machine(16 * GiB)).multipartUploadThreshold).toBe(16 * MiB);
+    expect(resolveClientOptions({ region: 'x', partSize: 1 * MiB }, machine(16 * GiB)).multipartUploadThreshold).toBe(5 * MiB);
   });
 
   it('names the option at fault', () => {
@@ -69,7 +80,7 @@ describe('client options', () => {
   });
 
   it('refuses S3 Express rather than ignore it', () => {
-    expect(() => resolveClientOptions({ region: 'x', enableS3Express: true }, GiB)).toThrow(UnsupportedError);
+    expect(() => resolveClientOptions({ region: 'x', enableS3Express: true }, machine(GiB))).toThrow(UnsupportedError);
   });
 });
 

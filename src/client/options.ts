@@ -47,7 +47,7 @@ export interface S3ClientOptions {
   partSize?: number;
   /** Uploads larger than this are multipart; the larger of `partSize` and 5 MiB by default. */
   multipartUploadThreshold?: number;
-  /** Throughput to aim for, in Gbit/s; 10 by default. Sets the number of connections. */
+  /** Throughput to aim for, in Gbit/s: the detected instance type's recommended value, else 10. Sets the number of connections. */
   throughputTargetGbps?: number;
   /** S3 Express One Zone support; not available in this build (true is refused). */
   enableS3Express?: boolean;
@@ -146,11 +146,16 @@ function checkTlsOptions(value: unknown): TlsConnectionOptions | null {
   return value as TlsConnectionOptions;
 }
 
-/**
- * Validates every client option and fills in the defaults. `usableMemory` is the
- * memory this process may use (see platform/memory.ts); it caps the default memory limit.
- */
-export function resolveClientOptions(options: S3ClientOptions, usableMemory: number): ResolvedClientConfig {
+/** What the machine contributes to the defaults. */
+export interface ClientEnvironment {
+  /** The memory this process may use (platform/memory.ts); caps the default memory limit. */
+  usableMemory: number;
+  /** The detected instance type's recommended throughput target, or null. */
+  recommendedThroughputGbps: number | null;
+}
+
+/** Validates every client option and fills in the defaults. */
+export function resolveClientOptions(options: S3ClientOptions, environment: ClientEnvironment): ResolvedClientConfig {
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError('options', 'S3Client needs an options object with at least a region');
   }
@@ -175,12 +180,12 @@ export function resolveClientOptions(options: S3ClientOptions, usableMemory: num
   const multipartUploadThreshold = options.multipartUploadThreshold ?? defaultMultipartThreshold(partSize);
   checkPartSizes(partSize, multipartUploadThreshold);
 
-  const throughputTargetGbps = options.throughputTargetGbps ?? DEFAULT_THROUGHPUT_TARGET_GBPS;
+  const throughputTargetGbps = options.throughputTargetGbps ?? environment.recommendedThroughputGbps ?? DEFAULT_THROUGHPUT_TARGET_GBPS;
   if (typeof throughputTargetGbps !== 'number' || !Number.isFinite(throughputTargetGbps) || throughputTargetGbps <= 0) {
     throw new InvalidArgumentError('throughputTargetGbps', `must be a positive number, got ${describe(throughputTargetGbps)}`);
   }
 
-  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit(throughputTargetGbps, usableMemory);
+  const memoryLimit = options.memoryLimit ?? defaultMemoryLimit(throughputTargetGbps, environment.usableMemory);
   requirePositiveInteger('memoryLimit', memoryLimit);
   if (memoryLimit < partSize) {
     throw new InvalidArgumentError('memoryLimit', `must hold at least one part (partSize ${partSize}), got ${memoryLimit}`);

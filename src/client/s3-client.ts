@@ -5,7 +5,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
+import { instanceTypeNow } from '../platform/instance-type.js';
 import { readUsableMemory } from '../platform/memory.js';
+import { recommendedThroughputGbps } from '../platform/platforms.js';
 import { interfaceAddresses } from '../platform/network-interfaces.js';
 import { AutoRangedGet } from '../multipart/auto-ranged-get.js';
 import { AutoRangedPut, type PutBody } from '../multipart/auto-ranged-put.js';
@@ -69,7 +71,7 @@ export class S3Client {
   #closed = false;
 
   constructor(options: S3ClientOptions) {
-    this.#config = resolveClientOptions(options, readUsableMemory());
+    this.#config = resolveClientOptions(options, { usableMemory: readUsableMemory(), recommendedThroughputGbps: recommendedThroughputGbps(instanceTypeNow()) });
     const localAddresses = interfaceAddresses(this.#config.networkInterfaceNames).map((entry) => {
       if ('problem' in entry) throw new InvalidArgumentError('networkInterfaceNames', entry.problem);
       return entry.address;

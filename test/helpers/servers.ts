@@ -25,7 +25,11 @@ export interface RecordedRequest {
 
 /** What a fault rule does to a matching request. */
 export type Fault =
-  { kind: 'status'; status: number; code: string } | { kind: 'reset-after'; bytes: number } | { kind: 'stall-after'; bytes: number; ms: number };
+  | { kind: 'status'; status: number; code: string }
+  | { kind: 'reset-after'; bytes: number }
+  | { kind: 'stall-after'; bytes: number; ms: number }
+  /** Forward the request without its Range header, as a server without range support would answer. */
+  | { kind: 'ignore-range' };
 
 export interface FaultRule {
   match: (request: RecordedRequest) => boolean;
