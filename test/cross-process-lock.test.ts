@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CrossProcessLock, LockNotOwnedError, withLock } from '../src/index.js';
@@ -123,6 +126,12 @@ describe('CrossProcessLock', () => {
     expect(() => new CrossProcessLock('x'.repeat(256))).toThrow(TypeError);
     expect(() => new CrossProcessLock(42 as never)).toThrow(TypeError);
     expect(new CrossProcessLock('x'.repeat(255)).lockScopeName).toHaveLength(255);
+  });
+
+  it('keeps socket files, where a platform needs them, in a private folder of the OS temp folder', () => {
+    const path = lockAddress('name', 'darwin');
+    expect(path.startsWith(join(tmpdir(), `s3tx-locks-`))).toBe(true);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
   });
 
   it('uses an abstract socket on Linux, so no lock file exists', () => {
