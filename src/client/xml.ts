@@ -23,8 +23,9 @@ export function textOf(node: unknown, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** Escapes text content; quotes stay as they are, as S3's own clients send ETags. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
 }
 
 /** Response headers as the reference's list of (name, value) pairs. */

@@ -1,0 +1,340 @@
+/**
+ * The local S3-compatible server: HTTP plumbing, authentication, fault injection
+ * and the request log. The operations themselves are in operations.ts.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { decodeAwsChunked, type ChunkedResult } from './aws-chunked.js';
+import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
+import { handle, type OperationContext } from './operations.js';
+import { route } from './router.js';
+import { S3Error, errorXml } from './s3-error.js';
+import { verifySignature, type VerifiedRequest } from './sigv4.js';
+import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
+import { SinkStorage } from './sink-storage.js';
+
+export interface LocalCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** Options of {@link startLocalS3}. */
+export interface LocalS3Options {
+  /** Address to listen on; 127.0.0.1 by default. */
+  host?: string;
+  /** Port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Folder to keep buckets in; memory when absent. */
+  root?: string;
+  /** Accepted credentials; one generated pair by default. */
+  credentials?: LocalCredentials | LocalCredentials[];
+  /** Serve unsigned requests too. */
+  anonymous?: boolean;
+  /** Benchmark mode: PUT bodies are discarded and GETs serve synthetic bytes of the stored size. */
+  sink?: boolean;
+  /** Fault rules in force from the start; more can be added through the handle. */
+  faults?: FaultRule[];
+}
+
+/** One request as the server saw it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path as received (encoded), without the query. */
+  path: string;
+  query: Record<string, string>;
+  operation: string;
+  bucket: string | null;
+  key: string | null;
+  partNumber: number | null;
+  /** Request headers, lower-case; authorization and security tokens are left out. */
+  headers: Record<string, string>;
+  /** Which connection carried it, numbered from 1. */
+  connection: number;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** The fault applied to it, if any. */
+  fault: FaultAction['type'] | null;
+}
+
+/** A running local S3 server. */
+export interface LocalS3 {
+  /** `http://host:port`. */
+  endpoint: string;
+  /** `host:port`, the Host header for path-style requests. */
+  host: string;
+  port: number;
+  /** The first accepted credentials. */
+  credentials: LocalCredentials;
+  faults: FaultPlan;
+  /** Every request so far, oldest first. */
+  requests: RecordedRequest[];
+  /** Most requests in progress at the same time since the last reset. */
+  readonly maxConcurrent: number;
+  /** Empties the request log and the concurrency high-water mark. */
+  resetRequests(): void;
+  close(): Promise<void>;
+}
+
+const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
+
+function generatedCredentials(): LocalCredentials {
+  return { accessKeyId: `S3TX${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/** Starts a local S3-compatible server. */
+export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
+  const credentials = options.credentials === undefined ? [generatedCredentials()] : [options.credentials].flat();
+  if (credentials.length === 0 || credentials.some((pair) => !pair.accessKeyId || !pair.secretAccessKey)) {
+    throw new TypeError('startLocalS3: credentials need a non-empty accessKeyId and secretAccessKey');
+  }
+  let storage: Storage;
+  if (options.sink) {
+    storage = new SinkStorage();
+  } else if (options.root) {
+    const disk = new DiskStorage(options.root);
+    await disk.init();
+    storage = disk;
+  } else {
+    storage = new MemoryStorage();
+  }
+  const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
+  const faults = new FaultPlan(options.faults);
+  const requests: RecordedRequest[] = [];
+  const sockets = new Map<Socket, number>();
+  let connections = 0;
+  let active = 0;
+  let maxConcurrent = 0;
+
+  const server: Server = createServer((req, res) => {
+    active++;
+    maxConcurrent = Math.max(maxConcurrent, active);
+    res.once('close', () => active--);
+    void serve(req, res);
+  });
+  server.on('connection', (socket: Socket) => sockets.set(socket, ++connections));
+  server.keepAliveTimeout = 60_000;
+  server.headersTimeout = 65_000;
+  // Uploads of 5 GiB parts may take long; the client's own timeouts decide.
+  server.requestTimeout = 0;
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
+    const method = req.method ?? 'GET';
+    const where = route(method, String(req.headers.host ?? ''), path, query, req.headers['x-amz-copy-source'] !== undefined);
+    const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
+    const record: RecordedRequest = {
+      method,
+      path,
+      query: Object.fromEntries(query),
+      operation: where.operation,
+      bucket: where.bucket,
+      key: where.key,
+      partNumber,
+      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)).map(([name, value]) => [name, String(value)])),
+      connection: sockets.get(req.socket) ?? 0,
+      status: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      fault: null,
+    };
+    requests.push(record);
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('server', 's3tx-local');
+    res.once('finish', () => (record.status = res.statusCode));
+    try {
+      const auth = verifySignature({ method, url, headers: req.headers }, (id) => secrets.get(id));
+      if (!auth && !options.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
+      const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (req.headers.range as string | undefined) ?? null });
+      record.fault = fault?.type ?? null;
+      if (fault && (await applyRequestFault(fault, req, res))) return;
+      const trailers: Record<string, string> = {};
+      const context: OperationContext = {
+        route: where,
+        method,
+        query,
+        headers: req.headers,
+        storage,
+        sink: options.sink ?? false,
+        fault,
+        trailers,
+        body: () => requestBody(counted(req, record), req.headers, auth, trailers),
+        respond: (status, headers, body) => respond(res, record, status, headers, body, fault),
+      };
+      await handle(context);
+    } catch (error) {
+      answerError(res, record, error, path, requestId);
+    }
+  }
+
+  function answerError(res: ServerResponse, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
+    const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
+    if (!(error instanceof S3Error)) process.emitWarning(`s3tx local server: ${(error as Error)?.stack ?? String(error)}`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    record.status = s3Error.status;
+    const body = record.method === 'HEAD' ? '' : errorXml(s3Error.code, s3Error.message, resource, requestId, s3Error.detail);
+    // A request body the server stopped reading must not be taken for the next request.
+    res.shouldKeepAlive = false;
+    res.writeHead(s3Error.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  }
+
+  const address = await new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(server.address() as AddressInfo));
+  });
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    endpoint: `http://${hostPart}:${address.port}`,
+    host: `${hostPart}:${address.port}`,
+    port: address.port,
+    credentials: credentials[0]!,
+    faults,
+    requests,
+    get maxConcurrent() {
+      return maxConcurrent;
+    },
+    resetRequests() {
+      requests.length = 0;
+      maxConcurrent = active;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Faults that act before the operation runs. Returns true when the request has been dealt with. */
+async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (fault.type === 'error') {
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
+    throw new S3Error(fault.code, fault.message ?? 'injected by a fault rule', {}, fault.status);
+  }
+  if (fault.type === 'reset-request') {
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      const check = (chunk?: Buffer) => {
+        seen += chunk?.length ?? 0;
+        if (seen >= fault.afterBytes) {
+          req.socket.destroy();
+          resolve();
+        }
+      };
+      req.on('data', check);
+      req.once('end', () => {
+        req.socket.destroy();
+        resolve();
+      });
+      check();
+    });
+    return true;
+  }
+  if (fault.type === 'stall' && !fault.afterBytes) {
+    await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    res.destroy();
+    return true;
+  }
+  return false;
+}
+
+/** The raw request body, counted into the request log as it is read. */
+async function* counted(req: IncomingMessage, record: RecordedRequest): AsyncGenerator<Buffer> {
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    record.bytesIn += chunk.length;
+    yield chunk;
+  }
+}
+
+/** The request body, decoded (aws-chunked) and checked against its declared hash and length. */
+async function* requestBody(
+  req: AsyncIterable<Buffer>,
+  headers: IncomingMessage['headers'],
+  auth: VerifiedRequest | null,
+  trailers: Record<string, string>,
+): AsyncGenerator<Buffer> {
+  const declared = String(headers['x-amz-content-sha256'] ?? auth?.payloadHash ?? 'UNSIGNED-PAYLOAD');
+  if (declared.startsWith('STREAMING-')) {
+    const signed = declared.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+    if (signed && !auth) throw new S3Error('AccessDenied', 'A signed streaming body needs a signed request');
+    const result: ChunkedResult = { trailers: {} };
+    const decodedLength = Number(headers['x-amz-decoded-content-length']);
+    if (!Number.isSafeInteger(decodedLength)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
+    let length = 0;
+    for await (const chunk of decodeAwsChunked(req, signed && auth ? { signingKey: auth.signingKey, seed: auth.signature, scope: auth.scope, amzDate: auth.amzDate } : null, result)) {
+      length += chunk.length;
+      yield chunk;
+    }
+    if (length !== decodedLength) throw new S3Error('IncompleteBody', `The body has ${length} bytes; x-amz-decoded-content-length says ${decodedLength}.`);
+    Object.assign(trailers, result.trailers);
+    return;
+  }
+  const hash = /^[0-9a-f]{64}$/.test(declared) ? createHash('sha256') : null;
+  let length = 0;
+  for await (const chunk of req) {
+    hash?.update(chunk);
+    length += chunk.length;
+    yield chunk;
+  }
+  const expectedLength = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+  if (expectedLength !== null && length !== expectedLength) throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+  if (hash && hash.digest('hex') !== declared) {
+    throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+}
+
+/** Sends a response, applying response-phase faults to its body. */
+async function respond(
+  res: ServerResponse,
+  record: RecordedRequest,
+  status: number,
+  headers: Record<string, string | number>,
+  body: string | Buffer | Readable | AsyncIterable<Buffer> | null,
+  fault: FaultAction | null,
+): Promise<void> {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) {
+    const data = typeof body === 'string' ? Buffer.from(body) : body;
+    res.writeHead(status, { ...headers, 'content-length': data.length });
+    record.bytesOut = data.length;
+    res.end(data);
+    return;
+  }
+  res.writeHead(status, headers);
+  if (!body) {
+    res.end();
+    return;
+  }
+  const length = Number(headers['content-length'] ?? NaN);
+  const flipAt = fault?.type === 'flip-byte' ? (fault.offset ?? Math.floor(length / 2)) : -1;
+  const stopAt = fault?.type === 'reset-response' ? fault.afterBytes : fault?.type === 'stall' ? (fault.afterBytes ?? 0) : Infinity;
+  let sent = 0;
+  for await (let chunk of body as AsyncIterable<Buffer>) {
+    if (flipAt >= sent && flipAt < sent + chunk.length) {
+      chunk = Buffer.from(chunk);
+      chunk[flipAt - sent] = chunk[flipAt - sent]! ^ 0xff;
+    }
+    if (sent + chunk.length >= stopAt) {
+      res.write(chunk.subarray(0, stopAt - sent));
+      record.bytesOut = stopAt;
+      if (fault?.type === 'stall') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      res.destroy();
+      return;
+    }
+    sent += chunk.length;
+    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    if (res.destroyed) return;
+  }
+  record.bytesOut = sent;
+  res.end();
+}

@@ -1,0 +1,317 @@
+/**
+ * Where the local server keeps buckets, objects and multipart uploads: a folder
+ * on disk or memory. Object bodies are written under a temporary name and
+ * renamed into place, so a crash never exposes half an object; keys never
+ * become file names (they are hashed), so no key can escape the folder.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** What is stored beside an object's bytes. */
+export interface ObjectMeta {
+  key: string;
+  size: number;
+  /** Quoted, as S3 sends it. */
+  etag: string;
+  lastModified: string;
+  contentType: string;
+  /** Headers returned as stored: Content-*, Cache-Control, Expires, x-amz-meta-*, storage class. */
+  headers: Record<string, string>;
+  /** `x-amz-checksum-*` values (base64) and the checksum type, when the object has them. */
+  checksums: Record<string, string>;
+  /** For a multipart object: each part's size and checksums, in order. */
+  parts?: Array<{ size: number; checksums: Record<string, string> }>;
+}
+
+export interface PartMeta {
+  partNumber: number;
+  size: number;
+  etag: string;
+  lastModified: string;
+  checksums: Record<string, string>;
+}
+
+export interface UploadMeta {
+  uploadId: string;
+  key: string;
+  initiated: string;
+  headers: Record<string, string>;
+  contentType: string;
+  /** Algorithm named at CreateMultipartUpload (lower case), and its type. */
+  checksumAlgorithm: string | null;
+  checksumType: string | null;
+}
+
+/** The sink that receives an object's bytes; `commit` makes them visible, `discard` drops them. */
+export interface BodyWriter {
+  stream: Writable;
+  commit(meta: ObjectMeta): Promise<void>;
+  discard(): Promise<void>;
+}
+
+export interface Storage {
+  listBuckets(): Promise<Array<{ name: string; created: string }>>;
+  createBucket(name: string): Promise<boolean>;
+  hasBucket(name: string): Promise<boolean>;
+  deleteBucket(name: string): Promise<void>;
+  bucketIsEmpty(name: string): Promise<boolean>;
+  headObject(bucket: string, key: string): Promise<ObjectMeta | null>;
+  listObjects(bucket: string): Promise<ObjectMeta[]>;
+  /** A body writer for an object. */
+  writeObject(bucket: string, key: string): Promise<BodyWriter>;
+  /** The object's bytes from `start` to `end` inclusive. */
+  readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable;
+  deleteObject(bucket: string, key: string): Promise<void>;
+  createUpload(bucket: string, upload: UploadMeta): Promise<void>;
+  getUpload(bucket: string, uploadId: string): Promise<UploadMeta | null>;
+  listUploads(bucket: string): Promise<UploadMeta[]>;
+  writePart(bucket: string, uploadId: string, partNumber: number): Promise<{ stream: Writable; commit(meta: PartMeta): Promise<void>; discard(): Promise<void> }>;
+  listParts(bucket: string, uploadId: string): Promise<PartMeta[]>;
+  /** Concatenates the named parts into the object, then drops the upload. */
+  completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta): Promise<void>;
+  abortUpload(bucket: string, uploadId: string): Promise<void>;
+}
+
+function keyId(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+const now = () => new Date().toISOString();
+
+/** A Writable that keeps what it is given, for memory storage. */
+class Collector extends Writable {
+  chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+}
+
+/** Objects and parts kept in memory: for tests and benchmarks that must not touch the disk. */
+export class MemoryStorage implements Storage {
+  #buckets = new Map<string, { created: string; objects: Map<string, { meta: ObjectMeta; data: Buffer }>; uploads: Map<string, { meta: UploadMeta; parts: Map<number, { meta: PartMeta; data: Buffer }> }> }>();
+
+  #bucket(name: string) {
+    const bucket = this.#buckets.get(name);
+    if (!bucket) throw new Error(`no bucket ${name}`);
+    return bucket;
+  }
+
+  async listBuckets() {
+    return [...this.#buckets].map(([name, bucket]) => ({ name, created: bucket.created }));
+  }
+  async createBucket(name: string) {
+    if (this.#buckets.has(name)) return false;
+    this.#buckets.set(name, { created: now(), objects: new Map(), uploads: new Map() });
+    return true;
+  }
+  async hasBucket(name: string) {
+    return this.#buckets.has(name);
+  }
+  async deleteBucket(name: string) {
+    this.#buckets.delete(name);
+  }
+  async bucketIsEmpty(name: string) {
+    return this.#bucket(name).objects.size === 0;
+  }
+  async headObject(bucket: string, key: string) {
+    return this.#bucket(bucket).objects.get(key)?.meta ?? null;
+  }
+  async listObjects(bucket: string) {
+    return [...this.#bucket(bucket).objects.values()].map((entry) => entry.meta);
+  }
+  async writeObject(bucket: string, key: string): Promise<BodyWriter> {
+    const collector = new Collector();
+    return {
+      stream: collector,
+      commit: async (meta) => {
+        this.#bucket(bucket).objects.set(key, { meta, data: Buffer.concat(collector.chunks) });
+      },
+      discard: async () => {},
+    };
+  }
+  readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable {
+    const data = this.#bucket(bucket).objects.get(meta.key)?.data ?? Buffer.alloc(0);
+    return Readable.from([data.subarray(start, end + 1)]);
+  }
+  async deleteObject(bucket: string, key: string) {
+    this.#bucket(bucket).objects.delete(key);
+  }
+  async createUpload(bucket: string, upload: UploadMeta) {
+    this.#bucket(bucket).uploads.set(upload.uploadId, { meta: upload, parts: new Map() });
+  }
+  async getUpload(bucket: string, uploadId: string) {
+    return this.#bucket(bucket).uploads.get(uploadId)?.meta ?? null;
+  }
+  async listUploads(bucket: string) {
+    return [...this.#bucket(bucket).uploads.values()].map((entry) => entry.meta);
+  }
+  async writePart(bucket: string, uploadId: string, partNumber: number) {
+    const collector = new Collector();
+    return {
+      stream: collector as Writable,
+      commit: async (meta: PartMeta) => {
+        this.#bucket(bucket).uploads.get(uploadId)?.parts.set(partNumber, { meta, data: Buffer.concat(collector.chunks) });
+      },
+      discard: async () => {},
+    };
+  }
+  async listParts(bucket: string, uploadId: string) {
+    const parts = this.#bucket(bucket).uploads.get(uploadId)?.parts;
+    return parts ? [...parts.values()].map((part) => part.meta).sort((a, b) => a.partNumber - b.partNumber) : [];
+  }
+  async completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta) {
+    const stored = this.#bucket(bucket).uploads.get(upload.uploadId)!;
+    const data = Buffer.concat(parts.map((part) => stored.parts.get(part.partNumber)!.data));
+    this.#bucket(bucket).objects.set(meta.key, { meta, data });
+    this.#bucket(bucket).uploads.delete(upload.uploadId);
+  }
+  async abortUpload(bucket: string, uploadId: string) {
+    this.#bucket(bucket).uploads.delete(uploadId);
+  }
+}
+
+/**
+ * Objects in a folder: `<root>/<bucket>/objects/<sha256(key)>` with a `.json` beside it,
+ * uploads in `<root>/<bucket>/uploads/<uploadId>/`, temporary files in `<root>/.tmp`.
+ */
+export class DiskStorage implements Storage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  #tmp(): string {
+    return join(this.root, '.tmp', randomBytes(12).toString('hex'));
+  }
+  #bucketPath(bucket: string): string {
+    // Bucket names are validated by the server (lower case, digits, dots, hyphens).
+    return join(this.root, bucket);
+  }
+  #objectPath(bucket: string, key: string): string {
+    return join(this.#bucketPath(bucket), 'objects', keyId(key));
+  }
+  #uploadPath(bucket: string, uploadId: string): string {
+    return join(this.#bucketPath(bucket), 'uploads', keyId(uploadId));
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, '.tmp'), { recursive: true });
+  }
+
+  async listBuckets() {
+    const names = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'));
+    return Promise.all(names.map(async (entry) => ({ name: entry.name, created: (await stat(join(this.root, entry.name))).birthtime.toISOString() })));
+  }
+  async createBucket(name: string) {
+    if (await this.hasBucket(name)) return false;
+    await mkdir(join(this.#bucketPath(name), 'objects'), { recursive: true });
+    await mkdir(join(this.#bucketPath(name), 'uploads'), { recursive: true });
+    return true;
+  }
+  async hasBucket(name: string) {
+    return stat(this.#bucketPath(name)).then(
+      (stats) => stats.isDirectory(),
+      () => false,
+    );
+  }
+  async deleteBucket(name: string) {
+    await rm(this.#bucketPath(name), { recursive: true, force: true });
+  }
+  async bucketIsEmpty(name: string) {
+    return (await readdir(join(this.#bucketPath(name), 'objects'))).length === 0;
+  }
+  async headObject(bucket: string, key: string): Promise<ObjectMeta | null> {
+    return readJson<ObjectMeta>(`${this.#objectPath(bucket, key)}.json`);
+  }
+  async listObjects(bucket: string) {
+    const folder = join(this.#bucketPath(bucket), 'objects');
+    const files = (await readdir(folder)).filter((name) => name.endsWith('.json'));
+    const metas = await Promise.all(files.map((name) => readJson<ObjectMeta>(join(folder, name))));
+    return metas.filter((meta): meta is ObjectMeta => meta !== null);
+  }
+  async writeObject(bucket: string, key: string): Promise<BodyWriter> {
+    return this.#writer(this.#objectPath(bucket, key));
+  }
+  #writer(target: string) {
+    const temp = this.#tmp();
+    const stream = createWriteStream(temp);
+    let failure: Error | null = null;
+    // Kept for commit to report; a write error after discard has no one left to tell.
+    stream.on('error', (error) => (failure ??= error));
+    return {
+      stream: stream as Writable,
+      commit: async (meta: object) => {
+        await new Promise<void>((resolve, reject) => (stream.writableFinished ? resolve() : stream.once('finish', resolve).once('error', reject)));
+        if (failure) throw failure;
+        const metaTemp = `${temp}.json`;
+        await writeFile(metaTemp, JSON.stringify(meta));
+        // The bytes first, then the metadata that makes them visible.
+        await rename(temp, target);
+        await rename(metaTemp, `${target}.json`);
+      },
+      discard: async () => {
+        stream.destroy();
+        await rm(temp, { force: true });
+      },
+    };
+  }
+  readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable {
+    if (end < start) return Readable.from([]);
+    return createReadStream(this.#objectPath(bucket, meta.key), { start, end, highWaterMark: 1024 * 1024 });
+  }
+  async deleteObject(bucket: string, key: string) {
+    const path = this.#objectPath(bucket, key);
+    await rm(`${path}.json`, { force: true });
+    await rm(path, { force: true });
+  }
+  async createUpload(bucket: string, upload: UploadMeta) {
+    const folder = this.#uploadPath(bucket, upload.uploadId);
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'upload.json'), JSON.stringify(upload));
+  }
+  async getUpload(bucket: string, uploadId: string) {
+    return readJson<UploadMeta>(join(this.#uploadPath(bucket, uploadId), 'upload.json'));
+  }
+  async listUploads(bucket: string) {
+    const folder = join(this.#bucketPath(bucket), 'uploads');
+    const ids = await readdir(folder);
+    const uploads = await Promise.all(ids.map((id) => readJson<UploadMeta>(join(folder, id, 'upload.json'))));
+    return uploads.filter((upload): upload is UploadMeta => upload !== null);
+  }
+  async writePart(bucket: string, uploadId: string, partNumber: number) {
+    return this.#writer(join(this.#uploadPath(bucket, uploadId), `part-${partNumber}`));
+  }
+  async listParts(bucket: string, uploadId: string) {
+    const folder = this.#uploadPath(bucket, uploadId);
+    const files = (await readdir(folder).catch(() => [] as string[])).filter((name) => /^part-\d+\.json$/.test(name));
+    const parts = await Promise.all(files.map((name) => readJson<PartMeta>(join(folder, name))));
+    return parts.filter((part): part is PartMeta => part !== null).sort((a, b) => a.partNumber - b.partNumber);
+  }
+  async completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta) {
+    const folder = this.#uploadPath(bucket, upload.uploadId);
+    const writer = this.#writer(this.#objectPath(bucket, meta.key));
+    async function* concatenated() {
+      for (const part of parts) yield* createReadStream(join(folder, `part-${part.partNumber}`), { highWaterMark: 1024 * 1024 });
+    }
+    await pipeline(concatenated(), writer.stream);
+    await writer.commit(meta);
+    await rm(folder, { recursive: true, force: true });
+  }
+  async abortUpload(bucket: string, uploadId: string) {
+    await rm(this.#uploadPath(bucket, uploadId), { recursive: true, force: true });
+  }
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
