@@ -157,7 +157,7 @@ describe('network interfaces', () => {
     try {
       const result = await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListBuckets', request: httpRequest(server.host, 'GET', '/') });
       expect(result.error).toBeNull();
-      expect(server.requests[0]?.socket.remoteAddress).toBe('127.0.0.1');
+      expect(server.requests[0]?.remoteAddress).toBe('127.0.0.1');
     } finally {
       await client.close();
       await server.close();

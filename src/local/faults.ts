@@ -16,7 +16,9 @@ export type FaultAction =
   /** One byte of the response body is flipped (at `offset`, default the middle). */
   | { type: 'flip-byte'; offset?: number }
   /** The object is replaced with new content (and a new ETag) right after this request is answered. */
-  | { type: 'replace-object' };
+  | { type: 'replace-object' }
+  /** A GET is answered as if it had no Range or part number: 200 with the whole object, as servers without range support do. */
+  | { type: 'ignore-range' };
 
 export interface FaultRule {
   /** S3 operation name, for example `UploadPart` or `GetObject`. */

@@ -527,7 +527,7 @@ async function getOrHead(context: OperationContext, withBody: boolean): Promise<
     await context.respond(304, { etag: meta.etag, 'last-modified': headers['last-modified']! }, null);
     return;
   }
-  const range = requestedRange(context, meta);
+  const range = context.fault?.type === 'ignore-range' ? null : requestedRange(context, meta);
   const start = range?.start ?? 0;
   const end = range?.end ?? meta.size - 1;
   headers['content-length'] = end - start + 1;

@@ -174,6 +174,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   }
 
   function answerError(res: ServerResponse, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
+    // A client that went away is no server error.
+    if (res.destroyed || res.socket?.destroyed) return void res.destroy();
     const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
     if (!(error instanceof S3Error)) process.emitWarning(`s3tx local server: ${(error as Error)?.stack ?? String(error)}`);
     if (res.headersSent) {

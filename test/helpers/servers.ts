@@ -1,7 +1,6 @@
 /**
- * Real servers for the tests, on ephemeral loopback ports: s3rver in-process, and a
- * fault proxy in front of it that records every request and can answer with an
- * error, reset the connection or stall, as S3 sometimes does.
+ * Real servers for the tests, on ephemeral loopback ports: the project's local S3
+ * server, and s3rver (an independent implementation) behind a recording proxy.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -11,57 +10,77 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
 
 export const MiB = 1024 * 1024;
 export const ACCESS_KEY = 'S3RVER';
 export const SECRET_KEY = 'S3RVER';
 
+/** A request as either test server saw it. */
 export interface RecordedRequest {
   method: string;
+  /** Path and query as received. */
   url: string;
   headers: IncomingMessage['headers'];
-  socket: Socket;
-}
-
-/** What a fault rule does to a matching request. */
-export type Fault =
-  | { kind: 'status'; status: number; code: string }
-  | { kind: 'reset-after'; bytes: number }
-  | { kind: 'stall-after'; bytes: number; ms: number }
-  /** Forward the request without its Range header, as a server without range support would answer. */
-  | { kind: 'ignore-range' };
-
-export interface FaultRule {
-  match: (request: RecordedRequest) => boolean;
-  fault: Fault;
-  /** How many matching requests it applies to. */
-  times: number;
+  /** Which connection carried it, numbered from 1. */
+  connection: number;
+  remoteAddress: string | undefined;
 }
 
 export interface TestServer {
+  name: 's3rver' | 'local';
   /** Host header value: `127.0.0.1:PORT`. */
   host: string;
   port: number;
-  requests: RecordedRequest[];
+  readonly requests: RecordedRequest[];
   /** Most requests the server handled at the same time. */
-  maxConcurrent: number;
-  faults: FaultRule[];
+  readonly maxConcurrent: number;
+  /** The local server itself, for its fault plan and request log. */
+  local: LocalS3 | null;
   resetStats(): void;
   close(): Promise<void>;
 }
 
-/** Starts s3rver, and in front of it a recording proxy with fault injection; tests talk to the proxy. */
+/** The project's own server, with the credentials the tests sign with. */
+export async function startLocalTestServer(): Promise<TestServer> {
+  const local = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+  return {
+    name: 'local',
+    host: local.host,
+    port: local.port,
+    get requests() {
+      return local.requests.map((r) => ({
+        method: r.method,
+        url: Object.keys(r.query).length > 0 ? `${r.path}?${new URLSearchParams(r.query).toString()}` : r.path,
+        headers: r.headers,
+        connection: r.connection,
+        remoteAddress: undefined,
+      }));
+    },
+    get maxConcurrent() {
+      return local.maxConcurrent;
+    },
+    local,
+    resetStats: () => local.resetRequests(),
+    close: () => local.close(),
+  };
+}
+
+/** Starts s3rver, and in front of it a proxy that records every request; tests talk to the proxy. */
 export async function startTestServer(): Promise<TestServer> {
+  const connections = new WeakMap<Socket, number>();
+  let connectionCount = 0;
   const folder = await mkdtemp(join(tmpdir(), 's3tx-test-s3rver-'));
   const s3rver = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: folder });
   const { port: upstreamPort } = await s3rver.run();
   let active = 0;
-  const state: TestServer = {
+  const state: TestServer & { requests: RecordedRequest[]; maxConcurrent: number } = {
+    name: 's3rver',
     host: '',
     port: 0,
     requests: [],
     maxConcurrent: 0,
-    faults: [],
+    local: null,
     resetStats() {
       state.requests = [];
       state.maxConcurrent = 0;
@@ -75,55 +94,23 @@ export async function startTestServer(): Promise<TestServer> {
   };
 
   const proxy: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const recorded: RecordedRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, socket: req.socket };
+    if (!connections.has(req.socket)) connections.set(req.socket, ++connectionCount);
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      connection: connections.get(req.socket)!,
+      remoteAddress: req.socket.remoteAddress,
+    };
     state.requests.push(recorded);
     active++;
     state.maxConcurrent = Math.max(state.maxConcurrent, active);
     res.on('close', () => active--);
-    const rule = state.faults.find((candidate) => candidate.times > 0 && candidate.match(recorded));
-    if (rule) rule.times--;
-    const fault = rule?.fault;
-    if (fault?.kind === 'status') {
-      req.resume();
-      req.on('end', () => {
-        res.writeHead(fault.status, { 'content-type': 'application/xml' });
-        res.end(
-          `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${fault.code}</Code><Message>injected by the test</Message><RequestId>TEST</RequestId></Error>`,
-        );
-      });
-      return;
-    }
-    const headers = { ...req.headers };
-    if (fault?.kind === 'ignore-range') delete headers.range;
-    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers }, (upstreamRes) => {
+    const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (upstreamRes) => {
       res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
+      // s3rver declares one byte for an empty range and sends none: headers must not wait for it.
       res.flushHeaders();
-      if (!fault || fault.kind === 'ignore-range') {
-        upstreamRes.pipe(res);
-        return;
-      }
-      let sent = 0;
-      let stalled = false;
-      upstreamRes.on('data', (chunk: Buffer) => {
-        if (stalled) return;
-        const room = fault.bytes - sent;
-        if (chunk.length < room) {
-          sent += chunk.length;
-          res.write(chunk);
-          return;
-        }
-        res.write(chunk.subarray(0, Math.max(0, room)));
-        stalled = true;
-        if (fault.kind === 'reset-after') {
-          req.socket.destroy();
-        } else {
-          upstreamRes.pause();
-          setTimeout(() => req.socket.destroy(), fault.ms).unref();
-        }
-      });
-      upstreamRes.on('end', () => {
-        if (!stalled) res.end();
-      });
+      upstreamRes.pipe(res);
     });
     upstream.on('error', () => res.destroy());
     // A client that gives up must not leave s3rver waiting for the rest of a body.
