@@ -24,7 +24,9 @@ beforeAll(async () => {
   // A short stall timeout, so that a stalled connection is noticed within the test.
   client = newClient({ stallTimeoutMs: 1000 });
   folder = await tempFolder();
-  expect((await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) })).error).toBeNull();
+  expect(
+    (await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) })).error,
+  ).toBeNull();
   expect((await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/source`, {}, data) })).error).toBeNull();
 });
 
@@ -44,11 +46,17 @@ function upload(key: string) {
 }
 
 function download(recvFilepath?: string, headers: Record<string, string> = {}) {
-  return run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/source`, headers), ...(recvFilepath ? { recvFilepath } : {}) });
+  return run(client, {
+    type: S3RequestType.GET_OBJECT,
+    request: httpRequest(server.host, 'GET', `/${bucket}/source`, headers),
+    ...(recvFilepath ? { recvFilepath } : {}),
+  });
 }
 
 async function uploadsLeft(): Promise<string> {
-  return (await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListMultipartUploads', request: httpRequest(server.host, 'GET', `/${bucket}?uploads`) })).body.toString();
+  return (
+    await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListMultipartUploads', request: httpRequest(server.host, 'GET', `/${bucket}?uploads`) })
+  ).body.toString();
 }
 
 describe('servers that differ from S3', () => {
@@ -81,7 +89,9 @@ describe('retries, part by part', () => {
     expect(result.error).toBeNull();
     expect(count(part(3))).toBe(3);
     for (const other of [1, 2, 4, 5]) expect(count(part(other))).toBe(1);
-    expect(sha256((await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/slowdown`) })).body)).toBe(sha256(data));
+    expect(sha256((await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/slowdown`) })).body)).toBe(
+      sha256(data),
+    );
   });
 
   it('500 InternalError on CompleteMultipartUpload is retried', async () => {
@@ -139,7 +149,11 @@ describe('retries, part by part', () => {
     fault({ operation: 'GetObject', key: 'replaced', action: { type: 'replace-object' } });
     const dir = join(folder.path, 'replaced');
     await mkdir(dir);
-    const result = await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/replaced`), recvFilepath: join(dir, 'target') });
+    const result = await run(client, {
+      type: S3RequestType.GET_OBJECT,
+      request: httpRequest(server.host, 'GET', `/${bucket}/replaced`),
+      recvFilepath: join(dir, 'target'),
+    });
     expect(result.error).toMatchObject({ code: 'PreconditionFailed', statusCode: 412 });
     expect(await readdir(dir)).toEqual([]);
   });

@@ -39,7 +39,10 @@ export async function* decodeAwsChunked(source: AsyncIterable<Buffer>, signing: 
 
   const verifyChunk = (dataHash: string) => {
     if (!signing) return;
-    const expected = hmac(signing.signingKey, ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataHash].join('\n')).toString('hex');
+    const expected = hmac(
+      signing.signingKey,
+      ['AWS4-HMAC-SHA256-PAYLOAD', signing.amzDate, signing.scope, previous, EMPTY_SHA256, dataHash].join('\n'),
+    ).toString('hex');
     if (expected !== chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'The chunk signature we calculated does not match the signature you provided.');
     previous = chunkSignature;
   };
@@ -102,8 +105,11 @@ export async function* decodeAwsChunked(source: AsyncIterable<Buffer>, signing: 
       .filter(([name]) => name !== 'x-amz-trailer-signature')
       .map(([name, value]) => `${name}:${value}\n`)
       .join('');
-    const expected = hmac(signing.signingKey, ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, previous, sha256Hex(text)].join('\n')).toString('hex');
-    if (expected !== trailerSignature) throw new S3Error('SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided.');
+    const expected = hmac(signing.signingKey, ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, previous, sha256Hex(text)].join('\n')).toString(
+      'hex',
+    );
+    if (expected !== trailerSignature)
+      throw new S3Error('SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided.');
     delete result.trailers['x-amz-trailer-signature'];
   }
 }

@@ -50,7 +50,13 @@ function httpDate(iso: string): string {
   return new Date(iso).toUTCString();
 }
 
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, htmlEntities: true, isArray: (name) => name === 'Part' || name === 'Object' });
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  htmlEntities: true,
+  isArray: (name) => name === 'Part' || name === 'Object',
+});
 
 function parseBody(text: string): Record<string, unknown> {
   try {
@@ -97,7 +103,9 @@ async function requireUpload(context: OperationContext, bucket: string): Promise
   const uploadId = context.query.get('uploadId') ?? '';
   const upload = await context.storage.getUpload(bucket, uploadId);
   if (!upload || upload.key !== context.route.key) {
-    throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+    throw new S3Error('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
+      UploadId: uploadId,
+    });
   }
   return upload;
 }
@@ -173,7 +181,11 @@ const OPERATIONS: Record<string, Operation> = {
   async ListBuckets(context) {
     const buckets = await context.storage.listBuckets();
     const inner = buckets.map((bucket) => `<Bucket>${tag('Name', bucket.name)}${tag('CreationDate', bucket.created)}</Bucket>`).join('');
-    await context.respond(200, { 'content-type': 'application/xml' }, xml('ListAllMyBucketsResult', `<Owner>${tag('ID', 's3tx')}</Owner><Buckets>${inner}</Buckets>`));
+    await context.respond(
+      200,
+      { 'content-type': 'application/xml' },
+      xml('ListAllMyBucketsResult', `<Owner>${tag('ID', 's3tx')}</Owner><Buckets>${inner}</Buckets>`),
+    );
   },
 
   async CreateBucket(context) {
@@ -181,7 +193,9 @@ const OPERATIONS: Record<string, Operation> = {
       // The optional CreateBucketConfiguration names a region; every region is this one.
     }
     if (!(await context.storage.createBucket(context.route.bucket!))) {
-      throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: context.route.bucket! });
+      throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', {
+        BucketName: context.route.bucket!,
+      });
     }
     await context.respond(200, { location: `/${context.route.bucket}` }, null);
   },
@@ -198,7 +212,8 @@ const OPERATIONS: Record<string, Operation> = {
 
   async DeleteBucket(context) {
     const bucket = await requireBucket(context);
-    if (!(await context.storage.bucketIsEmpty(bucket))) throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
+    if (!(await context.storage.bucketIsEmpty(bucket)))
+      throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
     await context.storage.deleteBucket(bucket);
     await context.respond(204, {}, null);
   },
@@ -255,7 +270,8 @@ const OPERATIONS: Record<string, Operation> = {
     const document = parseBody(await readSmallBody(context));
     const request = document.Delete as { Object?: Array<{ Key?: string }>; Quiet?: string } | undefined;
     const objects = request?.Object ?? [];
-    if (!request || objects.length === 0 || objects.length > 1000) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+    if (!request || objects.length === 0 || objects.length > 1000)
+      throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
     const deleted: string[] = [];
     for (const object of objects) {
       if (typeof object.Key !== 'string') throw new S3Error('MalformedXML', 'Every Object needs a Key.');
@@ -290,7 +306,11 @@ const OPERATIONS: Record<string, Operation> = {
         parts: undefined,
       };
       await writer.commit(meta);
-      await context.respond(200, { 'content-type': 'application/xml' }, xml('CopyObjectResult', tag('LastModified', meta.lastModified) + tag('ETag', meta.etag)));
+      await context.respond(
+        200,
+        { 'content-type': 'application/xml' },
+        xml('CopyObjectResult', tag('LastModified', meta.lastModified) + tag('ETag', meta.etag)),
+      );
     } catch (error) {
       await writer.discard();
       throw error;
@@ -310,7 +330,11 @@ const OPERATIONS: Record<string, Operation> = {
       checksumType: header(context.headers, 'x-amz-checksum-type')?.toUpperCase() ?? null,
     };
     await context.storage.createUpload(bucket, upload);
-    await context.respond(200, { 'content-type': 'application/xml' }, xml('InitiateMultipartUploadResult', tag('Bucket', bucket) + tag('Key', key) + tag('UploadId', upload.uploadId)));
+    await context.respond(
+      200,
+      { 'content-type': 'application/xml' },
+      xml('InitiateMultipartUploadResult', tag('Bucket', bucket) + tag('Key', key) + tag('UploadId', upload.uploadId)),
+    );
   },
 
   async UploadPart(context) {
@@ -341,7 +365,10 @@ const OPERATIONS: Record<string, Operation> = {
     if (rangeText !== undefined) {
       const match = /^bytes=(\d+)-(\d+)$/.exec(rangeText);
       if (!match || Number(match[2]) >= source.size || Number(match[1]) > Number(match[2])) {
-        throw new S3Error('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy');
+        throw new S3Error(
+          'InvalidArgument',
+          'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+        );
       }
       start = Number(match[1]);
       end = Number(match[2]);
@@ -369,20 +396,28 @@ const OPERATIONS: Record<string, Operation> = {
     let previous = 0;
     for (const entry of requested) {
       const partNumber = Number(entry.PartNumber);
-      if (!Number.isInteger(partNumber) || partNumber <= previous) throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+      if (!Number.isInteger(partNumber) || partNumber <= previous)
+        throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
       previous = partNumber;
       const part = stored.get(partNumber);
-      const etag = String(entry.ETag ?? '').replace(/^"?/, '"').replace(/"?$/, '"');
+      const etag = String(entry.ETag ?? '')
+        .replace(/^"?/, '"')
+        .replace(/"?$/, '"');
       if (!part || part.etag !== etag) {
-        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', {
-          PartNumber: String(partNumber),
-          ETag: etag,
-        });
+        throw new S3Error(
+          'InvalidPart',
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+          {
+            PartNumber: String(partNumber),
+            ETag: etag,
+          },
+        );
       }
       parts.push(part);
     }
     parts.slice(0, -1).forEach((part) => {
-      if (part.size < MIN_PART) throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(part.partNumber) });
+      if (part.size < MIN_PART)
+        throw new S3Error('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { PartNumber: String(part.partNumber) });
     });
     const combined = createHash('md5');
     for (const part of parts) combined.update(Buffer.from(part.etag.slice(1, -1), 'hex'));
@@ -400,7 +435,10 @@ const OPERATIONS: Record<string, Operation> = {
     await context.respond(
       200,
       { 'content-type': 'application/xml' },
-      xml('CompleteMultipartUploadResult', tag('Location', `/${bucket}/${encodeURIComponent(upload.key)}`) + tag('Bucket', bucket) + tag('Key', upload.key) + tag('ETag', meta.etag)),
+      xml(
+        'CompleteMultipartUploadResult',
+        tag('Location', `/${bucket}/${encodeURIComponent(upload.key)}`) + tag('Bucket', bucket) + tag('Key', upload.key) + tag('ETag', meta.etag),
+      ),
     );
   },
 
@@ -427,14 +465,21 @@ const OPERATIONS: Record<string, Operation> = {
       (page.length > 0 ? tag('NextPartNumberMarker', page[page.length - 1]!.partNumber) : '') +
       tag('MaxParts', maxParts) +
       tag('IsTruncated', truncated) +
-      page.map((part) => `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', part.lastModified)}${tag('ETag', part.etag)}${tag('Size', part.size)}</Part>`).join('');
+      page
+        .map(
+          (part) =>
+            `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', part.lastModified)}${tag('ETag', part.etag)}${tag('Size', part.size)}</Part>`,
+        )
+        .join('');
     await context.respond(200, { 'content-type': 'application/xml' }, xml('ListPartsResult', inner));
   },
 
   async ListMultipartUploads(context) {
     const bucket = await requireBucket(context);
     const prefix = context.query.get('prefix') ?? '';
-    const uploads = (await context.storage.listUploads(bucket)).filter((upload) => upload.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const uploads = (await context.storage.listUploads(bucket))
+      .filter((upload) => upload.key.startsWith(prefix))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const inner =
       tag('Bucket', bucket) +
       tag('Prefix', prefix) +
@@ -471,7 +516,8 @@ function requestedRange(context: OperationContext, meta: ObjectMeta): { start: n
   if (partText !== null) {
     const partNumber = Number(partText);
     const sizes = meta.parts?.map((part) => part.size) ?? [meta.size];
-    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > sizes.length) throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', {}, 416);
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > sizes.length)
+      throw new S3Error('InvalidPartNumber', 'The requested partnumber is not satisfiable', {}, 416);
     const start = sizes.slice(0, partNumber - 1).reduce((sum, size) => sum + size, 0);
     return { start, end: start + sizes[partNumber - 1]! - 1, partsCount: sizes.length };
   }
@@ -605,7 +651,10 @@ async function listObjects(context: OperationContext, version: 1 | 2): Promise<v
     if (truncated && delimiter) inner += tag('NextMarker', name(last));
   }
   inner += contents
-    .map((meta) => `<Contents>${tag('Key', name(meta.key))}${tag('LastModified', meta.lastModified)}${tag('ETag', meta.etag)}${tag('Size', meta.size)}${tag('StorageClass', 'STANDARD')}</Contents>`)
+    .map(
+      (meta) =>
+        `<Contents>${tag('Key', name(meta.key))}${tag('LastModified', meta.lastModified)}${tag('ETag', meta.etag)}${tag('Size', meta.size)}${tag('StorageClass', 'STANDARD')}</Contents>`,
+    )
     .join('');
   inner += prefixes.map((common) => `<CommonPrefixes>${tag('Prefix', name(common))}</CommonPrefixes>`).join('');
   await context.respond(200, { 'content-type': 'application/xml' }, xml('ListBucketResult', inner));

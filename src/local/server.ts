@@ -136,7 +136,11 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       bucket: where.bucket,
       key: where.key,
       partNumber,
-      headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !HIDDEN_HEADERS.has(name)).map(([name, value]) => [name, String(value)])),
+      headers: Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([name]) => !HIDDEN_HEADERS.has(name))
+          .map(([name, value]) => [name, String(value)]),
+      ),
       connection: sockets.get(req.socket) ?? 0,
       status: 0,
       bytesIn: 0,
@@ -274,7 +278,11 @@ async function* requestBody(
     const decodedLength = Number(headers['x-amz-decoded-content-length']);
     if (!Number.isSafeInteger(decodedLength)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
     let length = 0;
-    for await (const chunk of decodeAwsChunked(req, signed && auth ? { signingKey: auth.signingKey, seed: auth.signature, scope: auth.scope, amzDate: auth.amzDate } : null, result)) {
+    for await (const chunk of decodeAwsChunked(
+      req,
+      signed && auth ? { signingKey: auth.signingKey, seed: auth.signature, scope: auth.scope, amzDate: auth.amzDate } : null,
+      result,
+    )) {
       length += chunk.length;
       yield chunk;
     }
@@ -290,7 +298,8 @@ async function* requestBody(
     yield chunk;
   }
   const expectedLength = headers['content-length'] === undefined ? null : Number(headers['content-length']);
-  if (expectedLength !== null && length !== expectedLength) throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
+  if (expectedLength !== null && length !== expectedLength)
+    throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
   if (hash && hash.digest('hex') !== declared) {
     throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }

@@ -120,7 +120,10 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
     payloadHash = 'UNSIGNED-PAYLOAD';
     const expires = Number(params.get('X-Amz-Expires'));
     if (!credential || !signedHeaders || !/^[0-9a-f]{64}$/.test(signature) || !Number.isInteger(expires)) {
-      throw new S3Error('AuthorizationQueryParametersError', 'Query-string authentication requires the X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature, X-Amz-Date and X-Amz-Expires parameters.');
+      throw new S3Error(
+        'AuthorizationQueryParametersError',
+        'Query-string authentication requires the X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature, X-Amz-Date and X-Amz-Expires parameters.',
+      );
     }
     if (now > parseAmzDate(amzDate) + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired');
   } else {
@@ -150,7 +153,10 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   const key = signingKey(secret, date, region, service);
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
   if (!sameSignature(hmac(key, stringToSign).toString('hex'), signature)) {
-    throw new S3Error('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    throw new S3Error(
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   }
   return { accessKeyId, signingKey: key, signature, scope, amzDate, payloadHash };
 }

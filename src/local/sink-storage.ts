@@ -13,7 +13,15 @@ const PATTERN = randomBytes(1024 * 1024 + 7);
 export function syntheticMeta(key: string): ObjectMeta | null {
   const match = /^synthetic\/(\d+)$/.exec(key);
   if (!match) return null;
-  return { key, size: Number(match[1]), etag: `"${'5'.repeat(32)}"`, lastModified: new Date(0).toISOString(), contentType: 'application/octet-stream', headers: {}, checksums: {} };
+  return {
+    key,
+    size: Number(match[1]),
+    etag: `"${'5'.repeat(32)}"`,
+    lastModified: new Date(0).toISOString(),
+    contentType: 'application/octet-stream',
+    headers: {},
+    checksums: {},
+  };
 }
 
 /** The synthetic byte at `offset` of every object. */
@@ -22,7 +30,7 @@ export function syntheticByte(offset: number): number {
 }
 
 async function* synthetic(start: number, end: number): AsyncGenerator<Buffer> {
-  for (let offset = start; offset <= end; ) {
+  for (let offset = start; offset <= end;) {
     const at = offset % PATTERN.length;
     const take = Math.min(PATTERN.length - at, end - offset + 1);
     yield PATTERN.subarray(at, at + take);

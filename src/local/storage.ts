@@ -69,7 +69,11 @@ export interface Storage {
   createUpload(bucket: string, upload: UploadMeta): Promise<void>;
   getUpload(bucket: string, uploadId: string): Promise<UploadMeta | null>;
   listUploads(bucket: string): Promise<UploadMeta[]>;
-  writePart(bucket: string, uploadId: string, partNumber: number): Promise<{ stream: Writable; commit(meta: PartMeta): Promise<void>; discard(): Promise<void> }>;
+  writePart(
+    bucket: string,
+    uploadId: string,
+    partNumber: number,
+  ): Promise<{ stream: Writable; commit(meta: PartMeta): Promise<void>; discard(): Promise<void> }>;
   listParts(bucket: string, uploadId: string): Promise<PartMeta[]>;
   /** Concatenates the named parts into the object, then drops the upload. */
   completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta): Promise<void>;
@@ -93,7 +97,14 @@ class Collector extends Writable {
 
 /** Objects and parts kept in memory: for tests and benchmarks that must not touch the disk. */
 export class MemoryStorage implements Storage {
-  #buckets = new Map<string, { created: string; objects: Map<string, { meta: ObjectMeta; data: Buffer }>; uploads: Map<string, { meta: UploadMeta; parts: Map<number, { meta: PartMeta; data: Buffer }> }> }>();
+  #buckets = new Map<
+    string,
+    {
+      created: string;
+      objects: Map<string, { meta: ObjectMeta; data: Buffer }>;
+      uploads: Map<string, { meta: UploadMeta; parts: Map<number, { meta: PartMeta; data: Buffer }> }>;
+    }
+  >();
 
   #bucket(name: string) {
     const bucket = this.#buckets.get(name);
@@ -155,7 +166,9 @@ export class MemoryStorage implements Storage {
     return {
       stream: collector as Writable,
       commit: async (meta: PartMeta) => {
-        this.#bucket(bucket).uploads.get(uploadId)?.parts.set(partNumber, { meta, data: Buffer.concat(collector.chunks) });
+        this.#bucket(bucket)
+          .uploads.get(uploadId)
+          ?.parts.set(partNumber, { meta, data: Buffer.concat(collector.chunks) });
       },
       discard: async () => {},
     };
