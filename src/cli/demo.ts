@@ -1,8 +1,9 @@
 /**
- * `s3tx demo`: the main job end to end on this machine. Starts an S3-compatible
- * server on 127.0.0.1 (s3rver, in-process), uploads a generated file through a
- * multipart PUT_OBJECT, downloads it with GET_OBJECT to a file, compares the
- * bytes and prints sizes, times and throughput. Uses only the public API.
+ * `s3tx demo`: the main job end to end on this machine. Starts the local
+ * S3-compatible server on 127.0.0.1 (signatures checked, objects on disk),
+ * uploads a generated file through a multipart PUT_OBJECT, downloads it with
+ * GET_OBJECT to a file, compares the bytes and prints sizes, times and
+ * throughput. Uses only the public API of `s3tx` and `s3tx/local`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,6 +11,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AwsCredentialsProvider, HttpRequest, S3Client, S3RequestTlsMode, S3RequestType, createDefaultS3SigningConfig } from '../index.js';
+import { startLocalS3 } from '../local/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -38,18 +40,15 @@ function rate(bytes: number, ms: number): string {
 }
 
 export async function runDemo(sizeMiB = 256, log: (line: string) => void = console.log): Promise<void> {
-  const { default: S3rver } = await import('s3rver').catch(() => {
-    throw new Error('the demo needs the dev dependency s3rver: run it from a clone of s3tx after `npm install`');
-  });
   const folder = await mkdtemp(join(tmpdir(), 's3tx-demo-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: join(folder, 'server') });
-  const { port } = await server.run();
+  const server = await startLocalS3({ root: join(folder, 'server') });
+  const { accessKeyId, secretAccessKey } = server.credentials;
   const client = new S3Client({
     region: 'us-east-1',
     tlsMode: S3RequestTlsMode.DISABLED,
-    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('S3RVER', 'S3RVER') }),
+    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
   });
-  const host = `127.0.0.1:${port}`;
+  const host = server.host;
   try {
     const size = sizeMiB * MiB;
     const source = join(folder, 'source.bin');

@@ -1,51 +1,126 @@
 #!/usr/bin/env node
-/** The `s3tx` command. */
+/** The `s3tx` command. Exit codes: 0 success, 1 failure, 2 bad usage. */
 import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 const USAGE = `Usage: s3tx <command> [options]
 
 Commands:
-  demo [--size-mib N]   upload and download a generated file (256 MiB by default)
-                        through a local S3-compatible server and compare the bytes
+  serve    run the local S3-compatible server until interrupted
+  demo     upload and download a generated file through the local server and compare the bytes
 
 Options:
-  -h, --help            show this help
-  -v, --version         print the version`;
+  -h, --help       show help (also after a command)
+  -v, --version    print the version`;
+
+const SERVE_USAGE = `Usage: s3tx serve [options]
+
+Runs an S3-compatible server for development and tests. Requests must be
+signed with the credentials it prints (SigV4 headers or presigned URLs).
+
+Options:
+  --root DIR          keep buckets in this folder (default: in memory, lost on exit)
+  --host ADDRESS      address to listen on (default 127.0.0.1)
+  --port N            port to listen on (default 0: any free port)
+  --access-key ID     access key id to accept (default: generated)
+  --secret-key KEY    secret access key to accept (default: generated)
+  --anonymous         also serve unsigned requests
+  --sink              benchmark mode: discard uploads, serve synthetic bytes
+  -h, --help          show this help`;
+
+const DEMO_USAGE = `Usage: s3tx demo [--size-mib N]
+
+Starts the local server, uploads a generated file of N MiB (default 256) with a
+multipart PUT_OBJECT, downloads it with ranged GET_OBJECT parts to a file,
+compares the bytes and prints times and throughput.`;
+
+class UsageError extends Error {}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
 
+function positiveInteger(name: string, text: string | undefined, fallback: number, allowZero = false): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || (!allowZero && value === 0)) throw new UsageError(`${name} must be a whole number${allowZero ? '' : ' above 0'}, got "${text}"`);
+  return value;
+}
+
+async function serve(args: string[]): Promise<number> {
+  const values = parse(args, {
+    root: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'access-key': { type: 'string' },
+    'secret-key': { type: 'string' },
+    anonymous: { type: 'boolean' },
+    sink: { type: 'boolean' },
+  });
+  if (values.help) return (console.log(SERVE_USAGE), 0);
+  const accessKey = values['access-key'] as string | undefined;
+  const secretKey = values['secret-key'] as string | undefined;
+  if ((accessKey === undefined) !== (secretKey === undefined)) throw new UsageError('--access-key and --secret-key go together');
+  const { startLocalS3 } = await import('../local/index.js');
+  const server = await startLocalS3({
+    host: values.host as string | undefined,
+    port: positiveInteger('--port', values.port as string | undefined, 0, true),
+    root: values.root as string | undefined,
+    credentials: accessKey && secretKey ? { accessKeyId: accessKey, secretAccessKey: secretKey } : undefined,
+    anonymous: Boolean(values.anonymous),
+    sink: Boolean(values.sink),
+  });
+  console.log(`s3tx local S3 server listening on ${server.endpoint}`);
+  console.log(`  storage:    ${values.sink ? 'sink (uploads discarded)' : (values.root ?? 'memory')}`);
+  console.log(`  access key: ${server.credentials.accessKeyId}`);
+  // The server's own credentials are printed on purpose: they are what the user must configure.
+  console.log(`  secret key: ${server.credentials.secretAccessKey}`);
+  console.log(`  e.g. AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=... AWS_ENDPOINT_URL=${server.endpoint}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  console.log('s3tx local S3 server stopped');
+  return 0;
+}
+
+async function demo(args: string[]): Promise<number> {
+  const values = parse(args, { 'size-mib': { type: 'string' } });
+  if (values.help) return (console.log(DEMO_USAGE), 0);
+  const { runDemo } = await import('./demo.js');
+  await runDemo(positiveInteger('--size-mib', values['size-mib'] as string | undefined, 256));
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help') {
-    console.log(USAGE);
-    return command ? 0 : 2;
-  }
-  if (command === '-v' || command === '--version') {
-    console.log(version());
-    return 0;
-  }
-  if (command === 'demo') {
-    let sizeMiB = 256;
-    for (let i = 0; i < rest.length; i++) {
-      if (rest[i] === '--size-mib' && rest[i + 1] && /^\d+$/.test(rest[i + 1]!)) sizeMiB = Number(rest[++i]);
-      else if (rest[i] === '-h' || rest[i] === '--help') return (console.log(USAGE), 0);
-      else return (console.error(`s3tx demo: unknown option ${rest[i]}\n\n${USAGE}`), 2);
-    }
-    const { runDemo } = await import('./demo.js');
-    await runDemo(sizeMiB);
-    return 0;
-  }
-  console.error(`s3tx: unknown command ${command}\n\n${USAGE}`);
-  return 2;
+  if (command === undefined) return (console.error(USAGE), 2);
+  if (command === '-h' || command === '--help') return (console.log(USAGE), 0);
+  if (command === '-v' || command === '--version') return (console.log(version()), 0);
+  if (command === 'serve') return serve(rest);
+  if (command === 'demo') return demo(rest);
+  throw new UsageError(`unknown command "${command}"`);
 }
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {
-    console.error(`s3tx: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    if (error instanceof UsageError) {
+      console.error(`s3tx: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`s3tx: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
   },
 );

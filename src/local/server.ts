@@ -305,6 +305,19 @@ async function* requestBody(
   }
 }
 
+/** Waits until a response can take more, or has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Sends a response, applying response-phase faults to its body. */
 async function respond(
   res: ServerResponse,
@@ -343,7 +356,7 @@ async function respond(
       return;
     }
     sent += chunk.length;
-    if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+    if (!res.write(chunk)) await drained(res);
     if (res.destroyed) return;
   }
   record.bytesOut = sent;

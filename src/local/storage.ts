@@ -9,7 +9,6 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 /** What is stored beside an object's bytes. */
 export interface ObjectMeta {
@@ -97,12 +96,13 @@ class Collector extends Writable {
 
 /** Objects and parts kept in memory: for tests and benchmarks that must not touch the disk. */
 export class MemoryStorage implements Storage {
+  // Bodies stay as the chunks they arrived in: no copy on the way in or out.
   #buckets = new Map<
     string,
     {
       created: string;
-      objects: Map<string, { meta: ObjectMeta; data: Buffer }>;
-      uploads: Map<string, { meta: UploadMeta; parts: Map<number, { meta: PartMeta; data: Buffer }> }>;
+      objects: Map<string, { meta: ObjectMeta; data: Buffer[] }>;
+      uploads: Map<string, { meta: UploadMeta; parts: Map<number, { meta: PartMeta; data: Buffer[] }> }>;
     }
   >();
 
@@ -140,14 +140,13 @@ export class MemoryStorage implements Storage {
     return {
       stream: collector,
       commit: async (meta) => {
-        this.#bucket(bucket).objects.set(key, { meta, data: Buffer.concat(collector.chunks) });
+        this.#bucket(bucket).objects.set(key, { meta, data: collector.chunks });
       },
       discard: async () => {},
     };
   }
   readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable {
-    const data = this.#bucket(bucket).objects.get(meta.key)?.data ?? Buffer.alloc(0);
-    return Readable.from([data.subarray(start, end + 1)]);
+    return Readable.from(slices(this.#bucket(bucket).objects.get(meta.key)?.data ?? [], start, end), { objectMode: false });
   }
   async deleteObject(bucket: string, key: string) {
     this.#bucket(bucket).objects.delete(key);
@@ -166,9 +165,7 @@ export class MemoryStorage implements Storage {
     return {
       stream: collector as Writable,
       commit: async (meta: PartMeta) => {
-        this.#bucket(bucket)
-          .uploads.get(uploadId)
-          ?.parts.set(partNumber, { meta, data: Buffer.concat(collector.chunks) });
+        this.#bucket(bucket).uploads.get(uploadId)?.parts.set(partNumber, { meta, data: collector.chunks });
       },
       discard: async () => {},
     };
@@ -179,7 +176,7 @@ export class MemoryStorage implements Storage {
   }
   async completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta) {
     const stored = this.#bucket(bucket).uploads.get(upload.uploadId)!;
-    const data = Buffer.concat(parts.map((part) => stored.parts.get(part.partNumber)!.data));
+    const data = parts.flatMap((part) => stored.parts.get(part.partNumber)!.data);
     this.#bucket(bucket).objects.set(meta.key, { meta, data });
     this.#bucket(bucket).uploads.delete(upload.uploadId);
   }
@@ -264,9 +261,10 @@ export class DiskStorage implements Storage {
         if (failure) throw failure;
         const metaTemp = `${temp}.json`;
         await writeFile(metaTemp, JSON.stringify(meta));
-        // The bytes first, then the metadata that makes them visible.
+        // The bytes first, then the metadata that makes them visible, then what an older multipart object left.
         await rename(temp, target);
         await rename(metaTemp, `${target}.json`);
+        await rm(`${target}.d`, { recursive: true, force: true });
       },
       discard: async () => {
         stream.destroy();
@@ -276,12 +274,25 @@ export class DiskStorage implements Storage {
   }
   readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable {
     if (end < start) return Readable.from([]);
-    return createReadStream(this.#objectPath(bucket, meta.key), { start, end, highWaterMark: 1024 * 1024 });
+    const path = this.#objectPath(bucket, meta.key);
+    if (!meta.parts) return createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
+    const sizes = meta.parts.map((part) => part.size);
+    async function* segments() {
+      let offset = 0;
+      for (const [index, size] of sizes.entries()) {
+        const first = Math.max(start, offset);
+        const last = Math.min(end, offset + size - 1);
+        if (first <= last) yield* createReadStream(join(`${path}.d`, String(index)), { start: first - offset, end: last - offset, highWaterMark: 1024 * 1024 });
+        offset += size;
+      }
+    }
+    return Readable.from(segments(), { objectMode: false });
   }
   async deleteObject(bucket: string, key: string) {
     const path = this.#objectPath(bucket, key);
     await rm(`${path}.json`, { force: true });
     await rm(path, { force: true });
+    await rm(`${path}.d`, { recursive: true, force: true });
   }
   async createUpload(bucket: string, upload: UploadMeta) {
     const folder = this.#uploadPath(bucket, upload.uploadId);
@@ -306,18 +317,34 @@ export class DiskStorage implements Storage {
     const parts = await Promise.all(files.map((name) => readJson<PartMeta>(join(folder, name))));
     return parts.filter((part): part is PartMeta => part !== null).sort((a, b) => a.partNumber - b.partNumber);
   }
+  /** The part files become the object's segments by rename: completing an upload copies no bytes. */
   async completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta) {
     const folder = this.#uploadPath(bucket, upload.uploadId);
-    const writer = this.#writer(this.#objectPath(bucket, meta.key));
-    async function* concatenated() {
-      for (const part of parts) yield* createReadStream(join(folder, `part-${part.partNumber}`), { highWaterMark: 1024 * 1024 });
-    }
-    await pipeline(concatenated(), writer.stream);
-    await writer.commit(meta);
+    const target = this.#objectPath(bucket, meta.key);
+    const staging = this.#tmp();
+    await mkdir(staging);
+    for (const [index, part] of parts.entries()) await rename(join(folder, `part-${part.partNumber}`), join(staging, String(index)));
+    await writeFile(`${staging}.json`, JSON.stringify(meta));
+    await rm(`${target}.d`, { recursive: true, force: true });
+    await rename(staging, `${target}.d`);
+    await rename(`${staging}.json`, `${target}.json`);
+    await rm(target, { force: true });
     await rm(folder, { recursive: true, force: true });
   }
   async abortUpload(bucket: string, uploadId: string) {
     await rm(this.#uploadPath(bucket, uploadId), { recursive: true, force: true });
+  }
+}
+
+/** The bytes `start..end` of an object kept as a list of chunks. */
+function* slices(chunks: Buffer[], start: number, end: number): Generator<Buffer> {
+  let offset = 0;
+  for (const chunk of chunks) {
+    const first = Math.max(start, offset);
+    const last = Math.min(end, offset + chunk.length - 1);
+    if (first <= last) yield chunk.subarray(first - offset, last - offset + 1);
+    offset += chunk.length;
+    if (offset > end) return;
   }
 }
 
