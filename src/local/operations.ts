@@ -10,6 +10,8 @@ import type { FaultAction } from './faults.js';
 import type { Route } from './router.js';
 import { S3Error, escapeXml } from './s3-error.js';
 import type { ObjectMeta, PartMeta, Storage, UploadMeta } from './storage.js';
+import { multipartChecksum, requestedChecksums, uploadChecksumType, verifyChecksums, type PendingChecksum } from './checksum-rules.js';
+import { checksumAlgorithmNamed, createChecksum } from '../checksums/index.js';
 
 const MiB = 1024 * 1024;
 const MAX_SINGLE_PUT = 5 * 1024 * MiB;
@@ -140,12 +142,20 @@ function contentLength(context: OperationContext): number {
   return length;
 }
 
-/** Streams the request body into a storage writer, computing its MD5 on the way (not in sink mode). */
-async function receive(context: OperationContext, writable: NodeJS.WritableStream & { write(chunk: Buffer): boolean }): Promise<{ size: number; md5: Buffer }> {
+/**
+ * Streams the request body into a storage writer, computing its MD5 (not in sink mode)
+ * and the checksums asked for on the way; checks them all once the body has ended.
+ */
+async function receive(
+  context: OperationContext,
+  writable: NodeJS.WritableStream & { write(chunk: Buffer): boolean },
+  pending: PendingChecksum[],
+): Promise<{ size: number; md5: Buffer; checksums: Record<string, string> }> {
   const md5 = context.sink ? null : createHash('md5');
   let size = 0;
   for await (const chunk of context.body()) {
     md5?.update(chunk);
+    for (const { checksum } of pending) checksum.update(chunk);
     size += chunk.length;
     if (!writable.write(chunk)) await new Promise((resolve) => writable.once('drain', resolve));
   }
@@ -158,7 +168,15 @@ async function receive(context: OperationContext, writable: NodeJS.WritableStrea
   if (declared !== undefined && md5 && declared !== digest.toString('base64')) {
     throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
   }
-  return { size, md5: digest };
+  return { size, md5: digest, checksums: verifyChecksums(pending, context.trailers) };
+}
+
+/** `x-amz-checksum-<name>` headers for stored checksum values. */
+function checksumHeaders(values: Record<string, string>, type?: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) headers[`x-amz-checksum-${name}`] = value;
+  if (type && Object.keys(values).length > 0) headers['x-amz-checksum-type'] = type;
+  return headers;
 }
 
 export async function handle(context: OperationContext): Promise<void> {
@@ -233,7 +251,7 @@ const OPERATIONS: Record<string, Operation> = {
     if (declared > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
     const writer = await context.storage.writeObject(bucket, key);
     try {
-      const { size, md5 } = await receive(context, writer.stream);
+      const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers));
       const meta: ObjectMeta = {
         key,
         size,
@@ -241,10 +259,11 @@ const OPERATIONS: Record<string, Operation> = {
         lastModified: new Date().toISOString(),
         contentType: header(context.headers, 'content-type') ?? 'binary/octet-stream',
         headers: storedHeaders(context.headers),
-        checksums: {},
+        checksums,
+        checksumType: 'FULL_OBJECT',
       };
       await writer.commit(meta);
-      await context.respond(200, { etag: meta.etag }, null);
+      await context.respond(200, { etag: meta.etag, ...checksumHeaders(checksums, 'FULL_OBJECT') }, null);
     } catch (error) {
       await writer.discard();
       throw error;
@@ -303,6 +322,8 @@ const OPERATIONS: Record<string, Operation> = {
         lastModified: new Date().toISOString(),
         headers: replace ? storedHeaders(context.headers) : source.headers,
         contentType: replace ? (header(context.headers, 'content-type') ?? source.contentType) : source.contentType,
+        // A full-object checksum describes the same bytes; a composite one described the source's parts.
+        checksums: source.checksumType === 'FULL_OBJECT' ? source.checksums : {},
         parts: undefined,
       };
       await writer.commit(meta);
@@ -327,12 +348,16 @@ const OPERATIONS: Record<string, Operation> = {
       headers: storedHeaders(context.headers),
       contentType: header(context.headers, 'content-type') ?? 'binary/octet-stream',
       checksumAlgorithm: header(context.headers, 'x-amz-checksum-algorithm')?.toLowerCase() ?? null,
-      checksumType: header(context.headers, 'x-amz-checksum-type')?.toUpperCase() ?? null,
+      checksumType: null,
     };
+    upload.checksumType = uploadChecksumType(upload.checksumAlgorithm, header(context.headers, 'x-amz-checksum-type')?.toUpperCase() ?? null);
     await context.storage.createUpload(bucket, upload);
+    const announced: Record<string, string> = upload.checksumAlgorithm
+      ? { 'x-amz-checksum-algorithm': upload.checksumAlgorithm.toUpperCase(), 'x-amz-checksum-type': upload.checksumType! }
+      : {};
     await context.respond(
       200,
-      { 'content-type': 'application/xml' },
+      { 'content-type': 'application/xml', ...announced },
       xml('InitiateMultipartUploadResult', tag('Bucket', bucket) + tag('Key', key) + tag('UploadId', upload.uploadId)),
     );
   },
@@ -344,10 +369,10 @@ const OPERATIONS: Record<string, Operation> = {
     if (contentLength(context) > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
     const writer = await context.storage.writePart(bucket, upload.uploadId, partNumber);
     try {
-      const { size, md5 } = await receive(context, writer.stream);
-      const part: PartMeta = { partNumber, size, etag: `"${md5.toString('hex')}"`, lastModified: new Date().toISOString(), checksums: {} };
+      const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers, upload.checksumAlgorithm));
+      const part: PartMeta = { partNumber, size, etag: `"${md5.toString('hex')}"`, lastModified: new Date().toISOString(), checksums };
       await writer.commit(part);
-      await context.respond(200, { etag: part.etag }, null);
+      await context.respond(200, { etag: part.etag, ...checksumHeaders(checksums) }, null);
     } catch (error) {
       await writer.discard();
       throw error;
@@ -375,12 +400,16 @@ const OPERATIONS: Record<string, Operation> = {
     }
     const writer = await context.storage.writePart(bucket, upload.uploadId, partNumber);
     const md5 = createHash('md5');
+    const algorithm = upload.checksumAlgorithm ? checksumAlgorithmNamed(upload.checksumAlgorithm) : null;
+    const checksum = algorithm === null ? null : createChecksum(algorithm);
     for await (const chunk of context.storage.readObject(sourceBucket, source, start, end)) {
       md5.update(chunk as Buffer);
+      checksum?.update(chunk as Buffer);
       if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
     }
     await new Promise<void>((resolve) => writer.stream.end(() => resolve()));
-    const part: PartMeta = { partNumber, size: end - start + 1, etag: `"${md5.digest('hex')}"`, lastModified: new Date().toISOString(), checksums: {} };
+    const checksums: Record<string, string> = checksum ? { [upload.checksumAlgorithm!]: checksum.digestBase64() } : {};
+    const part: PartMeta = { partNumber, size: end - start + 1, etag: `"${md5.digest('hex')}"`, lastModified: new Date().toISOString(), checksums };
     await writer.commit(part);
     await context.respond(200, { 'content-type': 'application/xml' }, xml('CopyPartResult', tag('LastModified', part.lastModified) + tag('ETag', part.etag)));
   },
@@ -389,7 +418,7 @@ const OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const upload = await requireUpload(context, bucket);
     const document = parseBody(await readSmallBody(context));
-    const requested = (document.CompleteMultipartUpload as { Part?: Array<{ PartNumber?: string; ETag?: string }> } | undefined)?.Part ?? [];
+    const requested = (document.CompleteMultipartUpload as { Part?: Array<Record<string, string | undefined>> } | undefined)?.Part ?? [];
     if (requested.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
     const stored = new Map((await context.storage.listParts(bucket, upload.uploadId)).map((part) => [part.partNumber, part]));
     const parts: PartMeta[] = [];
@@ -413,6 +442,15 @@ const OPERATIONS: Record<string, Operation> = {
           },
         );
       }
+      // A part checksum named in the request must be the one the part was uploaded with.
+      for (const [name, value] of Object.entries(entry)) {
+        const match = /^Checksum(CRC32|CRC32C|CRC64NVME|SHA1|SHA256)$/.exec(name);
+        if (match && part.checksums[match[1]!.toLowerCase()] !== value) {
+          throw new S3Error('InvalidPart', `The ${match[1]} checksum of part ${partNumber} does not match the part's checksum.`, {
+            PartNumber: String(partNumber),
+          });
+        }
+      }
       parts.push(part);
     }
     parts.slice(0, -1).forEach((part) => {
@@ -431,13 +469,32 @@ const OPERATIONS: Record<string, Operation> = {
       checksums: {},
       parts: parts.map((part) => ({ size: part.size, checksums: part.checksums })),
     };
+    const algorithm = upload.checksumAlgorithm;
+    if (algorithm && upload.checksumType) {
+      const values = parts.map((part) => ({ size: part.size, value: part.checksums[algorithm] }));
+      if (values.some((part) => part.value === undefined))
+        throw new S3Error('InvalidPart', `Every part of this upload needs a ${algorithm.toUpperCase()} checksum.`);
+      const value = multipartChecksum(algorithm, upload.checksumType, values as Array<{ size: number; value: string }>);
+      const sent = header(context.headers, `x-amz-checksum-${algorithm}`);
+      if (sent !== undefined && sent !== value)
+        throw new S3Error('BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
+      meta.checksums = { [algorithm]: value };
+      meta.checksumType = upload.checksumType;
+    }
     await context.storage.completeUpload(bucket, upload, parts, meta);
     await context.respond(
       200,
       { 'content-type': 'application/xml' },
       xml(
         'CompleteMultipartUploadResult',
-        tag('Location', `/${bucket}/${encodeURIComponent(upload.key)}`) + tag('Bucket', bucket) + tag('Key', upload.key) + tag('ETag', meta.etag),
+        tag('Location', `/${bucket}/${encodeURIComponent(upload.key)}`) +
+          tag('Bucket', bucket) +
+          tag('Key', upload.key) +
+          tag('ETag', meta.etag) +
+          Object.entries(meta.checksums)
+            .map(([name, value]) => tag(`Checksum${name.toUpperCase()}`, value))
+            .join('') +
+          (meta.checksumType ? tag('ChecksumType', meta.checksumType) : ''),
       ),
     );
   },
@@ -579,9 +636,21 @@ async function getOrHead(context: OperationContext, withBody: boolean): Promise<
   headers['content-length'] = end - start + 1;
   if (range) headers['content-range'] = `bytes ${start}-${end}/${meta.size}`;
   if (range?.partsCount !== undefined) headers['x-amz-mp-parts-count'] = range.partsCount;
+  if (header(context.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED')
+    Object.assign(headers, checksumsFor(meta, range, context.query.get('partNumber')));
   const body = withBody ? context.storage.readObject(bucket, meta, start, end) : null;
   await context.respond(range ? 206 : 200, headers, body);
   if (context.fault?.type === 'replace-object') await replaceObject(context.storage, bucket, meta);
+}
+
+/**
+ * The checksum headers a GET or HEAD returns with checksum mode on: the object's value for the
+ * whole object, a part's own value for a part of a multipart object, nothing for a byte range.
+ */
+function checksumsFor(meta: ObjectMeta, range: { start: number; end: number } | null, partNumber: string | null): Record<string, string> {
+  if (partNumber !== null && meta.parts) return checksumHeaders(meta.parts[Number(partNumber) - 1]?.checksums ?? {});
+  if (range && !(range.start === 0 && range.end === meta.size - 1)) return {};
+  return checksumHeaders(meta.checksums, meta.checksumType);
 }
 
 /** A fault: the object gets new bytes and a new ETag, as if another writer replaced it. */

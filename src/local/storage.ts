@@ -20,8 +20,10 @@ export interface ObjectMeta {
   contentType: string;
   /** Headers returned as stored: Content-*, Cache-Control, Expires, x-amz-meta-*, storage class. */
   headers: Record<string, string>;
-  /** `x-amz-checksum-*` values (base64) and the checksum type, when the object has them. */
+  /** Checksum values (base64) by algorithm name (`crc32c`, ...), when the object has them. */
   checksums: Record<string, string>;
+  /** COMPOSITE (a checksum of part checksums, `-N`) or FULL_OBJECT. */
+  checksumType?: 'COMPOSITE' | 'FULL_OBJECT';
   /** For a multipart object: each part's size and checksums, in order. */
   parts?: Array<{ size: number; checksums: Record<string, string> }>;
 }
@@ -42,7 +44,7 @@ export interface UploadMeta {
   contentType: string;
   /** Algorithm named at CreateMultipartUpload (lower case), and its type. */
   checksumAlgorithm: string | null;
-  checksumType: string | null;
+  checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
 }
 
 /** The sink that receives an object's bytes; `commit` makes them visible, `discard` drops them. */
