@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3RequestType, type S3Client } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
 import { syntheticByte } from '../src/local/sink-storage.js';
+import { Crc32c } from '../src/checksums/index.js';
 import { httpRequest, newClient, run } from './helpers/client.js';
 import { raw, signer } from './helpers/raw.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
@@ -100,6 +101,34 @@ describe('authentication', () => {
     });
     expect([badSize.status, badSize.code]).toEqual([400, 'IncompleteBody']);
     expect((await raw(server.host, 'GET', `/${bucket}/chunked-bad`)).code).toBe('NoSuchKey');
+  });
+});
+
+describe('signed aws-chunked bodies with a trailer', () => {
+  it('checks the trailer signature and the checksum it carries', async () => {
+    const data = makeBuffer(150_000);
+    const crc32c = new Crc32c().update(data).digestBase64();
+    const ok = await raw(server.host, 'PUT', `/${bucket}/signed-trailer`, {
+      chunked: { data, chunkSize: 65_536, trailer: { name: 'x-amz-checksum-crc32c', value: crc32c } },
+    });
+    expect(ok.status).toBe(200);
+    const head = await raw(server.host, 'HEAD', `/${bucket}/signed-trailer`, { headers: { 'x-amz-checksum-mode': 'ENABLED' } });
+    expect(head.headers['x-amz-checksum-crc32c']).toBe(crc32c);
+
+    const wrongValue = await raw(server.host, 'PUT', `/${bucket}/signed-trailer-bad`, {
+      chunked: { data, chunkSize: 65_536, trailer: { name: 'x-amz-checksum-crc32c', value: new Crc32c().update(Buffer.from('other')).digestBase64() } },
+    });
+    expect([wrongValue.status, wrongValue.code]).toEqual([400, 'BadDigest']);
+    const forged = await raw(server.host, 'PUT', `/${bucket}/signed-trailer-bad`, {
+      chunked: {
+        data,
+        chunkSize: 65_536,
+        trailer: { name: 'x-amz-checksum-crc32c', value: crc32c },
+        tamper: (body) => Buffer.from(body.toString('latin1').replace(/trailer-signature:[0-9a-f]/, 'trailer-signature:g'), 'latin1'),
+      },
+    });
+    expect([forged.status, forged.code]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect((await raw(server.host, 'GET', `/${bucket}/signed-trailer-bad`)).code).toBe('NoSuchKey');
   });
 });
 

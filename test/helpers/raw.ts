@@ -38,7 +38,7 @@ export interface RawOptions {
   /** A Host header other than the address connected to (virtual-host style). */
   hostHeader?: string;
   /** Send `data` as a signed aws-chunked body; `tamper` may change the encoded bytes before they go. */
-  chunked?: { data: Buffer; chunkSize: number; tamper?: (body: Buffer) => Buffer };
+  chunked?: { data: Buffer; chunkSize: number; tamper?: (body: Buffer) => Buffer; trailer?: { name: string; value: string } };
 }
 
 export interface RawResponse {
@@ -70,12 +70,21 @@ export async function raw(host: string, method: string, pathAndQuery: string, op
   const chunked = options.chunked;
   if (chunked) {
     // Signatures have a fixed length, so a placeholder chain gives the encoded length to sign.
-    const placeholder = signedChunkedBody(chunked.data, chunked.chunkSize, '0'.repeat(64), '20000101T000000Z', '20000101/us-east-1/s3/aws4_request');
+    const placeholder = signedChunkedBody(
+      chunked.data,
+      chunked.chunkSize,
+      '0'.repeat(64),
+      '20000101T000000Z',
+      '20000101/us-east-1/s3/aws4_request',
+      SECRET_KEY,
+      chunked.trailer,
+    );
     Object.assign(headers, {
       'content-encoding': 'aws-chunked',
       'content-length': String(placeholder.length),
       'x-amz-decoded-content-length': String(chunked.data.length),
-      'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      'x-amz-content-sha256': chunked.trailer ? 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER' : 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      ...(chunked.trailer ? { 'x-amz-trailer': chunked.trailer.name } : {}),
     });
   }
   let sent = headers;
@@ -91,7 +100,7 @@ export async function raw(host: string, method: string, pathAndQuery: string, op
     sent = signed.headers;
     if (chunked) {
       const [, credential, signature] = /Credential=[^/]+\/([^,]+), SignedHeaders=[^,]+, Signature=([0-9a-f]{64})/.exec(sent.authorization!)!;
-      const encoded = signedChunkedBody(chunked.data, chunked.chunkSize, signature!, sent['x-amz-date']!, credential!, options.secret);
+      const encoded = signedChunkedBody(chunked.data, chunked.chunkSize, signature!, sent['x-amz-date']!, credential!, options.secret, chunked.trailer);
       body = chunked.tamper ? chunked.tamper(encoded) : encoded;
     }
   }
@@ -105,20 +114,39 @@ export async function raw(host: string, method: string, pathAndQuery: string, op
 /**
  * An aws-chunked body signed chunk by chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), written
  * from AWS's description of the chain: each chunk's signature covers the previous one.
+ * With a trailer, the trailer lines follow the final chunk, signed over the last chunk
+ * signature and the SHA-256 of the trailer text (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER).
  */
-export function signedChunkedBody(data: Buffer, chunkSize: number, seedSignature: string, amzDate: string, scope: string, secret = SECRET_KEY): Buffer {
+export function signedChunkedBody(
+  data: Buffer,
+  chunkSize: number,
+  seedSignature: string,
+  amzDate: string,
+  scope: string,
+  secret = SECRET_KEY,
+  trailer?: { name: string; value: string },
+): Buffer {
   const [date, region, service] = scope.split('/');
   let key: Buffer = createHmac('sha256', `AWS4${secret}`).update(date!).digest();
   for (const part of [region!, service!, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-  const emptyHash = createHash('sha256').update('').digest('hex');
+  const sha = (text: Buffer | string) => createHash('sha256').update(text).digest('hex');
   let previous = seedSignature;
   const pieces: Buffer[] = [];
   for (let offset = 0; ; offset += chunkSize) {
     const chunk = data.subarray(offset, Math.min(offset + chunkSize, data.length));
-    const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, emptyHash, createHash('sha256').update(chunk).digest('hex')].join('\n');
+    const toSign = ['AWS4-HMAC-SHA256-PAYLOAD', amzDate, scope, previous, sha(''), sha(chunk)].join('\n');
     previous = createHmac('sha256', key).update(toSign).digest('hex');
-    pieces.push(Buffer.from(`${chunk.length.toString(16)};chunk-signature=${previous}\r\n`), chunk, Buffer.from('\r\n'));
+    pieces.push(Buffer.from(`${chunk.length.toString(16)};chunk-signature=${previous}\r\n`), chunk);
     if (chunk.length === 0) break;
+    pieces.push(Buffer.from('\r\n'));
   }
+  if (trailer) {
+    const text = `${trailer.name}:${trailer.value}\n`;
+    const signature = createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256-TRAILER', amzDate, scope, previous, sha(text)].join('\n'))
+      .digest('hex');
+    pieces.push(Buffer.from(`${trailer.name}:${trailer.value}\r\nx-amz-trailer-signature:${signature}\r\n`));
+  }
+  pieces.push(Buffer.from('\r\n'));
   return Buffer.concat(pieces);
 }
