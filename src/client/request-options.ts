@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, isEnumValue, type S3ChecksumConfig } from './enums.js';
-import { InvalidArgumentError, UnsupportedError } from './errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { describe } from './options.js';
 
 /** What `request.body` may be. */
@@ -153,11 +153,7 @@ export function checkCallbacks(options: Record<string, unknown>): void {
   }
 }
 
-/**
- * Checks a checksum configuration. Computing request checksums is not in this build,
- * so an algorithm is refused rather than silently not sent; validateResponse is
- * accepted and onDone reports honestly that nothing was validated.
- */
+/** Checks a checksum configuration: valid enums, an algorithm always with its location, none on a GET. */
 export function checkChecksumConfig(config: unknown, type: S3RequestType): S3ChecksumConfig | null {
   if (config === undefined || config === null) return null;
   if (typeof config !== 'object') throw new InvalidArgumentError('checksumConfig', `must be an object, got ${describe(config)}`);
@@ -171,10 +167,13 @@ export function checkChecksumConfig(config: unknown, type: S3RequestType): S3Che
   if (validateResponse !== undefined && typeof validateResponse !== 'boolean') {
     throw new InvalidArgumentError('checksumConfig.validateResponse', `must be a boolean, got ${describe(validateResponse)}`);
   }
-  if (algorithm !== undefined && location === undefined && type !== S3RequestType.GET_OBJECT) {
+  if (algorithm !== undefined && location === undefined) {
     throw new InvalidArgumentError('checksumConfig.location', 'is needed when an algorithm is set: HEADER or TRAILER');
   }
-  if (algorithm !== undefined) throw new UnsupportedError('checksumConfig.algorithm: computing request checksums is not available in this build');
+  if (location !== undefined && algorithm === undefined) throw new InvalidArgumentError('checksumConfig.algorithm', 'is needed when a location is set');
+  if (algorithm !== undefined && type === S3RequestType.GET_OBJECT) {
+    throw new InvalidArgumentError('checksumConfig.algorithm', 'a GET_OBJECT sends no body to put a checksum on; use validateResponse');
+  }
   return config as S3ChecksumConfig;
 }
 

@@ -15,6 +15,7 @@ import { BufferPool } from '../multipart/buffer-pool.js';
 import { DefaultRequest } from '../multipart/default-request.js';
 import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks } from '../multipart/meta-request.js';
 import { defaultMultipartThreshold, parseRangeHeader } from '../multipart/part-planner.js';
+import type { ChecksumSource, RequestChecksum } from '../multipart/request-checksum.js';
 import type { AwsCredentialsProvider } from './credentials.js';
 import { S3RequestType, type S3ChecksumConfig } from './enums.js';
 import { InvalidArgumentError, RequestCanceledError } from './errors.js';
@@ -99,7 +100,9 @@ export class S3Client {
     const type = checkRequestType(options.type);
     const request = checkHttpRequest(options.request);
     checkCallbacks(options as unknown as Record<string, unknown>);
-    checkChecksumConfig(options.checksumConfig, type);
+    const checksumConfig = checkChecksumConfig(options.checksumConfig, type);
+    const checksum: RequestChecksum | null =
+      checksumConfig?.algorithm !== undefined ? { algorithm: checksumConfig.algorithm, location: checksumConfig.location! } : null;
     if (type === S3RequestType.DEFAULT && (typeof options.operationName !== 'string' || options.operationName === '')) {
       throw new InvalidArgumentError('operationName', 'is required for S3RequestType.DEFAULT (for example "ListObjectsV2")');
     }
@@ -144,10 +147,14 @@ export class S3Client {
         meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath);
         break;
       case S3RequestType.PUT_OBJECT:
-        meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold);
+        meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum);
         break;
       default:
-        meta = new DefaultRequest(context, callbacks, { request: defaultBody(base, sendFile, body), recvFilepath });
+        meta = new DefaultRequest(context, callbacks, {
+          request: defaultBody(base, sendFile, body),
+          recvFilepath,
+          checksum: checksum && { ...checksum, source: checksumSource(sendFile, body) },
+        });
     }
     const started = meta;
     this.#active.add(started);
@@ -175,6 +182,7 @@ export class S3Client {
     body: unknown,
     partSize: number,
     threshold: number,
+    checksum: RequestChecksum | null,
   ): MetaRequest {
     let putBody: PutBody;
     if (sendFile) putBody = { kind: 'file', ...sendFile };
@@ -194,6 +202,7 @@ export class S3Client {
       body: putBody,
       partSize,
       multipartUploadThreshold: threshold,
+      checksum,
     });
   }
 
@@ -212,6 +221,14 @@ export class S3Client {
     await Promise.all(running.map((meta) => meta.shutdown));
     await this.#transport.close();
   }
+}
+
+/** What a DEFAULT request's checksum is computed over: a Buffer or a file. A caller's stream can be read only once. */
+function checksumSource(sendFile: { path: string; size: number } | null, body: unknown): ChecksumSource {
+  if (sendFile) return { kind: 'file', ...sendFile };
+  if (body === undefined || body === null) throw new InvalidArgumentError('checksumConfig.algorithm', 'this request has no body to put a checksum on');
+  if (isBufferLike(body)) return { kind: 'buffer', data: asBuffer(body) };
+  throw new InvalidArgumentError('checksumConfig.algorithm', 'a DEFAULT request with a checksum needs a Buffer or sendFilepath body, not a stream');
 }
 
 /** A DEFAULT request's body: a file opened afresh for each attempt, a Buffer, or a caller's stream, which can be sent once. */

@@ -12,6 +12,9 @@ import { escapeXml, headerList, headerValue, parseXml, textOf } from '../client/
 import type { Lease } from './buffer-pool.js';
 import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
 import { MAX_PARTS, planUpload } from './part-planner.js';
+import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
+import { S3ChecksumAlgorithm } from '../client/enums.js';
+import { checksumName, combineChecksums, isCrc } from '../checksums/index.js';
 import { StreamReader } from './stream-reader.js';
 
 /** The body of an upload. */
@@ -26,6 +29,8 @@ export interface AutoRangedPutOptions {
   body: PutBody;
   partSize: number;
   multipartUploadThreshold: number;
+  /** The checksum to send with every request that carries data, or null. */
+  checksum: RequestChecksum | null;
 }
 
 /** Headers that UploadPart, CompleteMultipartUpload and AbortMultipartUpload carry over from the caller's request. */
@@ -50,7 +55,10 @@ export class AutoRangedPut extends MetaRequest {
   readonly #base: PartRequest;
   readonly #body: PutBody;
   readonly #threshold: number;
+  readonly #checksum: RequestChecksum | null;
   #partSize: number;
+  /** Each uploaded part's checksum (base64) and size, by index, for CompleteMultipartUpload. */
+  #partChecksums: Array<{ value: string; size: number }> = [];
   /** Known once the size is known; for a stream without length, once it ends. */
   #partCount: number | null = null;
   #phase: Phase;
@@ -70,6 +78,7 @@ export class AutoRangedPut extends MetaRequest {
     this.#base = options.request;
     this.#body = options.body;
     this.#threshold = options.multipartUploadThreshold;
+    this.#checksum = options.checksum;
     this.#partSize = options.partSize;
     if (options.body.kind === 'stream') this.#reader = new StreamReader(options.body.source);
     const size = AutoRangedPut.sizeOf(options.body);
@@ -167,9 +176,11 @@ export class AutoRangedPut extends MetaRequest {
       const body = this.#body;
       let request: PartRequest;
       let length: number;
+      let source: ChecksumSource;
       if (body.kind === 'file') {
         request = { ...this.#base, operationName: 'PutObject', body: () => createReadStream(body.path), bodyLength: body.size };
         length = body.size;
+        source = { kind: 'file', path: body.path, size: body.size };
       } else {
         // A stream of declared length is read here; one of unknown length was read by #probe.
         // A zero-byte body reserves nothing, so it comes without a lease.
@@ -178,7 +189,9 @@ export class AutoRangedPut extends MetaRequest {
         const data = body.kind === 'buffer' ? body.data : buffer;
         request = { ...this.#base, operationName: 'PutObject', body: data };
         length = data.length;
+        source = { kind: 'buffer', data };
       }
+      if (this.#checksum) request = await withChecksum(request, source, this.#checksum, () => {});
       const response = await this.send(request);
       this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
       this.progress(length);
@@ -213,7 +226,7 @@ export class AutoRangedPut extends MetaRequest {
         operationName: 'CreateMultipartUpload',
         method: 'POST',
         query: { ...this.#base.query, uploads: '' },
-        headers: pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)),
+        headers: { ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() },
       },
       target,
       { checkErrorBody: true },
@@ -241,14 +254,22 @@ export class AutoRangedPut extends MetaRequest {
   }
 
   async #sendPart(index: number, body: Buffer): Promise<void> {
-    const response = await this.send({
+    let request: PartRequest = {
       operationName: 'UploadPart',
       method: 'PUT',
       path: this.#base.path,
       query: { partNumber: String(index + 1), uploadId: this.#uploadId! },
       headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
       body,
-    });
+    };
+    if (this.#checksum)
+      request = await withChecksum(
+        request,
+        { kind: 'buffer', data: body },
+        this.#checksum,
+        (value) => (this.#partChecksums[index] = { value, size: body.length }),
+      );
+    const response = await this.send(request);
     const etag = headerValue(response.headers, 'etag');
     if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
     this.#etags[index] = etag;
@@ -307,7 +328,9 @@ export class AutoRangedPut extends MetaRequest {
   async #completeWhenDone(): Promise<void> {
     if (this.#completing || this.#partCount === null || this.#uploaded < this.#partCount || !this.active) return;
     this.#completing = true;
-    const parts = this.#etags.map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`).join('');
+    const parts = this.#etags
+      .map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag>${this.#partChecksumXml(index)}</Part>`)
+      .join('');
     const target = new CollectTarget();
     const response = await this.send(
       {
@@ -315,7 +338,7 @@ export class AutoRangedPut extends MetaRequest {
         method: 'POST',
         path: this.#base.path,
         query: { uploadId: this.#uploadId! },
-        headers: { ...pick(this.#base.headers, (name) => PART_HEADERS.includes(name)), 'content-type': 'application/xml' },
+        headers: { ...pick(this.#base.headers, (name) => PART_HEADERS.includes(name)), 'content-type': 'application/xml', ...this.#fullObjectChecksum() },
         body: Buffer.from(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`),
       },
       target,
@@ -327,6 +350,29 @@ export class AutoRangedPut extends MetaRequest {
     if (etag && !headers.etag) headers.etag = etag;
     this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(headers));
     this.succeed(response.statusCode);
+  }
+
+  /** CreateMultipartUpload names the algorithm: CRCs as one full-object value, SHAs as S3's composite. */
+  #checksumAnnouncement(): Record<string, string> {
+    if (!this.#checksum) return {};
+    const { algorithm } = this.#checksum;
+    return { 'x-amz-checksum-algorithm': S3ChecksumAlgorithm[algorithm], 'x-amz-checksum-type': isCrc(algorithm) ? 'FULL_OBJECT' : 'COMPOSITE' };
+  }
+
+  #partChecksumXml(index: number): string {
+    const part = this.#partChecksums[index];
+    if (!this.#checksum || !part) return '';
+    const element = `Checksum${S3ChecksumAlgorithm[this.#checksum.algorithm]}`;
+    return `<${element}>${part.value}</${element}>`;
+  }
+
+  /** For a CRC, the whole object's value, combined from the parts' without reading a byte again. */
+  #fullObjectChecksum(): Record<string, string> {
+    if (!this.#checksum || !isCrc(this.#checksum.algorithm)) return {};
+    const { algorithm } = this.#checksum;
+    const [first, ...rest] = this.#partChecksums;
+    const value = rest.reduce((combined, part) => combineChecksums(algorithm, combined, part.value, part.size), first!.value);
+    return { [`x-amz-checksum-${checksumName(algorithm)}`]: value, 'x-amz-checksum-type': 'FULL_OBJECT' };
   }
 
   async #closeFile(): Promise<void> {

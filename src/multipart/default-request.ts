@@ -7,16 +7,20 @@
 import { headerList } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
+import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
 import { CollectTarget, MetaRequest, type BodyTarget, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
 
 export interface DefaultRequestOptions {
   request: PartRequest;
   recvFilepath: string | null;
+  /** A checksum for the request body, and the bytes it is computed over. */
+  checksum: (RequestChecksum & { source: ChecksumSource }) | null;
 }
 
 export class DefaultRequest extends MetaRequest {
   readonly #request: PartRequest;
   readonly #recvFilepath: string | null;
+  readonly #checksum: DefaultRequestOptions['checksum'];
   #started = false;
   #file: FileTarget | null = null;
   #headersSent = false;
@@ -25,6 +29,7 @@ export class DefaultRequest extends MetaRequest {
     super(context, callbacks);
     this.#request = options.request;
     this.#recvFilepath = options.recvFilepath;
+    this.#checksum = options.checksum;
   }
 
   nextPartMemory(): number | null {
@@ -41,7 +46,8 @@ export class DefaultRequest extends MetaRequest {
     const streaming = this.#request.operationName === 'GetObject';
     const collected = new CollectTarget();
     const target = streaming ? this.#streamingTarget() : collected;
-    const response = await this.send(this.#request, target, { checkErrorBody: !streaming });
+    const request = this.#checksum ? await withChecksum(this.#request, this.#checksum.source, this.#checksum, () => {}) : this.#request;
+    const response = await this.send(request, target, { checkErrorBody: !streaming });
     this.#emitHeaders(response.statusCode, response.headers);
     if (!streaming && response.length > 0) this.#deliver(collected.body, 0);
     await this.#file?.commit();

@@ -1,0 +1,54 @@
+/**
+ * Puts a checksum on one request body: in a header, computed before the request
+ * goes (one extra pass over the bytes), or in an aws-chunked trailer, computed
+ * while the body is sent.
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { S3ChecksumLocation, type S3ChecksumAlgorithm } from '../client/enums.js';
+import { FileIoError } from '../client/errors.js';
+import { trailerBody } from '../checksums/aws-chunked.js';
+import { checksumName, createChecksum } from '../checksums/index.js';
+import type { PartRequest } from './meta-request.js';
+
+/** The checksum a request sends: algorithm and where. */
+export interface RequestChecksum {
+  algorithm: S3ChecksumAlgorithm;
+  location: S3ChecksumLocation;
+}
+
+/** Where a body's bytes come from, so that they can be read for a checksum and read again to be sent. */
+export type ChecksumSource = { kind: 'buffer'; data: Buffer } | { kind: 'file'; path: string; size: number };
+
+/**
+ * The request with its checksum. `onValue` receives the checksum (base64): at once for a
+ * header, or when the body has been sent for a trailer (once per attempt).
+ */
+export async function withChecksum(
+  request: PartRequest,
+  source: ChecksumSource,
+  plan: RequestChecksum,
+  onValue: (value: string) => void,
+): Promise<PartRequest> {
+  const length = source.kind === 'buffer' ? source.data.length : source.size;
+  const open = () => (source.kind === 'buffer' ? [source.data] : createReadStream(source.path, { highWaterMark: 1024 * 1024 }));
+  if (plan.location === S3ChecksumLocation.HEADER) {
+    const checksum = createChecksum(plan.algorithm);
+    try {
+      for await (const chunk of open()) checksum.update(chunk as Buffer);
+    } catch (error) {
+      throw new FileIoError(`cannot read ${source.kind === 'file' ? source.path : 'the body'} for its checksum: ${(error as Error).message}`, error);
+    }
+    const value = checksum.digestBase64();
+    onValue(value);
+    return { ...request, headers: { ...request.headers, [`x-amz-checksum-${checksumName(plan.algorithm)}`]: value } };
+  }
+  const encoded = trailerBody(plan.algorithm, length, open);
+  const { 'content-length': encodedLength, ...headers } = encoded.headers;
+  return {
+    ...request,
+    headers: { ...request.headers, ...headers },
+    body: () => Readable.from(encoded.open(onValue), { objectMode: false }),
+    bodyLength: Number(encodedLength),
+  };
+}
