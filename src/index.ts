@@ -19,6 +19,7 @@ export {
   InvalidResponseError,
   NetworkError,
   FileIoError,
+  ChecksumMismatchError,
   type HeaderList,
 } from './client/errors.js';
 export type { S3RequestCallbacks, S3RequestDoneResult } from './multipart/meta-request.js';

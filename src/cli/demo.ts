@@ -10,7 +10,16 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsCredentialsProvider, HttpRequest, S3Client, S3RequestTlsMode, S3RequestType, createDefaultS3SigningConfig } from '../index.js';
+import {
+  AwsCredentialsProvider,
+  HttpRequest,
+  S3ChecksumAlgorithm,
+  S3ChecksumLocation,
+  S3Client,
+  S3RequestTlsMode,
+  S3RequestType,
+  createDefaultS3SigningConfig,
+} from '../index.js';
 import { startLocalS3 } from '../local/index.js';
 
 const MiB = 1024 * 1024;
@@ -67,18 +76,28 @@ export async function runDemo(sizeMiB = 256, log: (line: string) => void = conso
       type: S3RequestType.PUT_OBJECT,
       request: new HttpRequest({ method: 'PUT', path: '/demo/object.bin', headers: { host } }),
       sendFilepath: source,
+      checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
     }).finishedFuture;
     const putMs = performance.now() - started;
-    log(`PUT ${sizeMiB} MiB (multipart): ${(putMs / 1000).toFixed(2)} s, ${rate(size, putMs)}`);
+    log(`PUT ${sizeMiB} MiB (multipart, CRC32C in trailers): ${(putMs / 1000).toFixed(2)} s, ${rate(size, putMs)}`);
 
     started = performance.now();
-    await client.makeRequest({
+    let validated = false;
+    const download = client.makeRequest({
       type: S3RequestType.GET_OBJECT,
       request: new HttpRequest({ method: 'GET', path: '/demo/object.bin', headers: { host } }),
       recvFilepath: target,
-    }).finishedFuture;
+      checksumConfig: { validateResponse: true },
+      onDone: ({ didValidateChecksum }) => (validated = didValidateChecksum),
+    });
+    await download.finishedFuture;
+    // onDone runs after finishedFuture settles; shutdownEvent comes after both.
+    await download.shutdownEvent;
     const getMs = performance.now() - started;
-    log(`GET ${sizeMiB} MiB (ranged parts) to a file: ${(getMs / 1000).toFixed(2)} s, ${rate(size, getMs)}`);
+    log(
+      `GET ${sizeMiB} MiB (ranged parts) to a file: ${(getMs / 1000).toFixed(2)} s, ${rate(size, getMs)}, CRC32C ${validated ? 'validated' : 'not validated'}`,
+    );
+    if (!validated) throw new Error('the download was not validated against the object checksum');
 
     const [expected, actual] = await Promise.all([sha256Of(source), sha256Of(target)]);
     if (expected !== actual) throw new Error(`the downloaded file differs from the source (sha256 ${actual} != ${expected})`);

@@ -68,6 +68,20 @@ export class FileIoError extends S3txError {
   }
 }
 
+/** A body received does not match the checksum S3 stored for it. */
+export class ChecksumMismatchError extends S3txError {
+  readonly algorithm: string;
+  readonly expected: string;
+  readonly actual: string;
+
+  constructor(algorithm: string, expected: string, actual: string) {
+    super('ChecksumMismatch', `the ${algorithm} of the body received is ${actual}, but S3 has ${expected}`);
+    this.algorithm = algorithm;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 export interface S3ResponseErrorInit {
   code: string;
   message: string;

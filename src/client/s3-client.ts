@@ -101,6 +101,7 @@ export class S3Client {
     const request = checkHttpRequest(options.request);
     checkCallbacks(options as unknown as Record<string, unknown>);
     const checksumConfig = checkChecksumConfig(options.checksumConfig, type);
+    const validate = checksumConfig?.validateResponse === true;
     const checksum: RequestChecksum | null =
       checksumConfig?.algorithm !== undefined ? { algorithm: checksumConfig.algorithm, location: checksumConfig.location! } : null;
     if (type === S3RequestType.DEFAULT && (typeof options.operationName !== 'string' || options.operationName === '')) {
@@ -144,7 +145,7 @@ export class S3Client {
 
     switch (type) {
       case S3RequestType.GET_OBJECT:
-        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath);
+        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate);
         break;
       case S3RequestType.PUT_OBJECT:
         meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum);
@@ -154,6 +155,7 @@ export class S3Client {
           request: defaultBody(base, sendFile, body),
           recvFilepath,
           checksum: checksum && { ...checksum, source: checksumSource(sendFile, body) },
+          validate,
         });
     }
     const started = meta;
@@ -163,7 +165,14 @@ export class S3Client {
     return new S3Request(started);
   }
 
-  #autoRangedGet(context: MetaRequestContext, callbacks: S3RequestCallbacks, base: PartRequest, partSize: number, recvFilepath: string | null): MetaRequest {
+  #autoRangedGet(
+    context: MetaRequestContext,
+    callbacks: S3RequestCallbacks,
+    base: PartRequest,
+    partSize: number,
+    recvFilepath: string | null,
+    validate: boolean,
+  ): MetaRequest {
     const rangeHeader = base.headers.range;
     const range = rangeHeader === undefined ? null : parseRangeHeader(rangeHeader);
     if (rangeHeader !== undefined && !range)
@@ -171,7 +180,7 @@ export class S3Client {
     this.#checkFits('partSize', partSize);
     const headers = { ...base.headers };
     delete headers.range;
-    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath });
+    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath, validate });
   }
 
   #autoRangedPut(

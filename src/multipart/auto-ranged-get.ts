@@ -10,6 +10,7 @@ import { InvalidResponseError, S3ResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
+import { ResponseChecksum } from './response-checksum.js';
 import {
   BufferTarget,
   MetaRequest,
@@ -28,6 +29,8 @@ export interface AutoRangedGetOptions {
   range: RequestedRange | null;
   partSize: number;
   recvFilepath: string | null;
+  /** Compare the body with the checksum S3 stored (checksumConfig.validateResponse). */
+  validate: boolean;
 }
 
 /** A part's buffer, which must receive exactly the range asked for. */
@@ -68,6 +71,11 @@ export class AutoRangedGet extends MetaRequest {
   #ready = new Map<number, Lease>();
   #nextDelivery = 0;
   #written = 0;
+  readonly #validate: boolean;
+  /** The stored checksum being checked, once a response has named one. */
+  #checksum: ResponseChecksum | null = null;
+  /** Set while one task writes parts to the file in order; others leave their parts to it. */
+  #delivering = false;
 
   constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: AutoRangedGetOptions) {
     super(context, callbacks);
@@ -75,6 +83,7 @@ export class AutoRangedGet extends MetaRequest {
     this.#requested = options.range;
     this.#partSize = options.partSize;
     this.#recvFilepath = options.recvFilepath;
+    this.#validate = options.validate;
   }
 
   nextPartMemory(): number | null {
@@ -105,6 +114,11 @@ export class AutoRangedGet extends MetaRequest {
       if (this.#recvFilepath) this.#file = await FileTarget.create(this.#recvFilepath);
       const requested = this.#requested;
       if (requested?.kind === 'suffix') return await this.#discoverWithHead(requested.length);
+      // Ranged parts carry no checksum: a validated download learns it, and the size, from HeadObject.
+      if (this.#validate && !requested) {
+        lease?.release();
+        return await this.#discoverWithHead(null);
+      }
       await this.#discoverWithFirstPart(lease!, requested?.start ?? 0);
     } catch (error) {
       lease?.release();
@@ -115,13 +129,18 @@ export class AutoRangedGet extends MetaRequest {
     }
   }
 
-  /** A suffix range (`bytes=-N`) needs the object's size before any part can be placed. */
-  async #discoverWithHead(length: number): Promise<void> {
-    const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD' });
+  /** The size first, from HeadObject: for a suffix range (`bytes=-N`), or the whole object with its checksum (`length` null). */
+  async #discoverWithHead(length: number | null): Promise<void> {
+    const headers = length === null ? { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' } : this.#base.headers;
+    const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD', headers });
     const size = Number(headerValue(response.headers, 'content-length'));
     if (!Number.isSafeInteger(size) || size < 0) throw new InvalidResponseError('HeadObject answered without a valid Content-Length');
     this.#etag = headerValue(response.headers, 'etag') ?? null;
-    this.#plan(Math.max(0, size - length), size - 1, size, response.headers);
+    if (length === null) this.#checksum = ResponseChecksum.fromHeaders(response.headers);
+    const visible: ResponseHeaders = { ...response.headers };
+    // The checksum headers answer the HEAD's checksum mode, which the caller did not ask for.
+    for (const name of Object.keys(visible)) if (name.startsWith('x-amz-checksum-') && !this.#base.headers['x-amz-checksum-mode']) delete visible[name];
+    this.#plan(length === null ? 0 : Math.max(0, size - length), size - 1, size, visible);
     this.#nextPart = 0;
     this.context.wake();
     if (this.#partCount === 0) await this.#finish();
@@ -204,7 +223,10 @@ export class AutoRangedGet extends MetaRequest {
   }
 
   async #partReceived(index: number, lease: Lease): Promise<void> {
-    if (!this.#file) {
+    const checksum = this.#checksum;
+    if (checksum?.combinable) checksum.addPart(index, lease.buffer);
+    // A hash (not a CRC) must see the bytes in order, so its parts queue like onBody's.
+    if (!this.#file || (checksum && !checksum.combinable)) {
       this.#ready.set(index, lease);
       return this.#deliverInOrder();
     }
@@ -218,20 +240,33 @@ export class AutoRangedGet extends MetaRequest {
   }
 
   async #deliverInOrder(): Promise<void> {
-    for (let lease = this.#ready.get(this.#nextDelivery); lease && this.active; lease = this.#ready.get(this.#nextDelivery)) {
-      this.#ready.delete(this.#nextDelivery);
-      try {
-        this.callUser(this.callbacks.onBody, lease.buffer, this.#nextDelivery * this.#partSize);
-      } finally {
-        lease.release();
+    if (this.#delivering) return;
+    this.#delivering = true;
+    try {
+      for (let lease = this.#ready.get(this.#nextDelivery); lease && this.active; lease = this.#ready.get(this.#nextDelivery)) {
+        this.#ready.delete(this.#nextDelivery);
+        const offset = this.#nextDelivery * this.#partSize;
+        try {
+          if (this.#checksum && !this.#checksum.combinable) this.#checksum.update(lease.buffer);
+          if (this.#file) await this.#file.write(lease.buffer, offset);
+          else this.callUser(this.callbacks.onBody, lease.buffer, offset);
+        } finally {
+          lease.release();
+        }
+        this.progress(lease.buffer.length);
+        this.#nextDelivery++;
       }
-      this.progress(lease.buffer.length);
-      this.#nextDelivery++;
+    } finally {
+      this.#delivering = false;
     }
     if (this.#nextDelivery === this.#partCount) await this.#finish();
   }
 
   async #finish(): Promise<void> {
+    if (this.#checksum) {
+      this.#checksum.verify();
+      this.validatedChecksum = this.#checksum.algorithm;
+    }
     await this.#file?.commit();
     this.#file = null;
     this.succeed(this.#statusCode);
@@ -239,7 +274,8 @@ export class AutoRangedGet extends MetaRequest {
 
   /** A GET without Range, delivered as it streams. */
   async #fetchWhole(): Promise<void> {
-    const response = await this.send({ ...this.#base, operationName: 'GetObject' }, this.#streamingTarget(0));
+    const headers = this.#validate ? { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' } : this.#base.headers;
+    const response = await this.send({ ...this.#base, operationName: 'GetObject', headers }, this.#streamingTarget(0));
     await this.#finishWhole(response.statusCode);
   }
 
@@ -259,6 +295,7 @@ export class AutoRangedGet extends MetaRequest {
     return {
       start: (statusCode, headers) => {
         this.#phase = 'whole';
+        if (this.#validate && !this.#requested && statusCode === 200) this.#checksum = ResponseChecksum.fromHeaders(headers);
         this.#emitHeaders(statusCode, headers);
       },
       data: (chunk, offset) => {
@@ -267,6 +304,7 @@ export class AutoRangedGet extends MetaRequest {
         if (to <= from) return;
         const slice = chunk.subarray(from, to);
         committed = true;
+        this.#checksum?.update(slice);
         if (this.#file) this.#file.append(slice);
         else this.callUser(this.callbacks.onBody, slice, offset + from - start);
         this.progress(slice.length);

@@ -8,6 +8,7 @@ import { headerList } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
+import { ResponseChecksum } from './response-checksum.js';
 import { CollectTarget, MetaRequest, type BodyTarget, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
 
 export interface DefaultRequestOptions {
@@ -15,12 +16,16 @@ export interface DefaultRequestOptions {
   recvFilepath: string | null;
   /** A checksum for the request body, and the bytes it is computed over. */
   checksum: (RequestChecksum & { source: ChecksumSource }) | null;
+  /** Compare a GetObject body with the checksum S3 stored (checksumConfig.validateResponse). */
+  validate: boolean;
 }
 
 export class DefaultRequest extends MetaRequest {
   readonly #request: PartRequest;
   readonly #recvFilepath: string | null;
   readonly #checksum: DefaultRequestOptions['checksum'];
+  readonly #validate: boolean;
+  #expected: ResponseChecksum | null = null;
   #started = false;
   #file: FileTarget | null = null;
   #headersSent = false;
@@ -30,6 +35,7 @@ export class DefaultRequest extends MetaRequest {
     this.#request = options.request;
     this.#recvFilepath = options.recvFilepath;
     this.#checksum = options.checksum;
+    this.#validate = options.validate && options.request.operationName === 'GetObject';
   }
 
   nextPartMemory(): number | null {
@@ -46,8 +52,13 @@ export class DefaultRequest extends MetaRequest {
     const streaming = this.#request.operationName === 'GetObject';
     const collected = new CollectTarget();
     const target = streaming ? this.#streamingTarget() : collected;
-    const request = this.#checksum ? await withChecksum(this.#request, this.#checksum.source, this.#checksum, () => {}) : this.#request;
+    let request = this.#checksum ? await withChecksum(this.#request, this.#checksum.source, this.#checksum, () => {}) : this.#request;
+    if (this.#validate) request = { ...request, headers: { ...request.headers, 'x-amz-checksum-mode': 'ENABLED' } };
     const response = await this.send(request, target, { checkErrorBody: !streaming });
+    if (this.#expected) {
+      this.#expected.verify();
+      this.validatedChecksum = this.#expected.algorithm;
+    }
     this.#emitHeaders(response.statusCode, response.headers);
     if (!streaming && response.length > 0) this.#deliver(collected.body, 0);
     await this.#file?.commit();
@@ -70,9 +81,14 @@ export class DefaultRequest extends MetaRequest {
   #streamingTarget(): BodyTarget {
     let committed = false;
     return {
-      start: (statusCode, headers) => this.#emitHeaders(statusCode, headers),
+      start: (statusCode, headers) => {
+        // A partial body cannot be checked against the whole object's checksum.
+        if (this.#validate && statusCode === 200) this.#expected = ResponseChecksum.fromHeaders(headers);
+        this.#emitHeaders(statusCode, headers);
+      },
       data: (chunk, offset) => {
         committed = true;
+        this.#expected?.update(chunk);
         this.#deliver(chunk, offset);
       },
       get committed() {

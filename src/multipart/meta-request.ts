@@ -183,6 +183,8 @@ export abstract class MetaRequest implements Schedulable {
 
   protected readonly context: MetaRequestContext;
   protected readonly callbacks: S3RequestCallbacks;
+  /** Set by a transfer that compared the body received with S3's checksum, for onDone. */
+  protected validatedChecksum: S3ChecksumAlgorithm | null = null;
 
   #state: State = 'active';
   #error: Error | null = null;
@@ -287,8 +289,8 @@ export abstract class MetaRequest implements Schedulable {
         errorBody: response?.body ?? null,
         errorOperationName: response?.operationName ?? null,
         statusCode: response?.statusCode ?? statusCode,
-        didValidateChecksum: false,
-        checksumValidationAlgorithm: null,
+        didValidateChecksum: this.validatedChecksum !== null,
+        checksumValidationAlgorithm: this.validatedChecksum,
       });
     } finally {
       this.#resolveShutdown();

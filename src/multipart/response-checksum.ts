@@ -1,0 +1,65 @@
+/**
+ * Validating a response body against the checksum S3 stored for the object.
+ * Only a full-object value can be checked against a whole download; a composite
+ * value (`...-N`) describes upload parts whose boundaries a ranged download does
+ * not know, so it is not checked and onDone says so.
+ */
+import { S3ChecksumAlgorithm } from '../client/enums.js';
+import { ChecksumMismatchError } from '../client/errors.js';
+import { headerValue } from '../client/xml.js';
+import { checksumName, combineChecksums, createChecksum, isCrc, type Checksum } from '../checksums/index.js';
+import type { ResponseHeaders } from './meta-request.js';
+
+const ALGORITHMS = [S3ChecksumAlgorithm.CRC64NVME, S3ChecksumAlgorithm.CRC32C, S3ChecksumAlgorithm.CRC32, S3ChecksumAlgorithm.SHA256, S3ChecksumAlgorithm.SHA1];
+
+export class ResponseChecksum {
+  readonly algorithm: S3ChecksumAlgorithm;
+  readonly expected: string;
+  /** For bytes that arrive in order. */
+  readonly #running: Checksum;
+  /** For parts that arrive in any order: each part's CRC, by index, combined at the end. */
+  readonly #parts: Array<{ value: string; size: number }> = [];
+
+  private constructor(algorithm: S3ChecksumAlgorithm, expected: string) {
+    this.algorithm = algorithm;
+    this.expected = expected;
+    this.#running = createChecksum(algorithm);
+  }
+
+  /** The full-object checksum named by response headers, or null when there is none to check. */
+  static fromHeaders(headers: ResponseHeaders): ResponseChecksum | null {
+    if (headerValue(headers, 'x-amz-checksum-type')?.toUpperCase() === 'COMPOSITE') return null;
+    for (const algorithm of ALGORITHMS) {
+      const value = headerValue(headers, `x-amz-checksum-${checksumName(algorithm)}`);
+      if (value !== undefined && !/-\d+$/.test(value)) return new ResponseChecksum(algorithm, value);
+    }
+    return null;
+  }
+
+  /** Whether parts may be checked out of order (a CRC, combined at the end). */
+  get combinable(): boolean {
+    return isCrc(this.algorithm);
+  }
+
+  /** Feeds bytes in order of offset. */
+  update(data: Uint8Array): void {
+    this.#running.update(data);
+  }
+
+  /** Records one part's CRC; parts may come in any order. */
+  addPart(index: number, data: Uint8Array): void {
+    this.#parts[index] = { value: createChecksum(this.algorithm).update(data).digestBase64(), size: data.length };
+  }
+
+  /** Compares what was received with the stored value; throws ChecksumMismatchError when they differ. */
+  verify(): void {
+    let actual: string;
+    if (this.#parts.length > 0) {
+      const [first, ...rest] = this.#parts;
+      actual = rest.reduce((value, part) => combineChecksums(this.algorithm, value, part.value, part.size), first!.value);
+    } else {
+      actual = this.#running.digestBase64();
+    }
+    if (actual !== this.expected) throw new ChecksumMismatchError(S3ChecksumAlgorithm[this.algorithm], this.expected, actual);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Validation of downloads against S3's stored checksums: objects uploaded by s3tx and
+ * by the AWS SDK, to onBody and to files, and a flipped byte that must fail the download.
+ */
+import { PutObjectCommand, S3Client as SdkClient, type ChecksumAlgorithm } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumMismatchError, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, type S3Client } from '../src/index.js';
+import { startLocalS3, type LocalS3 } from '../src/local/index.js';
+import { httpRequest, newClient, run } from './helpers/client.js';
+import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
+
+let server: LocalS3;
+let client: S3Client;
+let sdk: SdkClient;
+let folder: { path: string; remove: () => Promise<void> };
+const bucket = 'validate';
+
+beforeAll(async () => {
+  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+  client = newClient();
+  sdk = new SdkClient({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: server.credentials });
+  folder = await tempFolder();
+  await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
+});
+
+beforeEach(() => server.faults.clear());
+
+afterAll(async () => {
+  sdk?.destroy();
+  await client?.close();
+  await server?.close();
+  await folder?.remove();
+});
+
+const validate = { validateResponse: true };
+
+function get(key: string, recvFilepath?: string) {
+  return run(client, {
+    type: S3RequestType.GET_OBJECT,
+    request: httpRequest(server.host, 'GET', `/${bucket}/${key}`),
+    checksumConfig: validate,
+    ...(recvFilepath ? { recvFilepath } : {}),
+  });
+}
+
+describe('validateResponse', () => {
+  for (const algorithm of [
+    S3ChecksumAlgorithm.CRC32C,
+    S3ChecksumAlgorithm.CRC32,
+    S3ChecksumAlgorithm.CRC64NVME,
+    S3ChecksumAlgorithm.SHA1,
+    S3ChecksumAlgorithm.SHA256,
+  ]) {
+    it(`${S3ChecksumAlgorithm[algorithm]}: a single-PUT object of several parts is validated, to onBody and to a file`, async () => {
+      const data = makeBuffer(19 * MiB + 3);
+      const key = `single-${algorithm}`;
+      const put = await run(client, {
+        type: S3RequestType.PUT_OBJECT,
+        request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`, {}, data),
+        multipartUploadThreshold: 64 * MiB,
+        checksumConfig: { algorithm, location: S3ChecksumLocation.TRAILER },
+      });
+      expect(put.error).toBeNull();
+      const inMemory = await get(key);
+      expect(inMemory.error).toBeNull();
+      expect(sha256(inMemory.body)).toBe(sha256(data));
+      expect(inMemory.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
+      expect(inMemory.headers[0]?.headers.some(([name]) => name.startsWith('x-amz-checksum'))).toBe(false);
+      const target = join(folder.path, key);
+      const toFile = await get(key, target);
+      expect(toFile.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
+      expect(sha256(await readFile(target))).toBe(sha256(data));
+    });
+  }
+
+  it('a multipart object with a full-object CRC is validated; one with a composite SHA honestly is not', async () => {
+    const data = makeBuffer(20 * MiB);
+    for (const [algorithm, validated] of [
+      [S3ChecksumAlgorithm.CRC32C, true],
+      [S3ChecksumAlgorithm.SHA256, false],
+    ] as const) {
+      const key = `multi-${algorithm}`;
+      await run(client, {
+        type: S3RequestType.PUT_OBJECT,
+        request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`, {}, data),
+        checksumConfig: { algorithm, location: S3ChecksumLocation.HEADER },
+      });
+      const result = await get(key);
+      expect(result.error).toBeNull();
+      expect(sha256(result.body)).toBe(sha256(data));
+      expect(result.done[0]?.didValidateChecksum).toBe(validated);
+    }
+  });
+
+  it('objects uploaded by the AWS SDK and lib-storage are validated', async () => {
+    const data = makeBuffer(11 * MiB);
+    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-sha1', Body: data, ChecksumAlgorithm: 'SHA1' as ChecksumAlgorithm }));
+    await new Upload({ client: sdk, params: { Bucket: bucket, Key: 'lib-crc64', Body: data, ChecksumAlgorithm: 'CRC64NVME' }, partSize: 5 * MiB }).done();
+    for (const [key, algorithm] of [
+      ['sdk-sha1', S3ChecksumAlgorithm.SHA1],
+      ['lib-crc64', S3ChecksumAlgorithm.CRC64NVME],
+    ] as const) {
+      const result = await get(key);
+      expect(sha256(result.body)).toBe(sha256(data));
+      expect(result.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
+    }
+  });
+
+  it('an object without a checksum downloads with didValidateChecksum false', async () => {
+    await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/plain`, {}, 'plain') });
+    const result = await get('plain');
+    expect(result.body.toString()).toBe('plain');
+    expect(result.done[0]).toMatchObject({ didValidateChecksum: false, checksumValidationAlgorithm: null });
+  });
+
+  it('a flipped byte in one part fails the download with ChecksumMismatch and leaves no file', async () => {
+    const data = makeBuffer(30 * MiB);
+    await run(client, {
+      type: S3RequestType.PUT_OBJECT,
+      request: httpRequest(server.host, 'PUT', `/${bucket}/flipped`, {}, data),
+      checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
+    });
+    for (const mode of ['memory', 'file'] as const) {
+      server.faults.add({ operation: 'GetObject', range: `bytes=${16 * MiB}-`, action: { type: 'flip-byte', offset: 12345 } });
+      const dir = join(folder.path, `flipped-${mode}`);
+      await mkdir(dir);
+      const result = await get('flipped', mode === 'file' ? join(dir, 'target') : undefined);
+      expect(result.error).toBeInstanceOf(ChecksumMismatchError);
+      expect(result.error).toMatchObject({ code: 'ChecksumMismatch', algorithm: 'CRC32C' });
+      expect((result.error as ChecksumMismatchError).expected).not.toBe((result.error as ChecksumMismatchError).actual);
+      expect(await readdir(dir)).toEqual([]);
+    }
+  });
+
+  it('DEFAULT GetObject requests are validated too, and a flipped byte fails them', async () => {
+    const data = makeBuffer(2 * MiB);
+    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'default-get', Body: data, ChecksumAlgorithm: 'CRC32' as ChecksumAlgorithm }));
+    const request = () =>
+      run(client, {
+        type: S3RequestType.DEFAULT,
+        operationName: 'GetObject',
+        request: httpRequest(server.host, 'GET', `/${bucket}/default-get`),
+        checksumConfig: validate,
+      });
+    const ok = await request();
+    expect(ok.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: S3ChecksumAlgorithm.CRC32 });
+    expect(sha256(ok.body)).toBe(sha256(data));
+    server.faults.add({ operation: 'GetObject', action: { type: 'flip-byte' } });
+    expect((await request()).error).toMatchObject({ code: 'ChecksumMismatch' });
+  });
+});
