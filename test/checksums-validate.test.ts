@@ -2,45 +2,27 @@
  * Validation of downloads against S3's stored checksums: objects uploaded by s3tx and
  * by the AWS SDK, to onBody and to files, and a flipped byte that must fail the download.
  */
-import { PutObjectCommand, S3Client as SdkClient, type ChecksumAlgorithm } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type ChecksumAlgorithm } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ChecksumMismatchError, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, type S3Client } from '../src/index.js';
-import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { httpRequest, newClient, run } from './helpers/client.js';
-import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ChecksumMismatchError, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../src/index.js';
+import { httpRequest, run } from './helpers/client.js';
+import { useLocalFixture } from './helpers/fixture.js';
+import { MiB, makeBuffer, sha256 } from './helpers/servers.js';
 
-let server: LocalS3;
-let client: S3Client;
-let sdk: SdkClient;
-let folder: { path: string; remove: () => Promise<void> };
+const fixture = useLocalFixture('validate');
 const bucket = 'validate';
 
-beforeAll(async () => {
-  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
-  client = newClient();
-  sdk = new SdkClient({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: server.credentials });
-  folder = await tempFolder();
-  await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-});
-
-beforeEach(() => server.faults.clear());
-
-afterAll(async () => {
-  sdk?.destroy();
-  await client?.close();
-  await server?.close();
-  await folder?.remove();
-});
+beforeEach(() => fixture.server.faults.clear());
 
 const validate = { validateResponse: true };
 
 function get(key: string, recvFilepath?: string) {
-  return run(client, {
+  return run(fixture.client, {
     type: S3RequestType.GET_OBJECT,
-    request: httpRequest(server.host, 'GET', `/${bucket}/${key}`),
+    request: httpRequest(fixture.server.host, 'GET', `/${bucket}/${key}`),
     checksumConfig: validate,
     ...(recvFilepath ? { recvFilepath } : {}),
   });
@@ -57,9 +39,9 @@ describe('validateResponse', () => {
     it(`${S3ChecksumAlgorithm[algorithm]}: a single-PUT object of several parts is validated, to onBody and to a file`, async () => {
       const data = makeBuffer(19 * MiB + 3);
       const key = `single-${algorithm}`;
-      const put = await run(client, {
+      const put = await run(fixture.client, {
         type: S3RequestType.PUT_OBJECT,
-        request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`, {}, data),
+        request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/${key}`, {}, data),
         multipartUploadThreshold: 64 * MiB,
         checksumConfig: { algorithm, location: S3ChecksumLocation.TRAILER },
       });
@@ -69,7 +51,7 @@ describe('validateResponse', () => {
       expect(sha256(inMemory.body)).toBe(sha256(data));
       expect(inMemory.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
       expect(inMemory.headers[0]?.headers.some(([name]) => name.startsWith('x-amz-checksum'))).toBe(false);
-      const target = join(folder.path, key);
+      const target = join(fixture.folder.path, key);
       const toFile = await get(key, target);
       expect(toFile.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
       expect(sha256(await readFile(target))).toBe(sha256(data));
@@ -83,9 +65,9 @@ describe('validateResponse', () => {
       [S3ChecksumAlgorithm.SHA256, false],
     ] as const) {
       const key = `multi-${algorithm}`;
-      await run(client, {
+      await run(fixture.client, {
         type: S3RequestType.PUT_OBJECT,
-        request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`, {}, data),
+        request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/${key}`, {}, data),
         checksumConfig: { algorithm, location: S3ChecksumLocation.HEADER },
       });
       const result = await get(key);
@@ -97,8 +79,12 @@ describe('validateResponse', () => {
 
   it('objects uploaded by the AWS SDK and lib-storage are validated', async () => {
     const data = makeBuffer(11 * MiB);
-    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-sha1', Body: data, ChecksumAlgorithm: 'SHA1' as ChecksumAlgorithm }));
-    await new Upload({ client: sdk, params: { Bucket: bucket, Key: 'lib-crc64', Body: data, ChecksumAlgorithm: 'CRC64NVME' }, partSize: 5 * MiB }).done();
+    await fixture.sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'sdk-sha1', Body: data, ChecksumAlgorithm: 'SHA1' as ChecksumAlgorithm }));
+    await new Upload({
+      client: fixture.sdk,
+      params: { Bucket: bucket, Key: 'lib-crc64', Body: data, ChecksumAlgorithm: 'CRC64NVME' },
+      partSize: 5 * MiB,
+    }).done();
     for (const [key, algorithm] of [
       ['sdk-sha1', S3ChecksumAlgorithm.SHA1],
       ['lib-crc64', S3ChecksumAlgorithm.CRC64NVME],
@@ -110,7 +96,7 @@ describe('validateResponse', () => {
   });
 
   it('an object without a checksum downloads with didValidateChecksum false', async () => {
-    await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/plain`, {}, 'plain') });
+    await run(fixture.client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/plain`, {}, 'plain') });
     const result = await get('plain');
     expect(result.body.toString()).toBe('plain');
     expect(result.done[0]).toMatchObject({ didValidateChecksum: false, checksumValidationAlgorithm: null });
@@ -118,14 +104,14 @@ describe('validateResponse', () => {
 
   it('a flipped byte in one part fails the download with ChecksumMismatch and leaves no file', async () => {
     const data = makeBuffer(30 * MiB);
-    await run(client, {
+    await run(fixture.client, {
       type: S3RequestType.PUT_OBJECT,
-      request: httpRequest(server.host, 'PUT', `/${bucket}/flipped`, {}, data),
+      request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/flipped`, {}, data),
       checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
     });
     for (const mode of ['memory', 'file'] as const) {
-      server.faults.add({ operation: 'GetObject', range: `bytes=${16 * MiB}-`, action: { type: 'flip-byte', offset: 12345 } });
-      const dir = join(folder.path, `flipped-${mode}`);
+      fixture.server.faults.add({ operation: 'GetObject', range: `bytes=${16 * MiB}-`, action: { type: 'flip-byte', offset: 12345 } });
+      const dir = join(fixture.folder.path, `flipped-${mode}`);
       await mkdir(dir);
       const result = await get('flipped', mode === 'file' ? join(dir, 'target') : undefined);
       expect(result.error).toBeInstanceOf(ChecksumMismatchError);
@@ -137,18 +123,18 @@ describe('validateResponse', () => {
 
   it('DEFAULT GetObject requests are validated too, and a flipped byte fails them', async () => {
     const data = makeBuffer(2 * MiB);
-    await sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'default-get', Body: data, ChecksumAlgorithm: 'CRC32' as ChecksumAlgorithm }));
+    await fixture.sdk.send(new PutObjectCommand({ Bucket: bucket, Key: 'default-get', Body: data, ChecksumAlgorithm: 'CRC32' as ChecksumAlgorithm }));
     const request = () =>
-      run(client, {
+      run(fixture.client, {
         type: S3RequestType.DEFAULT,
         operationName: 'GetObject',
-        request: httpRequest(server.host, 'GET', `/${bucket}/default-get`),
+        request: httpRequest(fixture.server.host, 'GET', `/${bucket}/default-get`),
         checksumConfig: validate,
       });
     const ok = await request();
     expect(ok.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: S3ChecksumAlgorithm.CRC32 });
     expect(sha256(ok.body)).toBe(sha256(data));
-    server.faults.add({ operation: 'GetObject', action: { type: 'flip-byte' } });
+    fixture.server.faults.add({ operation: 'GetObject', action: { type: 'flip-byte' } });
     expect((await request()).error).toMatchObject({ code: 'ChecksumMismatch' });
   });
 });

@@ -3,36 +3,18 @@
  * single and multipart uploads, checked by the server and read back by the AWS SDK,
  * which validates them itself.
  */
-import { GetObjectCommand, HeadObjectCommand, S3Client as SdkClient } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, type S3Client } from '../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../src/index.js';
 import { createChecksum } from '../src/checksums/index.js';
-import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { httpRequest, newClient, run } from './helpers/client.js';
-import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
+import { httpRequest, run } from './helpers/client.js';
+import { useLocalFixture } from './helpers/fixture.js';
+import { MiB, makeBuffer, sha256 } from './helpers/servers.js';
 
-let server: LocalS3;
-let client: S3Client;
-let sdk: SdkClient;
-let folder: { path: string; remove: () => Promise<void> };
+const fixture = useLocalFixture('checksums');
 const bucket = 'checksums';
-
-beforeAll(async () => {
-  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
-  client = newClient();
-  sdk = new SdkClient({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true, credentials: server.credentials });
-  folder = await tempFolder();
-  await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-});
-
-afterAll(async () => {
-  sdk?.destroy();
-  await client?.close();
-  await server?.close();
-  await folder?.remove();
-});
 
 const ALGORITHMS = [S3ChecksumAlgorithm.CRC32C, S3ChecksumAlgorithm.CRC32, S3ChecksumAlgorithm.CRC64NVME, S3ChecksumAlgorithm.SHA1, S3ChecksumAlgorithm.SHA256];
 const LOCATIONS = [S3ChecksumLocation.HEADER, S3ChecksumLocation.TRAILER];
@@ -59,32 +41,32 @@ describe('request checksums', () => {
       it(`${name}: single and multipart uploads carry it, the server checks it, the SDK validates it`, async () => {
         const single = makeBuffer(3 * MiB + 5);
         const multi = makeBuffer(20 * MiB + 11);
-        const source = join(folder.path, `${algorithm}-${location}`);
+        const source = join(fixture.folder.path, `${algorithm}-${location}`);
         await writeFile(source, single);
         const checksumConfig = { algorithm, location };
-        server.resetRequests();
-        const fromFile = await run(client, {
+        fixture.server.resetRequests();
+        const fromFile = await run(fixture.client, {
           type: S3RequestType.PUT_OBJECT,
-          request: httpRequest(server.host, 'PUT', `/${bucket}/single-${algorithm}-${location}`),
+          request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/single-${algorithm}-${location}`),
           sendFilepath: source,
           checksumConfig,
         });
         expect(fromFile.error).toBeNull();
-        const fromBuffer = await run(client, {
+        const fromBuffer = await run(fixture.client, {
           type: S3RequestType.PUT_OBJECT,
-          request: httpRequest(server.host, 'PUT', `/${bucket}/multi-${algorithm}-${location}`, {}, multi),
+          request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/multi-${algorithm}-${location}`, {}, multi),
           checksumConfig,
         });
         expect(fromBuffer.error).toBeNull();
 
         const header = `x-amz-checksum-${S3ChecksumAlgorithm[algorithm].toLowerCase()}`;
-        const dataRequests = server.requests.filter((r) => r.operation === 'PutObject' || r.operation === 'UploadPart');
+        const dataRequests = fixture.server.requests.filter((r) => r.operation === 'PutObject' || r.operation === 'UploadPart');
         expect(dataRequests).toHaveLength(4);
         for (const r of dataRequests) {
           if (location === S3ChecksumLocation.HEADER) expect(r.headers[header]).toBeDefined();
           else expect([r.headers['x-amz-content-sha256'], r.headers['x-amz-trailer']]).toEqual(['STREAMING-UNSIGNED-PAYLOAD-TRAILER', header]);
         }
-        const create = server.requests.find((r) => r.operation === 'CreateMultipartUpload')!;
+        const create = fixture.server.requests.find((r) => r.operation === 'CreateMultipartUpload')!;
         expect(create.headers['x-amz-checksum-algorithm']).toBe(S3ChecksumAlgorithm[algorithm]);
         expect(create.headers['x-amz-checksum-type']).toBe(isCrc(algorithm) ? 'FULL_OBJECT' : 'COMPOSITE');
 
@@ -93,9 +75,9 @@ describe('request checksums', () => {
           [`single-${algorithm}-${location}`, single, null],
           [`multi-${algorithm}-${location}`, multi, 8 * MiB],
         ] as const) {
-          const head = await sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+          const head = await fixture.sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
           expect(head[field], key).toBe(expectedChecksum(algorithm, data, partSize));
-          const got = await sdk.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
+          const got = await fixture.sdk.send(new GetObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
           expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).toBe(sha256(data));
         }
       });
@@ -103,59 +85,59 @@ describe('request checksums', () => {
   }
 
   it('a part the server refuses with BadDigest fails the upload, which is aborted', async () => {
-    server.resetRequests();
-    server.faults.add({ operation: 'UploadPart', partNumber: 2, action: { type: 'error', status: 400, code: 'BadDigest' } });
+    fixture.server.resetRequests();
+    fixture.server.faults.add({ operation: 'UploadPart', partNumber: 2, action: { type: 'error', status: 400, code: 'BadDigest' } });
     const data = makeBuffer(17 * MiB);
-    const result = await run(client, {
+    const result = await run(fixture.client, {
       type: S3RequestType.PUT_OBJECT,
-      request: httpRequest(server.host, 'PUT', `/${bucket}/bad-digest`, {}, data),
+      request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/bad-digest`, {}, data),
       checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
     });
     expect(result.error).toMatchObject({ code: 'BadDigest', operationName: 'UploadPart' });
-    const uploads = await run(client, {
+    const uploads = await run(fixture.client, {
       type: S3RequestType.DEFAULT,
       operationName: 'ListMultipartUploads',
-      request: httpRequest(server.host, 'GET', `/${bucket}?uploads`),
+      request: httpRequest(fixture.server.host, 'GET', `/${bucket}?uploads`),
     });
     expect(uploads.body.toString()).not.toContain('<Upload>');
   });
 
   it('DEFAULT requests carry a checksum of a Buffer or file body', async () => {
-    server.resetRequests();
-    const result = await run(client, {
+    fixture.server.resetRequests();
+    const result = await run(fixture.client, {
       type: S3RequestType.DEFAULT,
       operationName: 'PutObject',
-      request: httpRequest(server.host, 'PUT', `/${bucket}/default`, {}, Buffer.from('default body')),
+      request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/default`, {}, Buffer.from('default body')),
       checksumConfig: { algorithm: S3ChecksumAlgorithm.SHA256, location: S3ChecksumLocation.TRAILER },
     });
     expect(result.error).toBeNull();
-    expect(server.requests[0]?.headers['x-amz-trailer']).toBe('x-amz-checksum-sha256');
-    const head = await sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: 'default', ChecksumMode: 'ENABLED' }));
+    expect(fixture.server.requests[0]?.headers['x-amz-trailer']).toBe('x-amz-checksum-sha256');
+    const head = await fixture.sdk.send(new HeadObjectCommand({ Bucket: bucket, Key: 'default', ChecksumMode: 'ENABLED' }));
     expect(head.ChecksumSHA256).toBe(createChecksum(S3ChecksumAlgorithm.SHA256).update(Buffer.from('default body')).digestBase64());
   });
 
   it('refuses bad checksum options at the call', () => {
     const put = (checksumConfig: object) => () =>
-      client.makeRequest({
+      fixture.client.makeRequest({
         type: S3RequestType.PUT_OBJECT,
-        request: httpRequest(server.host, 'PUT', `/${bucket}/x`, {}, 'x'),
+        request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/x`, {}, 'x'),
         checksumConfig: checksumConfig as never,
       });
     expect(put({ algorithm: S3ChecksumAlgorithm.CRC32C })).toThrow(/checksumConfig.location/);
     expect(put({ algorithm: 9, location: 1 })).toThrow(/checksumConfig.algorithm/);
     expect(put({ algorithm: 1, location: 3 })).toThrow(/checksumConfig.location/);
     expect(() =>
-      client.makeRequest({
+      fixture.client.makeRequest({
         type: S3RequestType.GET_OBJECT,
-        request: httpRequest(server.host, 'GET', `/${bucket}/x`),
+        request: httpRequest(fixture.server.host, 'GET', `/${bucket}/x`),
         checksumConfig: { algorithm: 1, location: 2 },
       }),
     ).toThrow(/GET_OBJECT/);
     expect(() =>
-      client.makeRequest({
+      fixture.client.makeRequest({
         type: S3RequestType.DEFAULT,
         operationName: 'HeadObject',
-        request: httpRequest(server.host, 'HEAD', `/${bucket}/x`),
+        request: httpRequest(fixture.server.host, 'HEAD', `/${bucket}/x`),
         checksumConfig: { algorithm: 1, location: 2 },
       }),
     ).toThrow(/no body/);

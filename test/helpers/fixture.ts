@@ -1,0 +1,33 @@
+/** A local server with a bucket, an s3tx client, an AWS SDK client and a temporary folder, for one test file. */
+import { S3Client as SdkClient } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll } from 'vitest';
+import { S3RequestType, type S3Client } from '../../src/index.js';
+import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
+import { httpRequest, newClient, run } from './client.js';
+import { ACCESS_KEY, SECRET_KEY, tempFolder } from './servers.js';
+
+export interface Fixture {
+  server: LocalS3;
+  client: S3Client;
+  sdk: SdkClient;
+  folder: { path: string; remove: () => Promise<void> };
+}
+
+/** Registers beforeAll/afterAll hooks; the fixture's fields are filled once beforeAll has run. */
+export function useLocalFixture(bucket: string): Fixture {
+  const fixture = {} as Fixture;
+  beforeAll(async () => {
+    fixture.server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    fixture.client = newClient();
+    fixture.sdk = new SdkClient({ region: 'us-east-1', endpoint: fixture.server.endpoint, forcePathStyle: true, credentials: fixture.server.credentials });
+    fixture.folder = await tempFolder();
+    await run(fixture.client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(fixture.server.host, 'PUT', `/${bucket}`) });
+  });
+  afterAll(async () => {
+    fixture.sdk?.destroy();
+    await fixture.client?.close();
+    await fixture.server?.close();
+    await fixture.folder?.remove();
+  });
+  return fixture;
+}
