@@ -1,19 +1,24 @@
 /**
- * Table-driven reflected CRCs, eight bytes per step ("slicing by 8"): CRC32C and
- * CRC32 in 32-bit integers, CRC64NVME as two 32-bit halves so that no BigInt
- * touches the hot loop. Each table set is built on first use.
+ * Table-driven reflected CRCs. The hot loops read the data as aligned 32-bit
+ * words (four bytes per load instead of one, on little-endian machines) and
+ * use "slicing" tables so that one step consumes 16 bytes (32-bit CRCs) or
+ * 8 bytes (CRC64, held as two 32-bit halves so that no BigInt touches the loop).
+ * Unaligned heads, tails and big-endian machines take the byte-at-a-time path.
  */
+import { endianness } from 'node:os';
 
-/** Eight 256-entry tables for a reflected 32-bit polynomial. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** Sixteen 256-entry tables for a reflected 32-bit polynomial: table k advances a byte k+1 places further. */
 export function crc32Tables(polynomial: number): Int32Array {
-  const tables = new Int32Array(8 * 256);
+  const tables = new Int32Array(16 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ polynomial : c >>> 1;
     tables[n] = c;
   }
   for (let n = 0; n < 256; n++) {
-    for (let k = 1; k < 8; k++) {
+    for (let k = 1; k < 16; k++) {
       const previous = tables[(k - 1) * 256 + n]!;
       tables[k * 256 + n] = (previous >>> 8) ^ tables[previous & 0xff]!;
     }
@@ -22,24 +27,41 @@ export function crc32Tables(polynomial: number): Int32Array {
 }
 
 /** Advances a 32-bit CRC register (pre-inverted state) over `data`. */
-export function crc32Update(tables: Int32Array, state: number, data: Uint8Array): number {
+export function crc32Update(t: Int32Array, state: number, data: Uint8Array): number {
   let crc = state | 0;
   const length = data.length;
   let i = 0;
-  for (const end = length - 7; i < end; i += 8) {
-    const one = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) ^ crc;
-    const two = data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24);
-    crc =
-      tables[1792 + (one & 0xff)]! ^
-      tables[1536 + ((one >>> 8) & 0xff)]! ^
-      tables[1280 + ((one >>> 16) & 0xff)]! ^
-      tables[1024 + (one >>> 24)]! ^
-      tables[768 + (two & 0xff)]! ^
-      tables[512 + ((two >>> 8) & 0xff)]! ^
-      tables[256 + ((two >>> 16) & 0xff)]! ^
-      tables[two >>> 24]!;
+  while (i < length && (data.byteOffset + i) & 3) crc = (crc >>> 8) ^ t[(crc ^ data[i++]!) & 0xff]!;
+  if (LITTLE_ENDIAN && length - i >= 16) {
+    const words = new Int32Array(data.buffer, data.byteOffset + i, (length - i) >>> 2);
+    const end = words.length - 3;
+    let w = 0;
+    for (; w < end; w += 4) {
+      const a = words[w]! ^ crc;
+      const b = words[w + 1]!;
+      const c = words[w + 2]!;
+      const d = words[w + 3]!;
+      crc =
+        t[3840 + (a & 0xff)]! ^
+        t[3584 + ((a >>> 8) & 0xff)]! ^
+        t[3328 + ((a >>> 16) & 0xff)]! ^
+        t[3072 + (a >>> 24)]! ^
+        t[2816 + (b & 0xff)]! ^
+        t[2560 + ((b >>> 8) & 0xff)]! ^
+        t[2304 + ((b >>> 16) & 0xff)]! ^
+        t[2048 + (b >>> 24)]! ^
+        t[1792 + (c & 0xff)]! ^
+        t[1536 + ((c >>> 8) & 0xff)]! ^
+        t[1280 + ((c >>> 16) & 0xff)]! ^
+        t[1024 + (c >>> 24)]! ^
+        t[768 + (d & 0xff)]! ^
+        t[512 + ((d >>> 8) & 0xff)]! ^
+        t[256 + ((d >>> 16) & 0xff)]! ^
+        t[d >>> 24]!;
+    }
+    i += w * 4;
   }
-  for (; i < length; i++) crc = (crc >>> 8) ^ tables[(crc ^ data[i]!) & 0xff]!;
+  for (; i < length; i++) crc = (crc >>> 8) ^ t[(crc ^ data[i]!) & 0xff]!;
   return crc;
 }
 
@@ -74,25 +96,33 @@ export function crc64Update(tables: { low: Int32Array; high: Int32Array }, state
   let hi = state[1] | 0;
   const length = data.length;
   let i = 0;
-  for (const end = length - 7; i < end; i += 8) {
-    const a = (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24)) ^ lo;
-    const b = (data[i + 4]! | (data[i + 5]! << 8) | (data[i + 6]! << 16) | (data[i + 7]! << 24)) ^ hi;
-    const i7 = 1792 + (a & 0xff);
-    const i6 = 1536 + ((a >>> 8) & 0xff);
-    const i5 = 1280 + ((a >>> 16) & 0xff);
-    const i4 = 1024 + (a >>> 24);
-    const i3 = 768 + (b & 0xff);
-    const i2 = 512 + ((b >>> 8) & 0xff);
-    const i1 = 256 + ((b >>> 16) & 0xff);
-    const i0 = b >>> 24;
-    lo = tl[i7]! ^ tl[i6]! ^ tl[i5]! ^ tl[i4]! ^ tl[i3]! ^ tl[i2]! ^ tl[i1]! ^ tl[i0]!;
-    hi = th[i7]! ^ th[i6]! ^ th[i5]! ^ th[i4]! ^ th[i3]! ^ th[i2]! ^ th[i1]! ^ th[i0]!;
-  }
-  for (; i < length; i++) {
-    const index = (lo ^ data[i]!) & 0xff;
+  const byte = (value: number) => {
+    const index = (lo ^ value) & 0xff;
     lo = ((lo >>> 8) | (hi << 24)) ^ tl[index]!;
     hi = (hi >>> 8) ^ th[index]!;
+  };
+  while (i < length && (data.byteOffset + i) & 3) byte(data[i++]!);
+  if (LITTLE_ENDIAN && length - i >= 8) {
+    const words = new Int32Array(data.buffer, data.byteOffset + i, (length - i) >>> 2);
+    const end = words.length - 1;
+    let w = 0;
+    for (; w < end; w += 2) {
+      const a = words[w]! ^ lo;
+      const b = words[w + 1]! ^ hi;
+      const i7 = 1792 + (a & 0xff);
+      const i6 = 1536 + ((a >>> 8) & 0xff);
+      const i5 = 1280 + ((a >>> 16) & 0xff);
+      const i4 = 1024 + (a >>> 24);
+      const i3 = 768 + (b & 0xff);
+      const i2 = 512 + ((b >>> 8) & 0xff);
+      const i1 = 256 + ((b >>> 16) & 0xff);
+      const i0 = b >>> 24;
+      lo = tl[i7]! ^ tl[i6]! ^ tl[i5]! ^ tl[i4]! ^ tl[i3]! ^ tl[i2]! ^ tl[i1]! ^ tl[i0]!;
+      hi = th[i7]! ^ th[i6]! ^ th[i5]! ^ th[i4]! ^ th[i3]! ^ th[i2]! ^ th[i1]! ^ th[i0]!;
+    }
+    i += w * 4;
   }
+  for (; i < length; i++) byte(data[i]!);
   state[0] = lo;
   state[1] = hi;
 }
