@@ -24,7 +24,8 @@ function startHolder(name: string): Child {
       text += chunk.toString();
       if (text.includes('\n')) resolve(text.split('\n')[0]!);
     });
-    child.once('exit', (code) => reject(new Error(`holder exited with ${code} before saying anything`)));
+    // 'close' comes after the last output has been read; 'exit' may come before it.
+    child.once('close', (code) => reject(new Error(`holder exited with ${code} before saying anything`)));
   });
   return { process: child, outcome };
 }

@@ -94,13 +94,13 @@ describe('s3tx serve', () => {
         const match = /listening on (http:\/\/[^\s]+)/.exec(output);
         if (match && output.includes('secret key')) resolve(match[1]!);
       });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
+      child.once('close', (code) => reject(new Error(`serve exited with ${code}: ${output}`)));
     });
     expect(output).toContain('access key: CLIKEY');
     const host = new URL(endpoint).host;
     expect((await raw(host, 'PUT', '/from-cli', { accessKeyId: 'CLIKEY', secret: 'CLISECRET' })).status).toBe(200);
     expect((await raw(host, 'PUT', '/from-cli-2', { accessKeyId: 'CLIKEY', secret: 'wrong' })).code).toBe('SignatureDoesNotMatch');
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(output).toContain('stopped');
@@ -110,7 +110,7 @@ describe('s3tx serve', () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', 'abc'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let errors = '';
     child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(2);
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(2);
     expect(errors).toContain('--port must be a whole number');
   });
 });
