@@ -58,23 +58,35 @@ describe('validateResponse', () => {
     });
   }
 
-  it('a multipart object with a full-object CRC is validated; one with a composite SHA honestly is not', async () => {
+  it('a multipart object is validated: a full-object CRC over the whole, a composite SHA part by part', async () => {
     const data = makeBuffer(20 * MiB);
-    for (const [algorithm, validated] of [
-      [S3ChecksumAlgorithm.CRC32C, true],
-      [S3ChecksumAlgorithm.SHA256, false],
-    ] as const) {
+    for (const algorithm of [S3ChecksumAlgorithm.CRC32C, S3ChecksumAlgorithm.SHA256]) {
       const key = `multi-${algorithm}`;
       await run(fixture.client, {
         type: S3RequestType.PUT_OBJECT,
         request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/${key}`, {}, data),
         checksumConfig: { algorithm, location: S3ChecksumLocation.HEADER },
       });
+      fixture.server.resetRequests();
       const result = await get(key);
       expect(result.error).toBeNull();
       expect(sha256(result.body)).toBe(sha256(data));
-      expect(result.done[0]?.didValidateChecksum).toBe(validated);
+      expect(result.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: algorithm });
+      const parts = fixture.server.requests.filter((r) => r.operation === 'GetObject').map((r) => r.partNumber);
+      expect(parts.sort()).toEqual(algorithm === S3ChecksumAlgorithm.SHA256 ? [1, 2, 3] : [null, null, null]);
     }
+  });
+
+  it('a part of a composite object whose byte flipped once is fetched again; one that stays wrong fails with ChecksumMismatch', async () => {
+    const key = `multi-${S3ChecksumAlgorithm.SHA256}`;
+    fixture.server.resetRequests();
+    fixture.server.faults.add({ operation: 'GetObject', partNumber: 2, action: { type: 'flip-byte', offset: 7 } });
+    const once = await get(key);
+    expect(once.done[0]).toMatchObject({ error: null, didValidateChecksum: true });
+    expect(fixture.server.requests.filter((r) => r.operation === 'GetObject' && r.partNumber === 2)).toHaveLength(2);
+    fixture.server.faults.add({ operation: 'GetObject', partNumber: 2, times: Infinity, action: { type: 'flip-byte', offset: 7 } });
+    const always = await get(key);
+    expect(always.error).toMatchObject({ code: 'ChecksumMismatch', algorithm: 'SHA256' });
   });
 
   it('objects uploaded by the AWS SDK and lib-storage are validated', async () => {

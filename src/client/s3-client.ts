@@ -139,6 +139,7 @@ export class S3Client {
       origin: endpoint.origin,
       host: endpoint.host,
       retry: config.retry,
+      maxPartMemory: config.memoryLimit,
       wake: () => this.#scheduler.wake(),
       detach: () => this.#scheduler.remove(meta!),
     };

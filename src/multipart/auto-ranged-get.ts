@@ -6,11 +6,11 @@
  * order, each held in its reserved buffer until its turn. With a file target,
  * each part is written at its offset as soon as it arrives.
  */
-import { InvalidResponseError, S3ResponseError } from '../client/errors.js';
+import { ChecksumMismatchError, InvalidResponseError, S3ResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
-import { ResponseChecksum } from './response-checksum.js';
+import { CompositeChecksum, ResponseChecksum } from './response-checksum.js';
 import {
   BufferTarget,
   MetaRequest,
@@ -55,7 +55,7 @@ type Phase = 'discover' | 'discovering' | 'parts' | 'whole';
 export class AutoRangedGet extends MetaRequest {
   readonly #base: PartRequest;
   readonly #requested: RequestedRange | null;
-  readonly #partSize: number;
+  #partSize: number;
   readonly #recvFilepath: string | null;
   #file: FileTarget | null = null;
   #phase: Phase = 'discover';
@@ -74,6 +74,8 @@ export class AutoRangedGet extends MetaRequest {
   readonly #validate: boolean;
   /** The stored checksum being checked, once a response has named one. */
   #checksum: ResponseChecksum | null = null;
+  /** A composite checksum checked part by part; parts are then fetched by part number. */
+  #composite: CompositeChecksum | null = null;
   /** Set while one task writes parts to the file in order; others leave their parts to it. */
   #delivering = false;
 
@@ -136,7 +138,10 @@ export class AutoRangedGet extends MetaRequest {
     const size = Number(headerValue(response.headers, 'content-length'));
     if (!Number.isSafeInteger(size) || size < 0) throw new InvalidResponseError('HeadObject answered without a valid Content-Length');
     this.#etag = headerValue(response.headers, 'etag') ?? null;
-    if (length === null) this.#checksum = ResponseChecksum.fromHeaders(response.headers);
+    if (length === null) {
+      this.#checksum = ResponseChecksum.fromHeaders(response.headers);
+      if (!this.#checksum && size > 0) await this.#followUploadParts(response.headers, size);
+    }
     const visible: ResponseHeaders = { ...response.headers };
     // The checksum headers answer the HEAD's checksum mode, which the caller did not ask for.
     for (const name of Object.keys(visible)) if (name.startsWith('x-amz-checksum-') && !this.#base.headers['x-amz-checksum-mode']) delete visible[name];
@@ -187,6 +192,29 @@ export class AutoRangedGet extends MetaRequest {
     await this.#partReceived(0, firstLength === lease.buffer.length ? lease : shrink(lease, firstLength));
   }
 
+  /**
+   * For a composite checksum, fetch the object by its upload's part numbers when the parts can be
+   * placed: the first part's size from HeadObject, all but the last of that size, and small
+   * enough to reserve. Otherwise the download goes on by ranges, unvalidated.
+   */
+  async #followUploadParts(headers: ResponseHeaders, size: number): Promise<void> {
+    const composite = CompositeChecksum.fromHeaders(headers);
+    if (!composite) return;
+    const first = await this.send({
+      ...this.#base,
+      operationName: 'HeadObject',
+      method: 'HEAD',
+      query: { ...this.#base.query, partNumber: '1' },
+      headers: { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' },
+    });
+    const partSize = Number(headerValue(first.headers, 'content-length'));
+    const count = Number(headerValue(first.headers, 'x-amz-mp-parts-count') ?? composite.parts);
+    const placeable = Number.isSafeInteger(partSize) && partSize > 0 && count === composite.parts && (count - 1) * partSize < size && size <= count * partSize;
+    if (!placeable || partSize > this.context.maxPartMemory) return;
+    this.#partSize = partSize;
+    this.#composite = composite;
+  }
+
   /** Sets the parts to fetch and tells the caller the headers of the whole response. */
   #plan(first: number, last: number, total: number, headers: ResponseHeaders): void {
     this.#first = first;
@@ -210,11 +238,24 @@ export class AutoRangedGet extends MetaRequest {
   async #fetchPart(index: number, lease: Lease): Promise<void> {
     try {
       const range = this.#rangeOf(index);
-      const headers: Record<string, string> = { ...this.#base.headers, range: `bytes=${range.start}-${range.end}` };
+      const byPart = this.#composite !== null;
+      const headers: Record<string, string> = byPart
+        ? { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' }
+        : { ...this.#base.headers, range: `bytes=${range.start}-${range.end}` };
       if (this.#etag && !('if-match' in headers)) headers['if-match'] = this.#etag;
-      const response = await this.send({ ...this.#base, operationName: 'GetObject', headers }, new RangeTarget(lease.buffer, range));
-      if (response.length !== lease.buffer.length)
-        throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+      const query = byPart ? { ...this.#base.query, partNumber: String(index + 1) } : this.#base.query;
+      // A part whose bytes fail its checksum is fetched once more before the download fails.
+      for (let attempt = 0; ; attempt++) {
+        const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, new RangeTarget(lease.buffer, range));
+        if (response.length !== lease.buffer.length)
+          throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+        try {
+          this.#composite?.checkPart(index, lease.buffer, response.headers);
+          break;
+        } catch (error) {
+          if (!(error instanceof ChecksumMismatchError) || attempt > 0) throw error;
+        }
+      }
     } catch (error) {
       lease.release();
       throw error;
@@ -263,9 +304,10 @@ export class AutoRangedGet extends MetaRequest {
   }
 
   async #finish(): Promise<void> {
-    if (this.#checksum) {
-      this.#checksum.verify();
-      this.validatedChecksum = this.#checksum.algorithm;
+    const checksum = this.#checksum ?? this.#composite;
+    if (checksum) {
+      checksum.verify();
+      this.validatedChecksum = checksum.algorithm;
     }
     await this.#file?.commit();
     this.#file = null;

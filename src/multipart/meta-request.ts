@@ -56,6 +56,8 @@ export interface MetaRequestContext {
   /** Value of the Host header. */
   host: string;
   retry: RetryOptions;
+  /** The largest buffer a part may reserve: the client's memory limit. */
+  maxPartMemory: number;
   /** Ask the scheduler for a pass: a part became ready. */
   wake(): void;
   /** Called once when the transfer has ended, so the scheduler stops asking it. */

@@ -63,3 +63,49 @@ export class ResponseChecksum {
     if (actual !== this.expected) throw new ChecksumMismatchError(S3ChecksumAlgorithm[this.algorithm], this.expected, actual);
   }
 }
+
+/**
+ * A composite checksum (`<checksum of the part checksums>-N`), checked part by part: each
+ * part is fetched by its part number, S3 sends that part's checksum with it, the bytes are
+ * checked against it, and the part checksums together must give the object's value.
+ */
+export class CompositeChecksum {
+  readonly algorithm: S3ChecksumAlgorithm;
+  readonly expected: string;
+  readonly parts: number;
+  readonly #digests: Buffer[] = [];
+
+  private constructor(algorithm: S3ChecksumAlgorithm, expected: string, parts: number) {
+    this.algorithm = algorithm;
+    this.expected = expected;
+    this.parts = parts;
+  }
+
+  /** The composite checksum named by response headers, or null. */
+  static fromHeaders(headers: ResponseHeaders): CompositeChecksum | null {
+    for (const algorithm of ALGORITHMS) {
+      const value = headerValue(headers, `x-amz-checksum-${checksumName(algorithm)}`);
+      const match = value === undefined ? null : /^(.+)-(\d+)$/.exec(value);
+      if (match) return new CompositeChecksum(algorithm, value!, Number(match[2]));
+    }
+    return null;
+  }
+
+  /** Checks one part's bytes against the checksum S3 sent with it. */
+  checkPart(index: number, data: Uint8Array, headers: ResponseHeaders): void {
+    const name = S3ChecksumAlgorithm[this.algorithm];
+    const sent = headerValue(headers, `x-amz-checksum-${checksumName(this.algorithm)}`);
+    const digest = createChecksum(this.algorithm).update(data).digest();
+    if (sent === undefined) throw new ChecksumMismatchError(name, `a ${name} for part ${index + 1}`, digest.toString('base64'));
+    if (sent !== digest.toString('base64')) throw new ChecksumMismatchError(name, sent, digest.toString('base64'));
+    this.#digests[index] = digest;
+  }
+
+  /** Checks that the parts' checksums make up the object's composite value. */
+  verify(): void {
+    const composite = createChecksum(this.algorithm);
+    for (const digest of this.#digests) composite.update(digest);
+    const actual = `${composite.digestBase64()}-${this.#digests.length}`;
+    if (actual !== this.expected) throw new ChecksumMismatchError(S3ChecksumAlgorithm[this.algorithm], this.expected, actual);
+  }
+}
