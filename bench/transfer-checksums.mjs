@@ -10,50 +10,54 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const data = Buffer.alloc(SIZE, 0x42);
 for (let i = 0; i < SIZE; i += 4096) data.writeUInt32LE(i, i);
 
-async function measure(server, checksum) {
-  const client = new S3Client({
+function clientFor(server) {
+  return new S3Client({
     region: 'us-east-1',
     tlsMode: S3RequestTlsMode.DISABLED,
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(server.credentials.accessKeyId, server.credentials.secretAccessKey) }),
   });
-  const host = server.host;
-  const key = `/bench/object-${checksum ? 'crc' : 'plain'}`;
-  const puts = [];
-  const gets = [];
-  let validated = false;
-  for (let run = 0; run < RUNS; run++) {
-    let started = performance.now();
-    await client.makeRequest({
-      type: S3RequestType.PUT_OBJECT,
-      request: new HttpRequest({ method: 'PUT', path: key, headers: { host }, body: data }),
-      ...(checksum ? { checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER } } : {}),
-    }).finishedFuture;
-    puts.push(performance.now() - started);
-    started = performance.now();
-    const get = client.makeRequest({
-      type: S3RequestType.GET_OBJECT,
-      request: new HttpRequest({ method: 'GET', path: key, headers: { host } }),
-      onBody: () => {},
-      onDone: (result) => (validated = result.didValidateChecksum),
-      ...(checksum ? { checksumConfig: { validateResponse: true } } : {}),
-    });
-    await get.finishedFuture;
-    gets.push(performance.now() - started);
-    await get.shutdownEvent;
-  }
-  await client.close();
-  const median = (times) => SIZE / MiB / (times.sort((a, b) => a - b)[Math.floor(times.length / 2)] / 1000);
-  return { put: median(puts), get: median(gets), validated };
 }
 
-const server = await startLocalS3();
-await fetch(`${server.endpoint}/bench`, { method: 'PUT' }).catch(() => {});
-const signedCreate = new S3Client({ region: 'us-east-1', tlsMode: S3RequestTlsMode.DISABLED, signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(server.credentials.accessKeyId, server.credentials.secretAccessKey) }) });
-await signedCreate.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: server.host } }) }).finishedFuture;
-await signedCreate.close();
-const off = await measure(server, false);
-const on = await measure(server, true);
-await server.close();
+/** One PUT and one GET on a fresh server, so that neither mode inherits the other's heap. */
+async function once(checksum) {
+  const server = await startLocalS3();
+  const client = clientFor(server);
+  const host = server.host;
+  await client.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host } }) }).finishedFuture;
+  globalThis.gc?.();
+  let started = performance.now();
+  await client.makeRequest({
+    type: S3RequestType.PUT_OBJECT,
+    request: new HttpRequest({ method: 'PUT', path: '/bench/object', headers: { host }, body: data }),
+    ...(checksum ? { checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER } } : {}),
+  }).finishedFuture;
+  const put = performance.now() - started;
+  let validated = false;
+  started = performance.now();
+  const get = client.makeRequest({
+    type: S3RequestType.GET_OBJECT,
+    request: new HttpRequest({ method: 'GET', path: '/bench/object', headers: { host } }),
+    onBody: () => {},
+    onDone: (result) => (validated = result.didValidateChecksum),
+    ...(checksum ? { checksumConfig: { validateResponse: true } } : {}),
+  });
+  await get.finishedFuture;
+  const got = performance.now() - started;
+  await get.shutdownEvent;
+  await client.close();
+  await server.close();
+  return { put, get: got, validated };
+}
+
+const results = { off: [], on: [] };
+// Alternate the modes, so that drift on a shared machine lands on both.
+for (let run = 0; run < RUNS; run++) {
+  results.off.push(await once(false));
+  results.on.push(await once(true));
+}
+const median = (times) => SIZE / MiB / (times.sort((a, b) => a - b)[Math.floor(times.length / 2)] / 1000);
+const off = { put: median(results.off.map((r) => r.put)), get: median(results.off.map((r) => r.get)) };
+const on = { put: median(results.on.map((r) => r.put)), get: median(results.on.map((r) => r.get)), validated: results.on.every((r) => r.validated) };
 console.log(`s3tx through the local server (memory storage), ${SIZE / MiB} MiB, MiB/s, median of ${RUNS} runs; client and server share the cores`);
 console.log('| transfer | checksums off | CRC32C on | on / off |');
 console.log('|---|---|---|---|');

@@ -11,6 +11,7 @@ import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
 import { CompositeChecksum, ResponseChecksum } from './response-checksum.js';
+import type { Checksum } from '../checksums/index.js';
 import {
   BufferTarget,
   MetaRequest,
@@ -36,11 +37,19 @@ export interface AutoRangedGetOptions {
 /** A part's buffer, which must receive exactly the range asked for. */
 class RangeTarget extends BufferTarget {
   readonly #range: ByteRange;
-  constructor(buffer: Buffer, range: ByteRange) {
+  /** A CRC of the part, computed on each chunk right after it is copied, while it is still in cache. */
+  readonly crc: Checksum | null;
+  constructor(buffer: Buffer, range: ByteRange, crc: Checksum | null) {
     super(buffer);
     this.#range = range;
+    this.crc = crc;
+  }
+  override data(chunk: Buffer, offset: number): void {
+    super.data(chunk, offset);
+    this.crc?.update(chunk);
   }
   start(statusCode: number, headers: ResponseHeaders): void {
+    this.crc?.reset();
     const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
     if (statusCode !== 206 || !got || got.start !== this.#range.start || got.end !== this.#range.end) {
       throw new InvalidResponseError(
@@ -246,7 +255,9 @@ export class AutoRangedGet extends MetaRequest {
       const query = byPart ? { ...this.#base.query, partNumber: String(index + 1) } : this.#base.query;
       // A part whose bytes fail its checksum is fetched once more before the download fails.
       for (let attempt = 0; ; attempt++) {
-        const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, new RangeTarget(lease.buffer, range));
+        const target = new RangeTarget(lease.buffer, range, this.#checksum?.combinable ? this.#checksum.newPartChecksum() : null);
+        const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, target);
+        if (target.crc) this.#checksum!.addPart(index, target.crc, response.length);
         if (response.length !== lease.buffer.length)
           throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
         try {
@@ -265,7 +276,6 @@ export class AutoRangedGet extends MetaRequest {
 
   async #partReceived(index: number, lease: Lease): Promise<void> {
     const checksum = this.#checksum;
-    if (checksum?.combinable) checksum.addPart(index, lease.buffer);
     // A hash (not a CRC) must see the bytes in order, so its parts queue like onBody's.
     if (!this.#file || (checksum && !checksum.combinable)) {
       this.#ready.set(index, lease);

@@ -46,9 +46,14 @@ export class ResponseChecksum {
     this.#running.update(data);
   }
 
+  /** A fresh checksum of this algorithm, for one part. */
+  newPartChecksum(): Checksum {
+    return createChecksum(this.algorithm);
+  }
+
   /** Records one part's CRC; parts may come in any order. */
-  addPart(index: number, data: Uint8Array): void {
-    this.#parts[index] = { value: createChecksum(this.algorithm).update(data).digestBase64(), size: data.length };
+  addPart(index: number, checksum: Checksum, size: number): void {
+    this.#parts[index] = { value: checksum.digestBase64(), size };
   }
 
   /** Compares what was received with the stored value; throws ChecksumMismatchError when they differ. */
