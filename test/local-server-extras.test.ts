@@ -84,6 +84,19 @@ describe('the local server under bad input', () => {
   });
 });
 
+describe('the request log', () => {
+  it('keeps at most requestLogSize requests, dropping the oldest', async () => {
+    const server = await startLocalS3({ anonymous: true, requestLogSize: 20 });
+    try {
+      for (let i = 0; i < 25; i++) await raw(server.host, 'HEAD', `/bucket-${i}`, { anonymous: true });
+      expect(server.requests.length).toBeLessThanOrEqual(20);
+      expect(server.requests[server.requests.length - 1]?.bucket).toBe('bucket-24');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('s3tx serve', () => {
   it('prints the endpoint and credentials, serves until SIGINT, then exits 0', async () => {
     const child = spawn(process.execPath, [CLI, 'serve', '--access-key', 'CLIKEY', '--secret-key', 'CLISECRET'], { stdio: ['ignore', 'pipe', 'inherit'] });

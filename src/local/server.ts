@@ -36,6 +36,8 @@ export interface LocalS3Options {
   sink?: boolean;
   /** Fault rules in force from the start; more can be added through the handle. */
   faults?: FaultRule[];
+  /** How many requests the log keeps, the oldest dropped first; 10,000 by default, 0 for none. */
+  requestLogSize?: number;
 }
 
 /** One request as the server saw it. */
@@ -103,6 +105,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
   const faults = new FaultPlan(options.faults);
   const requests: RecordedRequest[] = [];
+  const logSize = options.requestLogSize ?? 10_000;
+  if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
   const sockets = new Map<Socket, number>();
   let connections = 0;
   let active = 0;
@@ -147,7 +151,11 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       bytesOut: 0,
       fault: null,
     };
-    requests.push(record);
+    if (logSize > 0) {
+      requests.push(record);
+      // A long-running server keeps a bounded log: the oldest tenth goes when it is full.
+      if (requests.length > logSize) requests.splice(0, Math.ceil(logSize / 10));
+    }
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
     res.setHeader('server', 's3tx-local');
