@@ -83,6 +83,14 @@ describe('authentication', () => {
     expect([expired.statusCode, (await expired.body.text()).includes('Request has expired')]).toEqual([403, true]);
   });
 
+  it('checks Content-MD5 against the body', async () => {
+    const good = await raw(server.host, 'PUT', `/${bucket}/md5`, { body: 'md5 body', headers: { 'content-md5': md5('md5 body').toString('base64') } });
+    expect(good.status).toBe(200);
+    const bad = await raw(server.host, 'PUT', `/${bucket}/md5-bad`, { body: 'md5 body', headers: { 'content-md5': md5('other').toString('base64') } });
+    expect([bad.status, bad.code]).toEqual([400, 'BadDigest']);
+    expect((await raw(server.host, 'GET', `/${bucket}/md5-bad`)).code).toBe('NoSuchKey');
+  });
+
   it('checks a hex payload hash against the body', async () => {
     const body = 'hashed body';
     const good = await raw(server.host, 'PUT', `/${bucket}/hashed`, { body, payloadHash: createHash('sha256').update(body).digest('hex') });
