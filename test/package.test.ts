@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function node(args: string[]): string {
+  return execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+describe('the package', () => {
+  it('loads from CommonJS with require() (require of ESM, Node 20.19+), every entry point', () => {
+    const output = node([
+      '-e',
+      "const s = require('s3tx'); const c = require('s3tx/checksums'); const l = require('s3tx/local'); console.log([typeof s.S3Client, typeof c.createChecksum, typeof l.startLocalS3].join(' '))",
+    ]);
+    expect(output.trim().split('\n').pop()).toBe('function function function');
+  });
+
+  it('has no side effects at import: it leaves no timer, socket or file handle behind', () => {
+    const resources = (load: string) =>
+      JSON.parse(
+        node([
+          '--input-type=module',
+          '-e',
+          `process.stdout; process.stderr; ${load}; setImmediate(() => console.log(JSON.stringify(process.getActiveResourcesInfo().sort())))`,
+        ])
+          .trim()
+          .split('\n')
+          .pop()!,
+      ) as string[];
+    // Compared with the same process importing nothing, its stdio opened first: those pipes are not ours.
+    expect(resources("await import('s3tx')")).toEqual(resources("await import('node:path')"));
+  });
+});
