@@ -500,6 +500,18 @@ describe.each([
       );
     });
 
+    it('a body for a GET_OBJECT, or a recvFilepath for a PUT_OBJECT, which would go unused', async () => {
+      const source = join(folder.path, 'unused-body');
+      await writeFile(source, 'x');
+      expect(refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: getRequest(), sendFilepath: source })).option).toBe('sendFilepath');
+      expect(
+        refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/x`, {}, 'body') })).option,
+      ).toBe('request.body');
+      expect(refused(() => client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: getRequest(), recvFilepath: join(folder.path, 'out') })).option).toBe(
+        'recvFilepath',
+      );
+    });
+
     it('both a body and a sendFilepath', async () => {
       const source = join(folder.path, 'both');
       await writeFile(source, 'x');

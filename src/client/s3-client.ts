@@ -120,6 +120,12 @@ export class S3Client {
     const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
     const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
     const body = request.body;
+    if (type === S3RequestType.GET_OBJECT && (sendFile || (body !== undefined && body !== null))) {
+      throw new InvalidArgumentError(sendFile ? 'sendFilepath' : 'request.body', 'a GET_OBJECT sends no body');
+    }
+    if (type === S3RequestType.PUT_OBJECT && recvFilepath) {
+      throw new InvalidArgumentError('recvFilepath', 'a PUT_OBJECT has no response body to write; its headers come to onHeaders');
+    }
     if (sendFile && body !== undefined && body !== null) {
       throw new InvalidArgumentError('sendFilepath', 'cannot be used with a request body: give one or the other');
     }
