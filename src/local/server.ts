@@ -115,7 +115,14 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const server: Server = createServer((req, res) => {
     active++;
     maxConcurrent = Math.max(maxConcurrent, active);
-    res.once('close', () => active--);
+    // A request stops counting once its response has been handed over ('finish'), or its connection dropped.
+    let counted = true;
+    const done = () => {
+      if (counted) active--;
+      counted = false;
+    };
+    res.once('finish', done);
+    res.once('close', done);
     void serve(req, res);
   });
   server.on('connection', (socket: Socket) => sockets.set(socket, ++connections));
