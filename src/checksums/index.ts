@@ -30,10 +30,19 @@ let crc64Table: { low: Int32Array; high: Int32Array } | undefined;
 /** node:zlib's native crc32 where this Node has it (20.15 and later). */
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
 
-abstract class Crc32Base implements Checksum {
+/** What every algorithm shares: S3's header form is base64 of the digest. */
+abstract class ChecksumBase implements Checksum {
   abstract readonly algorithm: S3ChecksumAlgorithm;
-  protected state = -1;
   abstract update(data: Uint8Array): this;
+  abstract digest(): Buffer;
+  abstract reset(): void;
+  digestBase64(): string {
+    return this.digest().toString('base64');
+  }
+}
+
+abstract class Crc32Base extends ChecksumBase {
+  protected state = -1;
   get value(): number {
     return ~this.state >>> 0;
   }
@@ -41,9 +50,6 @@ abstract class Crc32Base implements Checksum {
     const out = Buffer.alloc(4);
     out.writeUInt32BE(this.value);
     return out;
-  }
-  digestBase64(): string {
-    return this.digest().toString('base64');
   }
   reset(): void {
     this.state = -1;
@@ -70,7 +76,7 @@ export class Crc32 extends Crc32Base {
 }
 
 /** CRC64NVME (CRC-64/NVME). */
-export class Crc64Nvme implements Checksum {
+export class Crc64Nvme extends ChecksumBase {
   readonly algorithm = S3ChecksumAlgorithm.CRC64NVME;
   #state: [number, number] = [-1, -1];
   update(data: Uint8Array): this {
@@ -85,19 +91,17 @@ export class Crc64Nvme implements Checksum {
     out.writeBigUInt64BE(this.value);
     return out;
   }
-  digestBase64(): string {
-    return this.digest().toString('base64');
-  }
   reset(): void {
     this.#state = [-1, -1];
   }
 }
 
-class NodeHash implements Checksum {
+class NodeHash extends ChecksumBase {
   readonly algorithm: S3ChecksumAlgorithm;
   readonly #name: string;
   #hash: Hash;
   constructor(algorithm: S3ChecksumAlgorithm, name: string) {
+    super();
     this.algorithm = algorithm;
     this.#name = name;
     this.#hash = createHash(name);
@@ -108,9 +112,6 @@ class NodeHash implements Checksum {
   }
   digest(): Buffer {
     return this.#hash.copy().digest();
-  }
-  digestBase64(): string {
-    return this.digest().toString('base64');
   }
   reset(): void {
     this.#hash = createHash(this.#name);
