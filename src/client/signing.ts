@@ -40,7 +40,7 @@ function toBytes(data: SourceData): string | Uint8Array {
 }
 
 /** node:crypto behind the hash interface the smithy signer expects (HMAC when given a key). */
-class NodeSha256 {
+export class NodeSha256 {
   #hash: Hash | Hmac;
   constructor(secret?: SourceData) {
     this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));

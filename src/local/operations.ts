@@ -143,19 +143,17 @@ function contentLength(context: OperationContext): number {
 }
 
 /**
- * Streams the request body into a storage writer, computing its MD5 (not in sink mode)
- * and the checksums asked for on the way; checks them all once the body has ended.
+ * Writes every chunk of `source` to `writable`, honouring backpressure, feeds each chunk to
+ * `hashes` on the way, and ends the writable. Resolves with the number of bytes written.
  */
-async function receive(
-  context: OperationContext,
-  writable: NodeJS.WritableStream & { write(chunk: Buffer): boolean },
-  pending: PendingChecksum[],
-): Promise<{ size: number; md5: Buffer; checksums: Record<string, string> }> {
-  const md5 = context.sink ? null : createHash('md5');
+async function pour(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  writable: NodeJS.WritableStream,
+  hashes: Array<{ update(data: Uint8Array): unknown } | null>,
+): Promise<number> {
   let size = 0;
-  for await (const chunk of context.body()) {
-    md5?.update(chunk);
-    for (const { checksum } of pending) checksum.update(chunk);
+  for await (const chunk of source) {
+    for (const hash of hashes) hash?.update(chunk);
     size += chunk.length;
     if (!writable.write(chunk)) await new Promise((resolve) => writable.once('drain', resolve));
   }
@@ -163,6 +161,20 @@ async function receive(
     writable.once('error', reject);
     writable.end(() => resolve());
   });
+  return size;
+}
+
+/**
+ * Streams the request body into a storage writer, computing its MD5 (not in sink mode)
+ * and the checksums asked for on the way; checks them all once the body has ended.
+ */
+async function receive(
+  context: OperationContext,
+  writable: NodeJS.WritableStream,
+  pending: PendingChecksum[],
+): Promise<{ size: number; md5: Buffer; checksums: Record<string, string> }> {
+  const md5 = context.sink ? null : createHash('md5');
+  const size = await pour(context.body(), writable, [md5, ...pending.map(({ checksum }) => checksum)]);
   const digest = md5?.digest() ?? randomBytes(16);
   const declared = header(context.headers, 'content-md5');
   if (declared !== undefined && md5 && declared !== digest.toString('base64')) {
@@ -309,11 +321,7 @@ const OPERATIONS: Record<string, Operation> = {
     const writer = await context.storage.writeObject(bucket, key);
     try {
       const md5 = createHash('md5');
-      for await (const chunk of context.storage.readObject(sourceBucket, source, 0, source.size - 1)) {
-        md5.update(chunk as Buffer);
-        if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
-      }
-      await new Promise<void>((resolve) => writer.stream.end(() => resolve()));
+      await pour(context.storage.readObject(sourceBucket, source, 0, source.size - 1), writer.stream, [md5]);
       const replace = header(context.headers, 'x-amz-metadata-directive') === 'REPLACE';
       const meta: ObjectMeta = {
         ...source,
@@ -402,12 +410,7 @@ const OPERATIONS: Record<string, Operation> = {
     const md5 = createHash('md5');
     const algorithm = upload.checksumAlgorithm ? checksumAlgorithmNamed(upload.checksumAlgorithm) : null;
     const checksum = algorithm === null ? null : createChecksum(algorithm);
-    for await (const chunk of context.storage.readObject(sourceBucket, source, start, end)) {
-      md5.update(chunk as Buffer);
-      checksum?.update(chunk as Buffer);
-      if (!writer.stream.write(chunk)) await new Promise((resolve) => writer.stream.once('drain', resolve));
-    }
-    await new Promise<void>((resolve) => writer.stream.end(() => resolve()));
+    await pour(context.storage.readObject(sourceBucket, source, start, end), writer.stream, [md5, checksum]);
     const checksums: Record<string, string> = checksum ? { [upload.checksumAlgorithm!]: checksum.digestBase64() } : {};
     const part: PartMeta = { partNumber, size: end - start + 1, etag: `"${md5.digest('hex')}"`, lastModified: new Date().toISOString(), checksums };
     await writer.commit(part);

@@ -6,22 +6,9 @@ import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../src/client/signing.js';
 import { HttpRequest } from '@smithy/protocol-http';
-import type { SourceData } from '@smithy/types';
 import { ACCESS_KEY, SECRET_KEY } from './servers.js';
-
-class Sha256 {
-  #hash;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret as string | Uint8Array);
-  }
-  update(data: SourceData) {
-    this.#hash.update(data as string | Uint8Array);
-  }
-  async digest() {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
 
 export interface RawOptions {
   headers?: Record<string, string>;
@@ -54,7 +41,7 @@ export function signer(secret = SECRET_KEY, accessKeyId = ACCESS_KEY): Signature
     service: 's3',
     region: 'us-east-1',
     credentials: { accessKeyId, secretAccessKey: secret },
-    sha256: Sha256,
+    sha256: NodeSha256,
     uriEscapePath: false,
     applyChecksum: false,
   });
