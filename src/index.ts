@@ -2,7 +2,7 @@
  * s3tx: a pure-TypeScript S3 transfer engine for Node.js, at parity with awscrt.s3.
  * This module only re-exports; importing it has no side effects.
  */
-export { HttpRequest } from '@smithy/protocol-http';
+export { HttpRequest, type HttpRequestOptions } from './client/http-request.js';
 export { S3Client, type S3RequestOptions } from './client/s3-client.js';
 export { S3Request } from './client/s3-request.js';
 export { S3RequestType, S3RequestTlsMode, S3ChecksumAlgorithm, S3ChecksumLocation, type S3ChecksumConfig } from './client/enums.js';

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -31,5 +32,18 @@ describe('the package', () => {
       ) as string[];
     // Compared with the same process importing nothing, its stdio opened first: those pipes are not ours.
     expect(resources("await import('s3tx')")).toEqual(resources("await import('node:path')"));
+  });
+
+  it("reaches undici's Pool through the module path its pinned version range keeps", async () => {
+    // s3tx loads lib/dispatcher/pool.js rather than undici's root, which brings fetch, WebSocket, cache and mocks.
+    // When a new undici moves that file, this fails before any user sees it.
+    const { default: Pool } = (await import('undici/lib/dispatcher/pool.js')) as { default: unknown };
+    const undici = await import('undici');
+    expect(Pool).toBe(undici.Pool);
+    const require = createRequire(import.meta.url);
+    const range = (require('../package.json') as { dependencies: Record<string, string> }).dependencies.undici!;
+    const installed = (require('undici/package.json') as { version: string }).version;
+    expect(range).toMatch(/^~\d+\.\d+\.\d+$/);
+    expect(installed.split('.').slice(0, 2)).toEqual(range.slice(1).split('.').slice(0, 2));
   });
 });

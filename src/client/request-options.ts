@@ -21,7 +21,7 @@ export interface Endpoint {
   host: string;
 }
 
-/** The shape of `@smithy/protocol-http`'s HttpRequest that makeRequest reads. */
+/** The shape of an HttpRequest that makeRequest reads (s3tx's own or `@smithy/protocol-http`'s). */
 export interface HttpRequestLike {
   method: string;
   path: string;
@@ -34,7 +34,7 @@ export interface HttpRequestLike {
 
 export function checkHttpRequest(request: unknown): HttpRequestLike {
   if (!request || typeof request !== 'object') {
-    throw new InvalidArgumentError('request', 'must be an HttpRequest (re-exported by s3tx from @smithy/protocol-http)');
+    throw new InvalidArgumentError('request', 'must be an HttpRequest (from s3tx, or @smithy/protocol-http)');
   }
   const { method, path, headers } = request as HttpRequestLike;
   if (typeof method !== 'string' || !/^[A-Z]+$/i.test(method))

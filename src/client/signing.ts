@@ -1,7 +1,5 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { HttpRequest as SmithyHttpRequest, SourceData } from '@smithy/types';
-import { cachingProvider, type AwsCredentialsProvider } from './credentials.js';
+import { amzDateOf, canonicalHeaderValue, canonicalQuery, hmac, SIGV4_ALGORITHM, signingKey, stringToSign } from './sigv4.js';
+import { cachingProvider, type AwsCredentials, type AwsCredentialsProvider } from './credentials.js';
 
 /** Signing algorithms of the reference; only SigV4 is available in this build. */
 export enum AwsSigningAlgorithm {
@@ -34,47 +32,83 @@ export function createDefaultS3SigningConfig(options: { region: string; credenti
   };
 }
 
-function toBytes(data: SourceData): string | Uint8Array {
-  if (typeof data === 'string' || data instanceof Uint8Array) return data;
-  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
-}
+/** Headers a proxy or the HTTP stack may rewrite; signing them would break the signature on the way. */
+const UNSIGNED_HEADERS = new Set([
+  'authorization',
+  'connection',
+  'expect',
+  'keep-alive',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'user-agent',
+  'x-amzn-trace-id',
+]);
 
-/** node:crypto behind the hash interface the smithy signer expects (HMAC when given a key). */
-export class NodeSha256 {
-  #hash: Hash | Hmac;
-  constructor(secret?: SourceData) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBytes(secret));
-  }
-  update(data: SourceData): void {
-    this.#hash.update(toBytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
-  }
+/** What a request needs to be signed: the path as sent, the decoded query and lower-case headers. */
+export interface SignableRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string>;
 }
 
 /** Signs requests with one resolved configuration. Credentials are cached until shortly before they expire. */
 export class RequestSigner {
   readonly signedBodyValue: string;
-  #signer: SignatureV4;
+  readonly #region: string;
+  readonly #service: string;
+  readonly #credentials: AwsCredentialsProvider;
+  // The derived key changes once a day and with the credentials; keep the last one.
+  #key: { credentials: AwsCredentials; date: string; value: Buffer } | null = null;
 
   constructor(config: { region: string; service: string; credentialProvider: AwsCredentialsProvider; signedBodyValue: string }) {
     this.signedBodyValue = config.signedBodyValue;
-    // S3 keys are signed as sent: no second URI-encoding and no path normalisation.
-    this.#signer = new SignatureV4({
-      service: config.service,
-      region: config.region,
-      credentials: sharedCache(config.credentialProvider),
-      sha256: NodeSha256,
-      uriEscapePath: false,
-      applyChecksum: false,
-    });
+    this.#region = config.region;
+    this.#service = config.service;
+    this.#credentials = sharedCache(config.credentialProvider);
   }
 
-  /** Adds `x-amz-date`, `x-amz-content-sha256`, the session token and `authorization` to the request. */
-  async sign(request: SmithyHttpRequest): Promise<SmithyHttpRequest> {
-    request.headers['x-amz-content-sha256'] ??= this.signedBodyValue;
-    return (await this.#signer.sign(request)) as SmithyHttpRequest;
+  /**
+   * The request's headers with `x-amz-date`, `x-amz-content-sha256`, the session token and
+   * `authorization` added. S3 keys are signed as sent: no second URI-encoding, no normalisation.
+   */
+  async sign(request: SignableRequest, now = new Date()): Promise<Record<string, string>> {
+    const credentials = await this.#credentials();
+    const amzDate = amzDateOf(now);
+    const date = amzDate.slice(0, 8);
+    const headers: Record<string, string> = { ...request.headers, 'x-amz-date': amzDate };
+    headers['x-amz-content-sha256'] ??= this.signedBodyValue;
+    if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
+    const signed = Object.keys(headers)
+      .filter((name) => !UNSIGNED_HEADERS.has(name))
+      .sort()
+      .map((name) => [name, canonicalHeaderValue(headers[name]!)] as const);
+    const scope = `${date}/${this.#region}/${this.#service}/aws4_request`;
+    const toSign = stringToSign(
+      {
+        method: request.method,
+        path: request.path,
+        query: canonicalQuery(Object.entries(request.query)),
+        headers: signed,
+        payloadHash: headers['x-amz-content-sha256'],
+      },
+      amzDate,
+      scope,
+    );
+    const signature = hmac(this.#signingKey(credentials, date), toSign).toString('hex');
+    const names = signed.map(([name]) => name).join(';');
+    headers.authorization = `${SIGV4_ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${signature}`;
+    return headers;
+  }
+
+  #signingKey(credentials: AwsCredentials, date: string): Buffer {
+    if (this.#key?.credentials !== credentials || this.#key.date !== date) {
+      this.#key = { credentials, date, value: signingKey(credentials.secretAccessKey, date, this.#region, this.#service) };
+    }
+    return this.#key.value;
   }
 }
 

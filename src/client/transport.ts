@@ -5,7 +5,8 @@
  * Knows nothing about S3.
  */
 import type { Readable } from 'node:stream';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Pool from 'undici/lib/dispatcher/pool.js';
 import { NetworkError, S3txError } from './errors.js';
 import type { TlsConnectionOptions } from './options.js';
 
@@ -97,7 +98,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 /** Owns the connection pools of one client. */
 export class Transport {
   #options: TransportOptions;
-  #pools = new Map<string, Pool[]>();
+  #pools = new Map<string, InstanceType<typeof Pool>[]>();
   #next = 0;
   #closed = false;
 
@@ -118,7 +119,7 @@ export class Transport {
     return exchange;
   }
 
-  #poolsFor(origin: string): Pool[] {
+  #poolsFor(origin: string): InstanceType<typeof Pool>[] {
     let pools = this.#pools.get(origin);
     if (!pools) {
       const { connections, stallTimeoutMs, tlsConnectionOptions: tls, localAddresses } = this.#options;

@@ -1,19 +1,11 @@
 /** S3's XML bodies in and out: error documents and the few control-plane responses the engine reads. */
 import { STATUS_CODES } from 'node:http';
-import { XMLParser } from 'fast-xml-parser';
+import { readXml } from './xml-reader.js';
 import { S3ResponseError, type HeaderList } from './errors.js';
-
-let parser: XMLParser | undefined;
 
 /** Parses an XML document into plain objects, every value kept as a string. Returns null when the text is not XML. */
 export function parseXml(body: Buffer | string): Record<string, unknown> | null {
-  parser ??= new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true });
-  try {
-    const document = parser.parse(body.toString()) as unknown;
-    return document && typeof document === 'object' ? (document as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  return readXml(body.toString());
 }
 
 /** The text of a child element, or null when absent or not text. */

@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { S3Error } from './s3-error.js';
-import { hmac, sha256Hex } from './sigv4.js';
+import { hmac, sha256Hex } from '../client/sigv4.js';
 
 const EMPTY_SHA256 = sha256Hex('');
 const MAX_LINE = 4096;

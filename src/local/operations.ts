@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { XMLParser } from 'fast-xml-parser';
+import { readXml } from '../client/xml-reader.js';
 import type { FaultAction } from './faults.js';
 import type { Route } from './router.js';
 import { S3Error, escapeXml } from './s3-error.js';
@@ -52,21 +52,11 @@ function httpDate(iso: string): string {
   return new Date(iso).toUTCString();
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  trimValues: true,
-  htmlEntities: true,
-  isArray: (name) => name === 'Part' || name === 'Object',
-});
+const LISTED = new Set(['Part', 'Object']);
 
 function parseBody(text: string): Record<string, unknown> {
-  try {
-    const document = parser.parse(text, true) as unknown;
-    if (document && typeof document === 'object') return document as Record<string, unknown>;
-  } catch {
-    // reported below
-  }
+  const document = readXml(text, LISTED);
+  if (document) return document;
   throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
 }
 

@@ -2,8 +2,9 @@
  * SigV4 verification for the local server, from AWS's specification of the
  * canonical request: Authorization headers and presigned query strings.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { canonicalHeaderValue, canonicalQuery, hmac, signingKey, stringToSign } from '../client/sigv4.js';
 import { S3Error } from './s3-error.js';
 
 /** How far a request's date may be from the server's clock, as S3 allows. */
@@ -29,18 +30,6 @@ export interface SignedRequest {
   headers: IncomingHttpHeaders;
 }
 
-export function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function hmac(key: Buffer | string, text: string): Buffer {
-  return createHmac('sha256', key).update(text).digest();
-}
-
-function encode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function decode(text: string): string {
   try {
     return decodeURIComponent(text.replace(/\+/g, '%20'));
@@ -49,29 +38,20 @@ function decode(text: string): string {
   }
 }
 
-function canonicalQuery(query: string, skip: string | null): string {
-  return query
-    .split('&')
-    .filter((pair) => pair !== '')
-    .map((pair) => {
-      const equals = pair.indexOf('=');
-      const key = decode(equals < 0 ? pair : pair.slice(0, equals));
-      const value = equals < 0 ? '' : decode(pair.slice(equals + 1));
-      return [encode(key), encode(value)] as const;
-    })
-    .filter(([key]) => key !== skip)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([key, value]) => `${key}=${value}`)
-    .join('&');
+function queryPairs(query: string, skip: string | null): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const key = decode(equals < 0 ? pair : pair.slice(0, equals));
+    if (key !== skip) pairs.push([key, equals < 0 ? '' : decode(pair.slice(equals + 1))]);
+  }
+  return pairs;
 }
 
 function headerText(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];
-  return (Array.isArray(value) ? value.join(',') : (value ?? '')).trim().replace(/\s+/g, ' ');
-}
-
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return canonicalHeaderValue(Array.isArray(value) ? value.join(',') : (value ?? ''));
 }
 
 function parseAmzDate(text: string): number {
@@ -141,18 +121,17 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   }
   const names = signedHeaders.split(';');
   if (!names.includes('host')) throw new S3Error('AccessDenied', 'The host header must be signed.');
-  const canonicalRequest = [
-    request.method,
-    path,
-    canonicalQuery(query, presigned ? 'X-Amz-Signature' : null),
-    names.map((name) => `${name}:${headerText(request.headers, name)}\n`).join(''),
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const key = signingKey(secret, date, region, service);
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
-  if (!sameSignature(hmac(key, stringToSign).toString('hex'), signature)) {
+  const parts = {
+    method: request.method,
+    path,
+    query: canonicalQuery(queryPairs(query, presigned ? 'X-Amz-Signature' : null)),
+    headers: names.map((name) => [name, headerText(request.headers, name)] as const),
+    payloadHash,
+  };
+  const toSign = stringToSign(parts, amzDate, scope);
+  if (!sameSignature(hmac(key, toSign).toString('hex'), signature)) {
     throw new S3Error(
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',

@@ -5,8 +5,8 @@
  * stop new parts, abort those in flight, wait for them, clean up, settle
  * `finished`, call onDone, resolve `shutdown` last.
  */
+import { encodeRfc3986 } from '../client/sigv4.js';
 import type { Readable } from 'node:stream';
-import { HttpRequest } from '@smithy/protocol-http';
 import { InvalidResponseError, RequestCanceledError, S3ResponseError, S3txError, type HeaderList } from '../client/errors.js';
 import { backoffDelay, isRetryable, type RetryOptions } from '../client/retry.js';
 import type { Schedulable } from '../client/scheduler.js';
@@ -167,12 +167,8 @@ class PartSink implements ResponseSink {
 }
 
 function queryString(query: Record<string, string>): string {
-  const pairs = Object.entries(query).map(([key, value]) => `${rfc3986(key)}=${rfc3986(value)}`);
+  const pairs = Object.entries(query).map(([key, value]) => `${encodeRfc3986(key)}=${encodeRfc3986(value)}`);
   return pairs.length > 0 ? `?${pairs.join('&')}` : '';
-}
-
-function rfc3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 type State = 'active' | 'ending' | 'ended';
@@ -328,18 +324,7 @@ export abstract class MetaRequest implements Schedulable {
     const length = Buffer.isBuffer(request.body) ? request.body.length : request.bodyLength;
     if (length !== undefined && (length > 0 || request.method === 'PUT' || request.method === 'POST')) headers['content-length'] = String(length);
     let signedHeaders = headers;
-    if (signer) {
-      const url = new URL(origin);
-      const unsigned = new HttpRequest({
-        method: request.method,
-        protocol: url.protocol,
-        hostname: url.hostname,
-        path: request.path,
-        query: request.query,
-        headers,
-      });
-      signedHeaders = (await signer.sign(unsigned)).headers;
-    }
+    if (signer) signedHeaders = await signer.sign({ method: request.method, path: request.path, query: request.query, headers });
     // Signing awaited credentials: the transfer may have failed meanwhile.
     if (!cleanup && this.#error) throw this.#error;
     const body = typeof request.body === 'function' ? request.body() : request.body;
