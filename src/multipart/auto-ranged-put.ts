@@ -229,7 +229,8 @@ export class AutoRangedPut extends MetaRequest {
         headers: { ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() },
       },
       target,
-      { checkErrorBody: true },
+      // Cancelling now must not cut off the answer: without its UploadId the upload could not be aborted.
+      { checkErrorBody: true, shielded: true },
     );
     const uploadId = textOf(parseXml(target.body)?.InitiateMultipartUploadResult, 'UploadId');
     if (!uploadId) throw new InvalidResponseError('CreateMultipartUpload answered without an UploadId');

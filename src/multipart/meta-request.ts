@@ -173,6 +173,12 @@ function queryString(query: Record<string, string>): string {
 
 type State = 'active' | 'ending' | 'ended';
 
+interface SendOptions {
+  checkErrorBody?: boolean;
+  cleanup?: boolean;
+  shielded?: boolean;
+}
+
 export abstract class MetaRequest implements Schedulable {
   /** Resolves on success, rejects with the error; settles before onDone runs. */
   readonly finished: Promise<void>;
@@ -298,18 +304,15 @@ export abstract class MetaRequest implements Schedulable {
   /**
    * Sends one part with retries. Only the failed part is repeated, after a backoff with
    * full jitter; a part whose body already reached the caller is not. `cleanup` lets
-   * requests made while the transfer is ending (AbortMultipartUpload) go out.
+   * requests made while the transfer is ending (AbortMultipartUpload) go out. A `shielded`
+   * request is not cut off when the transfer fails: its answer names something to clean up.
    */
-  protected async send(
-    request: PartRequest,
-    target: BodyTarget = NO_BODY,
-    options: { checkErrorBody?: boolean; cleanup?: boolean } = {},
-  ): Promise<PartResponse> {
+  protected async send(request: PartRequest, target: BodyTarget = NO_BODY, options: SendOptions = {}): Promise<PartResponse> {
     const { maxRetries } = this.context.retry;
     for (let attempt = 0; ; attempt++) {
       if (!options.cleanup && this.#error) throw this.#error;
       try {
-        return await this.#attempt(request, target, options.checkErrorBody ?? false, options.cleanup ?? false);
+        return await this.#attempt(request, target, options);
       } catch (error) {
         const stopping = !options.cleanup && this.#error;
         if (stopping || !isRetryable(error) || attempt >= maxRetries || target.committed || request.oneShot) throw stopping || error;
@@ -318,7 +321,8 @@ export abstract class MetaRequest implements Schedulable {
     }
   }
 
-  async #attempt(request: PartRequest, target: BodyTarget, checkErrorBody: boolean, cleanup: boolean): Promise<PartResponse> {
+  async #attempt(request: PartRequest, target: BodyTarget, options: SendOptions): Promise<PartResponse> {
+    const cleanup = options.cleanup ?? false;
     const { transport, signer, origin, host } = this.context;
     const headers: Record<string, string> = { ...request.headers, host };
     const length = Buffer.isBuffer(request.body) ? request.body.length : request.bodyLength;
@@ -330,7 +334,7 @@ export abstract class MetaRequest implements Schedulable {
     const body = typeof request.body === 'function' ? request.body() : request.body;
     const sink = new PartSink(target);
     const exchange = transport.send({ origin, method: request.method, path: request.path + queryString(request.query), headers: signedHeaders, body }, sink);
-    this.#exchanges.add(exchange);
+    if (!options.shielded) this.#exchanges.add(exchange);
     try {
       await exchange.done;
     } finally {
@@ -340,7 +344,7 @@ export abstract class MetaRequest implements Schedulable {
     if (sink.statusCode < 200 || sink.statusCode >= 300) {
       throw responseError(sink.statusCode, sink.headers, sink.errorBody, request.operationName);
     }
-    if (checkErrorBody && target instanceof CollectTarget && errorElement(target.body)) {
+    if (options.checkErrorBody && target instanceof CollectTarget && errorElement(target.body)) {
       throw responseError(sink.statusCode, sink.headers, target.body, request.operationName);
     }
     return { statusCode: sink.statusCode, headers: sink.headers, length: sink.length };
