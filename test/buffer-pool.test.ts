@@ -24,6 +24,19 @@ describe('buffer pool', () => {
     second.release();
   });
 
+  it('keeps a buffer between parts even when no lease is out for a moment, until trimmed', () => {
+    const pool = new BufferPool(100);
+    const first = pool.tryAcquire(50)!;
+    const memory = first.buffer.buffer;
+    first.release();
+    const second = pool.tryAcquire(50)!;
+    expect(second.buffer.buffer).toBe(memory);
+    // The last transfer ended while this part was still out: it is dropped when it comes back.
+    pool.trim();
+    second.release();
+    expect(pool.tryAcquire(50)!.buffer.buffer).not.toBe(memory);
+  });
+
   it('drops cached buffers of another size rather than refuse a lease', () => {
     const pool = new BufferPool(100);
     const keep = pool.tryAcquire(10)!;

@@ -40,6 +40,8 @@ export class Scheduler {
   remove(transfer: Schedulable): void {
     const index = this.#turns.indexOf(transfer);
     if (index >= 0) this.#turns.splice(index, 1);
+    // No transfer left: an idle client holds no part buffers.
+    if (this.#turns.length === 0) this.#pool.trim();
   }
 
   /** Asks for a scheduling pass soon; many calls in one tick make one pass. */

@@ -2,7 +2,10 @@
  * The client's memory budget. A part is dispatched only once it holds a lease on
  * a buffer of its size, and the lease is returned once its bytes are delivered
  * (written to the file, or handed to onBody in order). Buffers are reused while
- * transfers run and dropped as soon as none does, so idle clients hold nothing.
+ * transfers run and dropped by `trim()` once none does, so idle clients hold nothing.
+ * Dropping them any earlier (say, whenever no lease is out for a moment between two
+ * parts) turns every part into a fresh allocation and the old ones into garbage that
+ * the process holds until the next collection.
  */
 
 /** A buffer reserved for one part. `buffer` is exactly the size asked for. */
@@ -18,6 +21,7 @@ export class BufferPool {
   #held = 0;
   #leased = 0;
   #free: Buffer[] = [];
+  #trimmed = false;
   #onRelease: () => void;
 
   /** `onRelease` runs after memory comes back, so waiting parts can be scheduled. */
@@ -38,6 +42,7 @@ export class BufferPool {
 
   /** A lease of `size` bytes, or null when the limit does not allow it now. */
   tryAcquire(size: number): Lease | null {
+    this.#trimmed = false;
     let buffer = this.#takeFree(size);
     if (!buffer) {
       if (this.#held + size > this.limit) {
@@ -61,10 +66,16 @@ export class BufferPool {
         released = true;
         this.#leased -= buffer.length;
         this.#free.push(buffer);
-        if (this.#leased === 0) this.#dropFree();
+        if (this.#trimmed) this.#dropFree();
         this.#onRelease();
       },
     };
+  }
+
+  /** Drops the cached free buffers, and those still leased as they come back, until the next lease. */
+  trim(): void {
+    this.#trimmed = true;
+    this.#dropFree();
   }
 
   #takeFree(size: number): Buffer | undefined {
