@@ -236,6 +236,19 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   };
 }
 
+/** Waits `ms`, or less when the client gives up on the connection first: no timer outlives its socket. */
+function stall(res: ServerResponse, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
+}
+
 /** Faults that act before the operation runs. Returns true when the request has been dealt with. */
 async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (fault.type === 'error') {
@@ -263,7 +276,7 @@ async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: 
     return true;
   }
   if (fault.type === 'stall' && !fault.afterBytes) {
-    await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    await stall(res, fault.ms);
     res.destroy();
     return true;
   }
@@ -366,7 +379,7 @@ async function respond(
     if (sent + chunk.length >= stopAt) {
       res.write(chunk.subarray(0, stopAt - sent));
       record.bytesOut = stopAt;
-      if (fault?.type === 'stall') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (fault?.type === 'stall') await stall(res, fault.ms);
       res.destroy();
       return;
     }
