@@ -18,7 +18,11 @@ export type FaultAction =
   /** The object is replaced with new content (and a new ETag) right after this request is answered. */
   | { type: 'replace-object' }
   /** A GET is answered as if it had no Range or part number: 200 with the whole object, as servers without range support do. */
-  | { type: 'ignore-range' };
+  | { type: 'ignore-range' }
+  /** This answer instead of the operation's, as a broken server or proxy might give: any status, headers and body. */
+  | { type: 'respond'; status: number; headers?: Record<string, string>; body?: string }
+  /** The normal answer, then these many bytes more on the connection than its Content-Length said. */
+  | { type: 'extra-bytes'; count: number };
 
 export interface FaultRule {
   /** S3 operation name, for example `UploadPart` or `GetObject`. */

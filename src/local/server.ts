@@ -256,6 +256,14 @@ async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: 
     await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
     throw new S3Error(fault.code, fault.message ?? 'injected by a fault rule', {}, fault.status);
   }
+  if (fault.type === 'respond') {
+    req.resume();
+    await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
+    const body = Buffer.from(fault.body ?? '');
+    res.writeHead(fault.status, { 'content-length': String(body.length), ...fault.headers });
+    res.end(body);
+    return true;
+  }
   if (fault.type === 'reset-request') {
     let seen = 0;
     await new Promise<void>((resolve) => {
@@ -389,4 +397,6 @@ async function respond(
   }
   record.bytesOut = sent;
   res.end();
+  // Past the end of the response, straight onto the connection.
+  if (fault?.type === 'extra-bytes') res.socket?.write(Buffer.alloc(fault.count, 0x41));
 }

@@ -345,9 +345,11 @@ export class AutoRangedPut extends MetaRequest {
       target,
       { checkErrorBody: true },
     );
+    const result = parseXml(target.body)?.CompleteMultipartUploadResult;
+    if (!result) throw new InvalidResponseError('CompleteMultipartUpload answered without a CompleteMultipartUploadResult document');
     await this.#closeFile();
     const headers: ResponseHeaders = { ...response.headers };
-    const etag = textOf(parseXml(target.body)?.CompleteMultipartUploadResult, 'ETag');
+    const etag = textOf(result, 'ETag');
     if (etag && !headers.etag) headers.etag = etag;
     this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(headers));
     this.succeed(response.statusCode);
