@@ -18,6 +18,7 @@ export {
   RequestCanceledError,
   InvalidResponseError,
   NetworkError,
+  TlsError,
   FileIoError,
   ChecksumMismatchError,
   type HeaderList,

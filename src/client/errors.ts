@@ -61,6 +61,16 @@ export class NetworkError extends S3txError {
   }
 }
 
+/**
+ * The TLS handshake failed: the server's certificate did not verify, or the server does not
+ * speak TLS. Not retried, and never answered by falling back to plain HTTP.
+ */
+export class TlsError extends S3txError {
+  constructor(message: string, cause: unknown) {
+    super('AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE', message, { cause });
+  }
+}
+
 /** The request failed when reading the body to send or writing the body received to a file. */
 export class FileIoError extends S3txError {
   constructor(message: string, cause: unknown) {

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
-import { NetworkError, S3txError } from './errors.js';
+import { NetworkError, S3txError, TlsError } from './errors.js';
 import type { TlsConnectionOptions } from './options.js';
 
 /** Where a response goes. Either method may throw to abort the exchange with that error. */
@@ -91,8 +91,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
     if (this.#abortReason) this.#reject(this.#abortReason);
-    else this.#reject(error instanceof S3txError ? error : new NetworkError(`connection failed: ${error.message || error.name}`, error));
+    else this.#reject(error instanceof S3txError ? error : connectionError(error));
   }
+}
+
+// OpenSSL's verification codes (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED, ...) and Node's TLS and SSL errors.
+const TLS_FAILURE = /CERT|^ERR_TLS_|^ERR_SSL_|^UNABLE_TO_VERIFY/;
+
+function connectionError(error: Error): S3txError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  if (TLS_FAILURE.test(code)) return new TlsError(`TLS negotiation failed: ${error.message || code}`, error);
+  return new NetworkError(`connection failed: ${error.message || error.name}`, error);
 }
 
 /** Owns the connection pools of one client. */

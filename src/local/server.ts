@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { decodeAwsChunked, type ChunkedResult } from './aws-chunked.js';
@@ -38,6 +39,8 @@ export interface LocalS3Options {
   faults?: FaultRule[];
   /** How many requests the log keeps, the oldest dropped first; 10,000 by default, 0 for none. */
   requestLogSize?: number;
+  /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** One request as the server saw it. */
@@ -63,7 +66,7 @@ export interface RecordedRequest {
 
 /** A running local S3 server. */
 export interface LocalS3 {
-  /** `http://host:port`. */
+  /** `http://host:port`, or `https://` when serving TLS. */
   endpoint: string;
   /** `host:port`, the Host header for path-style requests. */
   host: string;
@@ -112,7 +115,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   let active = 0;
   let maxConcurrent = 0;
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     active++;
     maxConcurrent = Math.max(maxConcurrent, active);
     // A request stops counting once its response has been handed over ('finish'), or its connection dropped.
@@ -124,8 +127,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     res.once('finish', done);
     res.once('close', done);
     void serve(req, res);
-  });
-  server.on('connection', (socket: Socket) => sockets.set(socket, ++connections));
+  };
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
+  // For HTTPS, requests arrive on the TLS socket, not the TCP one 'connection' reports.
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => sockets.set(socket, ++connections));
   server.keepAliveTimeout = 60_000;
   server.headersTimeout = 65_000;
   // Uploads of 5 GiB parts may take long; the client's own timeouts decide.
@@ -215,7 +220,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   });
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    endpoint: `http://${hostPart}:${address.port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://${hostPart}:${address.port}`,
     host: `${hostPart}:${address.port}`,
     port: address.port,
     credentials: credentials[0]!,
