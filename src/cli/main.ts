@@ -81,10 +81,15 @@ async function serve(args: string[]): Promise<number> {
   });
   console.log(`s3tx local S3 server listening on ${server.endpoint}`);
   console.log(`  storage:    ${values.sink ? 'sink (uploads discarded)' : (values.root ?? 'memory')}`);
-  console.log(`  access key: ${server.credentials.accessKeyId}`);
-  // The server's own credentials are printed on purpose: they are what the user must configure.
-  console.log(`  secret key: ${server.credentials.secretAccessKey}`);
-  console.log(`  e.g. AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=... AWS_ENDPOINT_URL=${server.endpoint}`);
+  if (accessKey) {
+    // Credentials the user chose are theirs to know: never echoed.
+    console.log('  credentials: as given by --access-key and --secret-key');
+  } else {
+    // Generated credentials are printed on purpose: they are what the user must configure.
+    console.log(`  access key: ${server.credentials.accessKeyId}`);
+    console.log(`  secret key: ${server.credentials.secretAccessKey}`);
+    console.log(`  e.g. AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId} AWS_SECRET_ACCESS_KEY=... AWS_ENDPOINT_URL=${server.endpoint}`);
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

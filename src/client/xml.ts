@@ -46,6 +46,17 @@ export function errorElement(body: Buffer | null): Record<string, unknown> | nul
   return error && typeof error === 'object' ? (error as Record<string, unknown>) : null;
 }
 
+// S3 explains a SignatureDoesNotMatch with the access key, the string it signed and the signature given.
+const CREDENTIAL_DETAIL = /<(AWSAccessKeyId|SignatureProvided|StringToSign|StringToSignBytes|CanonicalRequest|CanonicalRequestBytes)>[^<]*<\/\1>/g;
+
+/** An error body with the credential details S3 puts in some errors replaced by `[redacted]`. */
+export function redactErrorBody(body: Buffer): Buffer {
+  const text = body.toString('latin1');
+  if (!text.includes('<Error')) return body;
+  const redacted = text.replace(CREDENTIAL_DETAIL, '<$1>[redacted]</$1>');
+  return redacted === text ? body : Buffer.from(redacted, 'latin1');
+}
+
 /** An S3ResponseError from a failed response; S3's code and message come from the XML body, else from the status. */
 export function responseError(
   statusCode: number,
@@ -62,7 +73,7 @@ export function responseError(
     message: `${operationName ?? 'S3 request'} failed with ${statusCode} ${code}: ${detail}`,
     statusCode,
     headers: headerList(headers),
-    body,
+    body: body && redactErrorBody(body),
     operationName,
     requestId: headerValue(headers, 'x-amz-request-id') ?? textOf(element, 'RequestId'),
   });

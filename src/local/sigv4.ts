@@ -113,7 +113,9 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   const [accessKeyId = '', date = '', region = '', service = '', terminal] = credential.split('/');
   if (terminal !== 'aws4_request') throw new S3Error('AuthorizationHeaderMalformed', 'The credential scope is malformed.');
   const secret = secretFor(accessKeyId);
-  if (secret === undefined) throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
+  if (secret === undefined) {
+    throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
+  }
   const time = parseAmzDate(amzDate);
   if (!Number.isFinite(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   if (!presigned && Math.abs(now - time) > MAX_SKEW_MS) {
@@ -132,9 +134,11 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   };
   const toSign = stringToSign(parts, amzDate, scope);
   if (!sameSignature(hmac(key, toSign).toString('hex'), signature)) {
+    // As S3 does, the details that help a client find its mistake: the key, what was signed and the signature.
     throw new S3Error(
       'SignatureDoesNotMatch',
       'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      { AWSAccessKeyId: accessKeyId, StringToSign: toSign, SignatureProvided: signature },
     );
   }
   return { accessKeyId, signingKey: key, signature, scope, amzDate, payloadHash };

@@ -101,11 +101,11 @@ export function parseRangeHeader(value: string): RequestedRange | null {
   if (startText === '') {
     if (endText === '') return null;
     const length = Number(endText);
-    return length > 0 ? { kind: 'suffix', length } : null;
+    return length > 0 && Number.isSafeInteger(length) ? { kind: 'suffix', length } : null;
   }
   const start = Number(startText);
   const end = endText === '' ? null : Number(endText);
-  if (end !== null && end < start) return null;
+  if (!Number.isSafeInteger(start) || (end !== null && (!Number.isSafeInteger(end) || end < start))) return null;
   return { kind: 'from', start, end };
 }
 
@@ -116,6 +116,7 @@ export function parseContentRange(value: string): { start: number; end: number; 
   const start = Number(match[1]);
   const end = Number(match[2]);
   const total = Number(match[3]);
-  if (end < start || end >= total) return null;
+  // Digits beyond 2^53 would round to another offset: refused rather than misread.
+  if (!Number.isSafeInteger(total) || end < start || end >= total) return null;
   return { start, end, total };
 }

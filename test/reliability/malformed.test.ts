@@ -43,7 +43,11 @@ async function download(rule: FaultRule): Promise<{ error: unknown; files: strin
   await mkdir(dir);
   server.faults.add(rule);
   const started = Date.now();
-  const result = await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/source`), recvFilepath: join(dir, 'target') });
+  const result = await run(client, {
+    type: S3RequestType.GET_OBJECT,
+    request: httpRequest(server.host, 'GET', `/${bucket}/source`),
+    recvFilepath: join(dir, 'target'),
+  });
   const files = await readdir(dir);
   return { error: result.error, files, bytes: files.includes('target') ? await readFile(join(dir, 'target')) : null, ms: Date.now() - started };
 }
@@ -54,7 +58,11 @@ async function upload(rule: FaultRule): Promise<{ error: unknown; uploadsLeft: b
   const result = await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/up-${++n}`, {}, data) });
   const ms = Date.now() - started;
   server.faults.clear();
-  const list = await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListMultipartUploads', request: httpRequest(server.host, 'GET', `/${bucket}?uploads`) });
+  const list = await run(client, {
+    type: S3RequestType.DEFAULT,
+    operationName: 'ListMultipartUploads',
+    request: httpRequest(server.host, 'GET', `/${bucket}?uploads`),
+  });
   return { error: result.error, uploadsLeft: list.body.toString().includes('<Upload>'), ms };
 }
 
@@ -86,7 +94,12 @@ describe('malformed answers to a download', () => {
   });
 
   it('a 206 without a Content-Range is an InvalidResponseError', async () => {
-    const result = await download({ operation: 'GetObject', range: `bytes=${PART}-`, times: Infinity, action: { type: 'respond', status: 206, body: 'x'.repeat(100) } });
+    const result = await download({
+      operation: 'GetObject',
+      range: `bytes=${PART}-`,
+      times: Infinity,
+      action: { type: 'respond', status: 206, body: 'x'.repeat(100) },
+    });
     expect(result.error).toBeInstanceOf(InvalidResponseError);
     expect(result.files).toEqual([]);
   });
@@ -120,13 +133,22 @@ describe('malformed answers to an upload', () => {
   });
 
   it('CompleteMultipartUpload answered 200 with broken XML is a typed error and the upload is aborted', async () => {
-    const result = await upload({ operation: 'CompleteMultipartUpload', times: Infinity, action: { type: 'respond', status: 200, body: '<CompleteMultipartUploadRes' } });
+    const result = await upload({
+      operation: 'CompleteMultipartUpload',
+      times: Infinity,
+      action: { type: 'respond', status: 200, body: '<CompleteMultipartUploadRes' },
+    });
     expect(result.error).toBeInstanceOf(S3txError);
     expect(result.uploadsLeft).toBe(false);
   });
 
   it('an error status with a body that is not XML is an S3ResponseError named by its status, retried', async () => {
-    const result = await upload({ operation: 'UploadPart', partNumber: 3, times: 2, action: { type: 'respond', status: 503, body: '<html>bad gateway</html>' } });
+    const result = await upload({
+      operation: 'UploadPart',
+      partNumber: 3,
+      times: 2,
+      action: { type: 'respond', status: 503, body: '<html>bad gateway</html>' },
+    });
     expect(result.error).toBeNull();
     expect(server.requests.filter((request) => request.operation === 'UploadPart' && request.partNumber === 3).length).toBe(3);
     server.faults.add({ operation: 'UploadPart', partNumber: 1, times: Infinity, action: { type: 'respond', status: 500, body: 'not xml' } });

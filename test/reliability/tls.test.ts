@@ -55,15 +55,17 @@ describe('TLS', () => {
   it('skips verification only when verifyPeer is false, said explicitly', async () => {
     const client = newClient({ tlsMode: S3RequestTlsMode.ENABLED, tlsConnectionOptions: { verifyPeer: false } });
     try {
-      expect((await run(client, { type: S3RequestType.DEFAULT, operationName: 'HeadBucket', request: httpRequest(https.host, 'HEAD', '/tls') })).error).toBeNull();
+      expect(
+        (await run(client, { type: S3RequestType.DEFAULT, operationName: 'HeadBucket', request: httpRequest(https.host, 'HEAD', '/tls') })).error,
+      ).toBeNull();
     } finally {
       await client.close();
     }
     const defaults = newClient({ tlsMode: S3RequestTlsMode.ENABLED, tlsConnectionOptions: {} });
     try {
-      expect((await run(defaults, { type: S3RequestType.DEFAULT, operationName: 'HeadBucket', request: httpRequest(https.host, 'HEAD', '/tls') })).error).toBeInstanceOf(
-        TlsError,
-      );
+      expect(
+        (await run(defaults, { type: S3RequestType.DEFAULT, operationName: 'HeadBucket', request: httpRequest(https.host, 'HEAD', '/tls') })).error,
+      ).toBeInstanceOf(TlsError);
     } finally {
       await defaults.close();
     }

@@ -1,0 +1,138 @@
+/**
+ * Secrets stay secret: the access key, secret key, session token and Authorization header of a
+ * client appear in no error (message, stack, inspection, JSON), no inspected object and no CLI
+ * output, whatever fails.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import {
+  AwsCredentialsProvider,
+  HttpRequest,
+  S3Client,
+  S3RequestTlsMode,
+  S3RequestType,
+  createDefaultS3SigningConfig,
+  type S3RequestDoneResult,
+} from '../../src/index.js';
+import { startLocalS3 } from '../../src/local/index.js';
+import { makeBuffer } from '../helpers/servers.js';
+
+const ACCESS_KEY = 'AKIASECRETSCANTEST01';
+const SECRET = 'sEcReT/scan+test/0123456789abcdefghijklmn';
+const TOKEN = 'SeSsIoNtOkEn-scan-test-0123456789';
+const FORBIDDEN = [ACCESS_KEY, SECRET, TOKEN, 'AWS4-HMAC-SHA256 Credential', 'Signature='];
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function client(tls = false): S3Client {
+  return new S3Client({
+    region: 'us-east-1',
+    tlsMode: tls ? S3RequestTlsMode.ENABLED : S3RequestTlsMode.DISABLED,
+    partSize: 5 * 1024 * 1024,
+    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(ACCESS_KEY, SECRET, TOKEN) }),
+  });
+}
+
+/** Every way an object can be turned into text. */
+function texts(value: unknown): string[] {
+  const out = [inspect(value, { depth: Infinity, showHidden: true, getters: true }), String(value)];
+  try {
+    out.push(JSON.stringify(value) ?? '');
+  } catch {
+    // circular: inspect covers it
+  }
+  if (value instanceof Error) out.push(value.message, value.stack ?? '');
+  // Bodies are Buffers, which inspect shows as bytes: read them as text too.
+  for (const body of [(value as { body?: unknown } | null)?.body, (value as { errorBody?: unknown } | null)?.errorBody]) {
+    if (Buffer.isBuffer(body)) out.push(body.toString('latin1'));
+  }
+  return out;
+}
+
+async function failures(c: S3Client, host: string): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const requests = [
+    new HttpRequest({ method: 'PUT', path: '/bucket', headers: { host } }),
+    new HttpRequest({ method: 'GET', path: '/bucket/key', headers: { host } }),
+    new HttpRequest({ method: 'PUT', path: '/bucket/big', headers: { host }, body: makeBuffer(11 * 1024 * 1024) }),
+  ];
+  for (const [i, request] of requests.entries()) {
+    let done: S3RequestDoneResult | null = null;
+    const type = i === 0 ? S3RequestType.DEFAULT : i === 1 ? S3RequestType.GET_OBJECT : S3RequestType.PUT_OBJECT;
+    const made = c.makeRequest({ type, request, operationName: i === 0 ? 'CreateBucket' : undefined, onDone: (result) => (done = result) });
+    seen.push(made);
+    await made.finishedFuture.catch((error: unknown) => seen.push(error));
+    await made.shutdownEvent;
+    seen.push(done);
+  }
+  return seen;
+}
+
+describe('secrets', () => {
+  it('appear in no error, done result or inspected object, whatever fails', async () => {
+    const corpus: string[] = [];
+    // The server knows the key with another secret (SignatureDoesNotMatch), or not at all (InvalidAccessKeyId).
+    for (const credentials of [
+      { accessKeyId: ACCESS_KEY, secretAccessKey: 'another-secret' },
+      { accessKeyId: 'SOMEONEELSE', secretAccessKey: 'x' },
+    ]) {
+      const server = await startLocalS3({ credentials });
+      const c = client();
+      for (const value of await failures(c, server.host)) corpus.push(...texts(value));
+      corpus.push(...texts(c), ...texts(c.config));
+      await c.close();
+      await server.close();
+    }
+    // Nothing listening (NetworkError), and TLS to a server whose certificate does not verify (TlsError).
+    const gone = await startLocalS3({});
+    const goneHost = gone.host;
+    await gone.close();
+    const offline = client();
+    for (const value of await failures(offline, goneHost)) corpus.push(...texts(value));
+    await offline.close();
+    const cert = readFileSync(new URL('../fixtures/tls/server.crt', import.meta.url));
+    const key = readFileSync(new URL('../fixtures/tls/server.key', import.meta.url));
+    const https = await startLocalS3({ tls: { cert, key } });
+    const tls = client(true);
+    for (const value of await failures(tls, https.host)) corpus.push(...texts(value));
+    await tls.close();
+    await https.close();
+
+    expect(corpus.join('\n')).toMatch(/SignatureDoesNotMatch/);
+    expect(corpus.join('\n')).toMatch(/InvalidAccessKeyId/);
+    // S3's explanation of a signature mismatch is kept, less the credential details.
+    expect(corpus.join('\n')).toContain('<StringToSign>[redacted]</StringToSign>');
+    expect(corpus.join('\n')).toMatch(/AWS_ERROR_S3_NETWORK/);
+    expect(corpus.join('\n')).toMatch(/AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE/);
+    for (const text of corpus) for (const secret of FORBIDDEN) expect(text.includes(secret), `${secret} in ${text.slice(0, 300)}`).toBe(false);
+  });
+
+  it('appear in no CLI output', async () => {
+    const output = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'serve', '--access-key', ACCESS_KEY, '--secret-key', SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      const collect = (chunk: Buffer) => {
+        text += chunk.toString();
+        if (text.includes('credentials')) child.kill('SIGTERM');
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.once('close', () => resolve(text));
+    });
+    const usage = await new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'serve', '--secret-key', SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.once('close', () => resolve(text));
+    });
+    expect(output).toContain('listening');
+    expect(usage).toContain('--access-key and --secret-key go together');
+    for (const secret of FORBIDDEN) {
+      expect(output).not.toContain(secret);
+      expect(usage).not.toContain(secret);
+    }
+  });
+});
