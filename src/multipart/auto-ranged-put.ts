@@ -8,9 +8,10 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
-import { escapeXml, headerList, headerValue, parseXml, textOf } from '../client/xml.js';
+import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
-import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
+import { MetaRequest, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
+import { MultipartUpload, pick } from './multipart-upload.js';
 import { MAX_PARTS, planUpload } from './part-planner.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
@@ -33,21 +34,9 @@ export interface AutoRangedPutOptions {
   checksum: RequestChecksum | null;
 }
 
-/** Headers that UploadPart, CompleteMultipartUpload and AbortMultipartUpload carry over from the caller's request. */
-const PART_HEADERS = [
-  'x-amz-server-side-encryption-customer-algorithm',
-  'x-amz-server-side-encryption-customer-key',
-  'x-amz-server-side-encryption-customer-key-md5',
-  'x-amz-request-payer',
-  'x-amz-expected-bucket-owner',
-];
 /** Headers that describe one body and so never go to CreateMultipartUpload. */
 const BODY_HEADERS =
   /^(content-length|content-md5|expect|transfer-encoding|x-amz-checksum-.*|x-amz-decoded-content-length|x-amz-trailer|x-amz-sdk-checksum-algorithm)$/;
-
-function pick(headers: Record<string, string>, keep: (name: string) => boolean): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
-}
 
 type Phase = 'single' | 'probe' | 'create' | 'parts' | 'busy';
 
@@ -62,7 +51,7 @@ export class AutoRangedPut extends MetaRequest {
   /** Known once the size is known; for a stream without length, once it ends. */
   #partCount: number | null = null;
   #phase: Phase;
-  #uploadId: string | null = null;
+  readonly #upload: MultipartUpload;
   #etags: string[] = [];
   #nextPart = 0;
   #uploaded = 0;
@@ -80,6 +69,7 @@ export class AutoRangedPut extends MetaRequest {
     this.#threshold = options.multipartUploadThreshold;
     this.#checksum = options.checksum;
     this.#partSize = options.partSize;
+    this.#upload = new MultipartUpload((request, target, sendOptions) => this.send(request, target, sendOptions), options.request);
     if (options.body.kind === 'stream') this.#reader = new StreamReader(options.body.source);
     const size = AutoRangedPut.sizeOf(options.body);
     if (size === null) {
@@ -219,22 +209,7 @@ export class AutoRangedPut extends MetaRequest {
         throw new FileIoError(`cannot open ${this.#body.path}: ${(error as Error).message}`, error);
       }
     }
-    const target = new CollectTarget();
-    await this.send(
-      {
-        ...this.#base,
-        operationName: 'CreateMultipartUpload',
-        method: 'POST',
-        query: { ...this.#base.query, uploads: '' },
-        headers: { ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() },
-      },
-      target,
-      // Cancelling now must not cut off the answer: without its UploadId the upload could not be aborted.
-      { checkErrorBody: true, shielded: true },
-    );
-    const uploadId = textOf(parseXml(target.body)?.InitiateMultipartUploadResult, 'UploadId');
-    if (!uploadId) throw new InvalidResponseError('CreateMultipartUpload answered without an UploadId');
-    this.#uploadId = uploadId;
+    await this.#upload.create({ ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() });
     this.#phase = 'parts';
     this.context.wake();
   }
@@ -259,8 +234,8 @@ export class AutoRangedPut extends MetaRequest {
       operationName: 'UploadPart',
       method: 'PUT',
       path: this.#base.path,
-      query: { partNumber: String(index + 1), uploadId: this.#uploadId! },
-      headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
+      query: { partNumber: String(index + 1), uploadId: this.#upload.uploadId! },
+      headers: this.#upload.partHeaders,
       body,
     };
     if (this.#checksum)
@@ -329,29 +304,10 @@ export class AutoRangedPut extends MetaRequest {
   async #completeWhenDone(): Promise<void> {
     if (this.#completing || this.#partCount === null || this.#uploaded < this.#partCount || !this.active) return;
     this.#completing = true;
-    const parts = this.#etags
-      .map((etag, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag>${this.#partChecksumXml(index)}</Part>`)
-      .join('');
-    const target = new CollectTarget();
-    const response = await this.send(
-      {
-        operationName: 'CompleteMultipartUpload',
-        method: 'POST',
-        path: this.#base.path,
-        query: { uploadId: this.#uploadId! },
-        headers: { ...pick(this.#base.headers, (name) => PART_HEADERS.includes(name)), 'content-type': 'application/xml', ...this.#fullObjectChecksum() },
-        body: Buffer.from(`<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}</CompleteMultipartUpload>`),
-      },
-      target,
-      { checkErrorBody: true },
-    );
-    const result = parseXml(target.body)?.CompleteMultipartUploadResult;
-    if (!result) throw new InvalidResponseError('CompleteMultipartUpload answered without a CompleteMultipartUploadResult document');
+    const parts = this.#etags.map((etag, index) => ({ etag, checksumXml: this.#partChecksumXml(index) }));
+    const response = await this.#upload.complete(parts, this.#fullObjectChecksum());
     await this.#closeFile();
-    const headers: ResponseHeaders = { ...response.headers };
-    const etag = textOf(result, 'ETag');
-    if (etag && !headers.etag) headers.etag = etag;
-    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(headers));
+    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
     this.succeed(response.statusCode);
   }
 
@@ -389,18 +345,6 @@ export class AutoRangedPut extends MetaRequest {
     this.#firstPart = null;
     await this.#closeFile().catch(() => {});
     await this.#reader?.close().catch(() => {});
-    if (this.#uploadId) {
-      await this.send(
-        {
-          operationName: 'AbortMultipartUpload',
-          method: 'DELETE',
-          path: this.#base.path,
-          query: { uploadId: this.#uploadId },
-          headers: pick(this.#base.headers, (name) => PART_HEADERS.includes(name)),
-        },
-        undefined,
-        { cleanup: true },
-      ).catch(() => {});
-    }
+    await this.#upload.abort();
   }
 }

@@ -173,7 +173,7 @@ function queryString(query: Record<string, string>): string {
 
 type State = 'active' | 'ending' | 'ended';
 
-interface SendOptions {
+export interface SendOptions {
   checkErrorBody?: boolean;
   cleanup?: boolean;
   shielded?: boolean;
