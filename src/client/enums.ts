@@ -6,6 +6,8 @@ export enum S3RequestType {
   GET_OBJECT = 1,
   /** PutObject, split into a multipart upload above the threshold. */
   PUT_OBJECT = 2,
+  /** CopyObject (s3tx, as aws-c-s3): server side, split into UploadPartCopy parts above the threshold. */
+  COPY_OBJECT = 3,
 }
 
 /** Whether connections use TLS. */

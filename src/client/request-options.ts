@@ -141,7 +141,7 @@ export function checkRecvFile(path: unknown): string {
 
 export function checkRequestType(type: unknown): S3RequestType {
   if (!isEnumValue(S3RequestType, type)) {
-    throw new InvalidArgumentError('type', `must be S3RequestType.DEFAULT, GET_OBJECT or PUT_OBJECT, got ${describe(type)}`);
+    throw new InvalidArgumentError('type', `must be S3RequestType.DEFAULT, GET_OBJECT, PUT_OBJECT or COPY_OBJECT, got ${describe(type)}`);
   }
   return type;
 }
@@ -203,4 +203,27 @@ export function declaredLength(headers: Record<string, string>): number | null {
   if (!Number.isSafeInteger(length) || length < 0)
     throw new InvalidArgumentError('request.headers.content-length', `must be a whole number of bytes, got ${describe(text)}`);
   return length;
+}
+
+/** The source of a copy, from `x-amz-copy-source` (`/bucket/key` or `bucket/key`, URL-encoded, optional `?versionId=`). */
+export function parseCopySource(value: string | undefined): { bucket: string; key: string; versionId: string | null } {
+  const mark = value?.indexOf('?') ?? -1;
+  const source = (mark < 0 ? value : value!.slice(0, mark))?.replace(/^\//, '') ?? '';
+  const slash = source.indexOf('/');
+  if (slash <= 0 || slash === source.length - 1) {
+    throw new InvalidArgumentError('request.headers.x-amz-copy-source', `must name the source as "/bucket/key", got ${describe(value)}`);
+  }
+  const versionId = mark < 0 ? null : new URLSearchParams(value!.slice(mark + 1)).get('versionId');
+  return { bucket: source.slice(0, slash), key: source.slice(slash + 1), versionId };
+}
+
+// Virtual-hosted S3 endpoints: the first label of the host is the bucket.
+const VIRTUAL_HOSTED = /^[^.]+\.(s3[.-][^:]*amazonaws\.com(?:\.cn)?)(:\d+)?$/i;
+
+/** Where a HEAD of the copy source goes: the source bucket's own host when virtual-hosted, else the same host, path style. */
+export function copySourceLocation(source: { bucket: string; key: string }, endpoint: Endpoint): { endpoint: Endpoint; path: string } {
+  const match = VIRTUAL_HOSTED.exec(endpoint.host);
+  if (!match) return { endpoint, path: `/${source.bucket}/${source.key}` };
+  const host = `${source.bucket}.${match[1]}${match[2] ?? ''}`;
+  return { endpoint: { origin: `${new URL(endpoint.origin).protocol}//${host}`, host }, path: `/${source.key}` };
 }

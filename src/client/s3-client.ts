@@ -12,6 +12,7 @@ import { interfaceAddresses } from '../platform/network-interfaces.js';
 import { AutoRangedGet } from '../multipart/auto-ranged-get.js';
 import { AutoRangedPut, type PutBody } from '../multipart/auto-ranged-put.js';
 import { BufferPool } from '../multipart/buffer-pool.js';
+import { CopyObject } from '../multipart/copy-object.js';
 import { DefaultRequest } from '../multipart/default-request.js';
 import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks } from '../multipart/meta-request.js';
 import { defaultMultipartThreshold, parseRangeHeader } from '../multipart/part-planner.js';
@@ -29,12 +30,15 @@ import {
   checkRecvFile,
   checkRequestType,
   checkSendFile,
+  copySourceLocation,
   declaredLength,
   isBufferLike,
   isStreamBody,
   normalizeHeaders,
+  parseCopySource,
   resolveEndpoint,
   splitPath,
+  type Endpoint,
   type HttpRequestLike,
 } from './request-options.js';
 import { S3Request } from './s3-request.js';
@@ -60,6 +64,8 @@ export interface S3RequestOptions extends S3RequestCallbacks {
   checksumConfig?: S3ChecksumConfig;
   partSize?: number;
   multipartUploadThreshold?: number;
+  /** COPY_OBJECT (s3tx): the source's size when known, which saves the HEAD that would find it. */
+  copySourceSize?: number;
 }
 
 /** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
@@ -123,6 +129,12 @@ export class S3Client {
     if (type === S3RequestType.GET_OBJECT && (sendFile || (body !== undefined && body !== null))) {
       throw new InvalidArgumentError(sendFile ? 'sendFilepath' : 'request.body', 'a GET_OBJECT sends no body');
     }
+    if (type === S3RequestType.COPY_OBJECT && (sendFile || recvFilepath || (body !== undefined && body !== null) || checksum)) {
+      throw new InvalidArgumentError(
+        sendFile ? 'sendFilepath' : recvFilepath ? 'recvFilepath' : checksum ? 'checksumConfig.algorithm' : 'request.body',
+        'a COPY_OBJECT moves no bytes through the client: S3 copies, and computes checksums, server side',
+      );
+    }
     if (type === S3RequestType.PUT_OBJECT && recvFilepath) {
       throw new InvalidArgumentError('recvFilepath', 'a PUT_OBJECT has no response body to write; its headers come to onHeaders');
     }
@@ -156,6 +168,9 @@ export class S3Client {
         break;
       case S3RequestType.PUT_OBJECT:
         meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum);
+        break;
+      case S3RequestType.COPY_OBJECT:
+        meta = this.#copyObject(context, callbacks, base, endpoint, partSize, threshold, options.copySourceSize);
         break;
       default:
         meta = new DefaultRequest(context, callbacks, {
@@ -220,6 +235,40 @@ export class S3Client {
       multipartUploadThreshold: threshold,
       checksum,
     });
+  }
+
+  #copyObject(
+    context: MetaRequestContext,
+    callbacks: S3RequestCallbacks,
+    base: PartRequest,
+    endpoint: Endpoint,
+    partSize: number,
+    threshold: number,
+    sourceSize: number | undefined,
+  ): MetaRequest {
+    if (base.method !== 'PUT') throw new InvalidArgumentError('request.method', `a COPY_OBJECT is a PUT, got ${describe(base.method)}`);
+    const source = parseCopySource(base.headers['x-amz-copy-source']);
+    if (sourceSize !== undefined && (!Number.isSafeInteger(sourceSize) || sourceSize < 0)) {
+      throw new InvalidArgumentError('copySourceSize', `must be a whole number of bytes, got ${describe(sourceSize)}`);
+    }
+    let head: PartRequest | null = null;
+    if (sourceSize === undefined) {
+      const location = copySourceLocation(source, endpoint);
+      const conditions = Object.fromEntries(
+        Object.entries(base.headers)
+          .filter(([name]) => name.startsWith('x-amz-copy-source-') && name !== 'x-amz-copy-source-range')
+          .map(([name, value]) => [name.replace('x-amz-copy-source-', name.includes('server-side-encryption') ? 'x-amz-' : ''), value]),
+      );
+      head = {
+        operationName: 'HeadObject',
+        method: 'HEAD',
+        path: location.path,
+        query: source.versionId ? { versionId: source.versionId } : {},
+        headers: conditions,
+        endpoint: location.endpoint,
+      };
+    }
+    return new CopyObject(context, callbacks, { request: base, head, sourceSize: sourceSize ?? null, partSize, multipartUploadThreshold: threshold });
   }
 
   /** A transfer whose one part is larger than the memory limit could never start. */

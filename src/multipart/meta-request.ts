@@ -76,6 +76,8 @@ export interface PartRequest {
   bodyLength?: number;
   /** The body can be sent only once (a caller's stream), so the request is never retried. */
   oneShot?: boolean;
+  /** Another endpoint than the transfer's (the source bucket of a copy, virtual-hosted). */
+  endpoint?: { origin: string; host: string };
 }
 
 /** Where the body of a successful (2xx) response goes. */
@@ -323,7 +325,8 @@ export abstract class MetaRequest implements Schedulable {
 
   async #attempt(request: PartRequest, target: BodyTarget, options: SendOptions): Promise<PartResponse> {
     const cleanup = options.cleanup ?? false;
-    const { transport, signer, origin, host } = this.context;
+    const { transport, signer } = this.context;
+    const { origin, host } = request.endpoint ?? this.context;
     const headers: Record<string, string> = { ...request.headers, host };
     const length = Buffer.isBuffer(request.body) ? request.body.length : request.bodyLength;
     if (length !== undefined && (length > 0 || request.method === 'PUT' || request.method === 'POST')) headers['content-length'] = String(length);
