@@ -26,3 +26,11 @@ export {
 export type { S3RequestCallbacks, S3RequestDoneResult } from './multipart/meta-request.js';
 export { CrossProcessLock, LockNotOwnedError, withLock } from './lock/cross-process-lock.js';
 export { getEc2InstanceType, getOptimizedPlatforms, getRecommendedThroughputTargetGbps, isOptimizedForSystem } from './platform/system.js';
+export type { EndpointConfig } from './client/endpoint.js';
+export type { Progress, TransferControl } from './transfer/perform.js';
+export type { ObjectAttributes, ObjectChecksum } from './transfer/object-headers.js';
+export type { UploadOptions, UploadResult } from './transfer/upload.js';
+export type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
+export type { CopyOptions, CopyResult } from './transfer/copy.js';
+export type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
+export type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo, ObjectSummary } from './transfer/objects.js';

@@ -49,14 +49,14 @@ export const AwsCredentialsProvider = {
 
   /**
    * The standard Node chain of the AWS SDK (environment, SSO, shared files, process,
-   * web identity, ECS and EC2 metadata). Loaded on first use, so it costs nothing at import.
+   * web identity, ECS and EC2 metadata), for `profile` or `AWS_PROFILE`. Loaded on first use, so it costs nothing at import.
    */
-  newDefaultChain(): AwsCredentialsProvider {
+  newDefaultChain(profile?: string): AwsCredentialsProvider {
     let chain: AwsCredentialsProvider | undefined;
     return async () => {
       if (!chain) {
         const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-        chain = fromNodeProviderChain();
+        chain = fromNodeProviderChain(profile ? { profile } : {});
       }
       try {
         return await chain();

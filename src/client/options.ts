@@ -59,6 +59,14 @@ export interface S3ClientOptions {
   maxRetries?: number;
   /** s3tx: a connection that moves no bytes for this long is dropped and its part retried; 30 s by default. */
   stallTimeoutMs?: number;
+  /**
+   * s3tx: where the high-level methods (upload, download, copy, ...) send requests, for example
+   * `http://127.0.0.1:9000`. By default `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's
+   * `endpoint_url`, else `https://s3.<region>.amazonaws.com`. makeRequest takes the Host of each request instead.
+   */
+  endpoint?: string;
+  /** s3tx: high-level methods address buckets as `/bucket/key` rather than `bucket.host/key`. */
+  forcePathStyle?: boolean;
 }
 
 /** Everything the client needs, resolved and checked. */
@@ -76,6 +84,8 @@ export interface ResolvedClientConfig {
   networkInterfaceNames: readonly string[];
   retry: RetryOptions;
   stallTimeoutMs: number;
+  endpoint: string | null;
+  forcePathStyle: boolean | null;
 }
 
 export function requirePositiveInteger(option: string, value: unknown): number {
@@ -159,7 +169,14 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError('options', 'S3Client needs an options object with at least a region');
   }
-  const { region, tlsMode = S3RequestTlsMode.ENABLED, enableS3Express = false, networkInterfaceNames = [] } = options;
+  // An http:// endpoint means no TLS unless said otherwise.
+  const plainEndpoint = typeof options.endpoint === 'string' && /^http:/i.test(options.endpoint);
+  const {
+    region,
+    tlsMode = plainEndpoint ? S3RequestTlsMode.DISABLED : S3RequestTlsMode.ENABLED,
+    enableS3Express = false,
+    networkInterfaceNames = [],
+  } = options;
   if (typeof region !== 'string' || region.trim() === '') {
     throw new InvalidArgumentError('region', `must be a non-empty string such as "us-east-1", got ${describe(region)}`);
   }
@@ -201,6 +218,13 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   }
   const stallTimeoutMs = requirePositiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? 30_000);
 
+  if (options.endpoint !== undefined && typeof options.endpoint !== 'string') {
+    throw new InvalidArgumentError('endpoint', `must be a URL string, got ${describe(options.endpoint)}`);
+  }
+  if (options.forcePathStyle !== undefined && typeof options.forcePathStyle !== 'boolean') {
+    throw new InvalidArgumentError('forcePathStyle', `must be a boolean, got ${describe(options.forcePathStyle)}`);
+  }
+
   const connections = connectionCount(throughputTargetGbps);
   return {
     region,
@@ -216,5 +240,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     networkInterfaceNames,
     retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },
     stallTimeoutMs,
+    endpoint: options.endpoint ?? null,
+    forcePathStyle: options.forcePathStyle ?? null,
   };
 }

@@ -4,7 +4,7 @@
  * request for the type and hands it to the scheduler.
  */
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { instanceTypeNow } from '../platform/instance-type.js';
 import { readUsableMemory } from '../platform/memory.js';
 import { recommendedThroughputGbps } from '../platform/platforms.js';
@@ -17,10 +17,24 @@ import { DefaultRequest } from '../multipart/default-request.js';
 import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks } from '../multipart/meta-request.js';
 import { defaultMultipartThreshold, parseRangeHeader } from '../multipart/part-planner.js';
 import type { ChecksumSource, RequestChecksum } from '../multipart/request-checksum.js';
-import type { AwsCredentialsProvider } from './credentials.js';
+import type { CopyOptions, CopyResult } from '../transfer/copy.js';
+import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from '../transfer/directories.js';
+import type { DownloadOptions, DownloadResult, DownloadSource } from '../transfer/download.js';
+import type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo } from '../transfer/objects.js';
+import type { UploadOptions, UploadResult } from '../transfer/upload.js';
+import { AwsCredentialsProvider } from './credentials.js';
+import { readProfile, resolveEndpointConfig, type EndpointConfig } from './endpoint.js';
 import { S3RequestType, type S3ChecksumConfig } from './enums.js';
 import { InvalidArgumentError, RequestCanceledError } from './errors.js';
-import { checkPartSizes, describe, resolveClientOptions, signingConfigFrom, type ResolvedClientConfig, type S3ClientOptions } from './options.js';
+import {
+  checkPartSizes,
+  describe,
+  requirePositiveInteger,
+  resolveClientOptions,
+  signingConfigFrom,
+  type ResolvedClientConfig,
+  type S3ClientOptions,
+} from './options.js';
 import {
   asAsyncIterable,
   asBuffer,
@@ -43,7 +57,7 @@ import {
 } from './request-options.js';
 import { S3Request } from './s3-request.js';
 import { Scheduler } from './scheduler.js';
-import { resolveSigner, type S3SigningConfig } from './signing.js';
+import { createDefaultS3SigningConfig, resolveSigner, type S3SigningConfig } from './signing.js';
 import { Transport } from './transport.js';
 
 /** Arguments of {@link S3Client.makeRequest}; the names mirror awscrt.s3.S3Client.make_request. */
@@ -66,6 +80,12 @@ export interface S3RequestOptions extends S3RequestCallbacks {
   multipartUploadThreshold?: number;
   /** COPY_OBJECT (s3tx): the source's size when known, which saves the HEAD that would find it. */
   copySourceSize?: number;
+  /**
+   * GET_OBJECT with onBody (s3tx): fetch at most this many bytes ahead of what onBody has taken.
+   * With an onBody that returns Promises, a slow consumer then slows the download; by default
+   * parts are fetched as far ahead as the memory limit allows.
+   */
+  readAhead?: number;
 }
 
 /** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
@@ -75,6 +95,7 @@ export class S3Client {
   readonly #pool: BufferPool;
   readonly #scheduler: Scheduler;
   readonly #active = new Set<MetaRequest>();
+  #endpointConfig: EndpointConfig | null = null;
   #closed = false;
 
   constructor(options: S3ClientOptions) {
@@ -91,6 +112,25 @@ export class S3Client {
     });
     this.#pool = new BufferPool(this.#config.memoryLimit, () => this.#scheduler.wake());
     this.#scheduler = new Scheduler(this.#pool, this.#config.maxRequestsInFlight);
+  }
+
+  /**
+   * Where the high-level methods send requests: `endpoint` and `forcePathStyle` of the options, else
+   * `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL` and the profile's settings, else AWS's regional endpoint.
+   * Resolved on first use.
+   */
+  get endpointConfig(): EndpointConfig {
+    const { region, endpoint, forcePathStyle, tls } = this.#config;
+    this.#endpointConfig ??= resolveEndpointConfig(
+      { region, ...(endpoint ? { endpoint } : {}), ...(forcePathStyle !== null ? { forcePathStyle } : {}), env: process.env, profile: readProfile() },
+      tls,
+    );
+    if ((this.#endpointConfig.endpoint.protocol === 'https:') !== tls) {
+      const scheme = this.#endpointConfig.endpoint.protocol;
+      this.#endpointConfig = null;
+      throw new InvalidArgumentError('endpoint', `is ${scheme} but tlsMode is ${tls ? 'ENABLED' : 'DISABLED'}: they must agree`);
+    }
+    return this.#endpointConfig;
   }
 
   /** The configuration in force, defaults resolved (credentials are not part of it). */
@@ -164,7 +204,8 @@ export class S3Client {
 
     switch (type) {
       case S3RequestType.GET_OBJECT:
-        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate);
+        if (options.readAhead !== undefined) requirePositiveInteger('readAhead', options.readAhead);
+        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? null);
         break;
       case S3RequestType.PUT_OBJECT:
         meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum);
@@ -194,6 +235,7 @@ export class S3Client {
     partSize: number,
     recvFilepath: string | null,
     validate: boolean,
+    readAhead: number | null,
   ): MetaRequest {
     const rangeHeader = base.headers.range;
     const range = rangeHeader === undefined ? null : parseRangeHeader(rangeHeader);
@@ -202,7 +244,7 @@ export class S3Client {
     this.#checkFits('partSize', partSize);
     const headers = { ...base.headers };
     delete headers.range;
-    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath, validate });
+    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath, validate, readAhead });
   }
 
   #autoRangedPut(
@@ -276,6 +318,98 @@ export class S3Client {
     if (bytes > this.#config.memoryLimit) {
       throw new InvalidArgumentError(option, `a part of ${bytes} bytes does not fit in memoryLimit (${this.#config.memoryLimit} bytes)`);
     }
+  }
+
+  /**
+   * A client configured as the AWS SDKs configure theirs: region from the options, `AWS_REGION`,
+   * `AWS_DEFAULT_REGION` or the profile; endpoint from the options, `AWS_ENDPOINT_URL_S3`,
+   * `AWS_ENDPOINT_URL` or the profile (`endpoint_url`, `s3 = endpoint_url / addressing_style`);
+   * credentials from the SDK's default chain for the profile (`AWS_PROFILE`), unless given.
+   * An `http://` endpoint turns TLS off.
+   */
+  static fromEnvironment(options: Partial<S3ClientOptions> & { profile?: string } = {}): S3Client {
+    const { profile: profileName, ...rest } = options;
+    const profile = readProfile(profileName);
+    const endpointConfig = resolveEndpointConfig({
+      ...(rest.region ? { region: rest.region } : {}),
+      ...(rest.endpoint ? { endpoint: rest.endpoint } : {}),
+      ...(rest.forcePathStyle !== undefined ? { forcePathStyle: rest.forcePathStyle } : {}),
+      env: process.env,
+      profile,
+    });
+    const configured = rest.endpoint ?? (endpointConfig.endpoint.hostname.endsWith('.amazonaws.com') ? undefined : endpointConfig.endpoint.href);
+    return new S3Client({
+      signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),
+      ...rest,
+      region: endpointConfig.region,
+      forcePathStyle: endpointConfig.forcePathStyle,
+      ...(configured ? { endpoint: configured } : {}),
+    });
+  }
+
+  /** Uploads a file, bytes or a stream to one object: multipart and parallel above the threshold. */
+  async upload(options: UploadOptions): Promise<UploadResult> {
+    return (await import('../transfer/upload.js')).upload(this, options);
+  }
+
+  /** Downloads one object to a file (atomically) or a Writable, in parallel ranged parts. */
+  async download(options: DownloadOptions): Promise<DownloadResult> {
+    return (await import('../transfer/download.js')).download(this, options);
+  }
+
+  /** One object as a Readable, fetched in parallel parts ahead of the reader as far as memory allows; backpressure stops it. */
+  downloadStream(options: DownloadSource): Readable {
+    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    import('../transfer/download.js').then(
+      ({ downloadStream }) => {
+        const source = downloadStream(this, options);
+        source.once('error', (error) => stream.destroy(error));
+        stream.once('close', () => source.destroy());
+        source.pipe(stream);
+      },
+      (error: Error) => stream.destroy(error),
+    );
+    return stream;
+  }
+
+  /** Copies an object server side: one CopyObject, or UploadPartCopy parts above the threshold. */
+  async copy(options: CopyOptions): Promise<CopyResult> {
+    return (await import('../transfer/copy.js')).copy(this, options);
+  }
+
+  /** Uploads every file below `folder` to `s3://bucket/prefix`, a bounded number at a time. */
+  async uploadDirectory(folder: string, target: S3Prefix, options?: UploadDirectoryOptions): Promise<DirectoryResult> {
+    return (await import('../transfer/directories.js')).uploadDirectory(this, folder, target, options);
+  }
+
+  /** Downloads every object below `s3://bucket/prefix` into `folder`; keys that would leave it are skipped and counted. */
+  async downloadDirectory(source: S3Prefix, folder: string, options?: DownloadDirectoryOptions): Promise<DirectoryResult> {
+    return (await import('../transfer/directories.js')).downloadDirectory(this, source, folder, options);
+  }
+
+  /** Every object (and common prefix, with a delimiter) under a prefix. */
+  async *listObjects(options: ListOptions): AsyncGenerator<ListEntry> {
+    yield* (await import('../transfer/objects.js')).listObjects(this, options);
+  }
+
+  /** The account's buckets. */
+  async listBuckets(): Promise<Array<{ name: string; created: Date | null }>> {
+    return (await import('../transfer/objects.js')).listBuckets(this);
+  }
+
+  /** An object's size, ETag, content type, metadata and checksum. */
+  async headObject(options: { bucket: string; key: string; versionId?: string }): Promise<ObjectInfo> {
+    return (await import('../transfer/objects.js')).headObject(this, options);
+  }
+
+  /** Deletes one object. */
+  async deleteObject(options: { bucket: string; key: string }): Promise<void> {
+    return (await import('../transfer/objects.js')).deleteObject(this, options);
+  }
+
+  /** Deletes many objects, a thousand per request. */
+  async deleteObjects(options: { bucket: string; keys: string[] }): Promise<DeleteObjectsResult> {
+    return (await import('../transfer/objects.js')).deleteObjects(this, options);
   }
 
   /** Cancels the requests still running, waits for them to shut down, then closes every connection. */

@@ -32,6 +32,8 @@ export interface AutoRangedGetOptions {
   recvFilepath: string | null;
   /** Compare the body with the checksum S3 stored (checksumConfig.validateResponse). */
   validate: boolean;
+  /** With onBody: at most this many bytes are fetched beyond what onBody has taken; null for as many as memory allows. */
+  readAhead: number | null;
 }
 
 /** A part's buffer, which must receive exactly the range asked for. */
@@ -81,6 +83,7 @@ export class AutoRangedGet extends MetaRequest {
   #nextDelivery = 0;
   #written = 0;
   readonly #validate: boolean;
+  readonly #readAhead: number | null;
   /** The stored checksum being checked, once a response has named one. */
   #checksum: ResponseChecksum | null = null;
   /** A composite checksum checked part by part; parts are then fetched by part number. */
@@ -95,6 +98,7 @@ export class AutoRangedGet extends MetaRequest {
     this.#partSize = options.partSize;
     this.#recvFilepath = options.recvFilepath;
     this.#validate = options.validate;
+    this.#readAhead = options.readAhead;
   }
 
   nextPartMemory(): number | null {
@@ -103,8 +107,10 @@ export class AutoRangedGet extends MetaRequest {
       if (requested?.kind === 'suffix') return 0;
       return requested?.end != null ? Math.min(this.#partSize, requested.end - requested.start + 1) : this.#partSize;
     }
-    if (this.#phase === 'parts' && this.#nextPart < this.#partCount) return rangeLength(this.#rangeOf(this.#nextPart));
-    return null;
+    if (this.#phase !== 'parts' || this.#nextPart >= this.#partCount) return null;
+    // A consumer that reads slowly sets the pace: parts go out only within the read-ahead window.
+    if (this.#readAhead !== null && !this.#file && (this.#nextPart - this.#nextDelivery) * this.#partSize >= this.#readAhead) return null;
+    return rangeLength(this.#rangeOf(this.#nextPart));
   }
 
   startNextPart(lease: Lease | null): Promise<void> {
@@ -300,12 +306,14 @@ export class AutoRangedGet extends MetaRequest {
         try {
           if (this.#checksum && !this.#checksum.combinable) this.#checksum.update(lease.buffer);
           if (this.#file) await this.#file.write(lease.buffer, offset);
-          else this.callUser(this.callbacks.onBody, lease.buffer, offset);
+          // A Promise from onBody holds this part's memory, and the next part, until it settles: backpressure.
+          else await this.callUser(this.callbacks.onBody, lease.buffer, offset);
         } finally {
           lease.release();
         }
         this.progress(lease.buffer.length);
         this.#nextDelivery++;
+        if (this.#readAhead !== null) this.context.wake();
       }
     } finally {
       this.#delivering = false;

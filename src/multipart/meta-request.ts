@@ -39,8 +39,12 @@ export interface S3RequestDoneResult {
 export interface S3RequestCallbacks {
   /** Once, with the status and headers of the whole response (synthesised for split GETs). */
   onHeaders?: (statusCode: number, headers: HeaderList) => void;
-  /** Body bytes in order of offset; the chunk is only valid during the call. */
-  onBody?: (chunk: Buffer, offset: number) => void;
+  /**
+   * Body bytes in order of offset; the chunk is only valid during the call (or until the Promise
+   * it returns settles). A returned Promise (s3tx) holds back the next part of a split GET until it
+   * settles, so a slow consumer slows the download instead of growing memory.
+   */
+  onBody?: (chunk: Buffer, offset: number) => void | Promise<void>;
   /** Once, after `finishedFuture` has settled. */
   onDone?: (result: S3RequestDoneResult) => void;
   /** Bytes just transferred; the calls of a successful transfer sum to its size. */
@@ -237,10 +241,10 @@ export abstract class MetaRequest implements Schedulable {
       });
   }
 
-  /** Calls a user callback; an exception from it fails the transfer. */
-  protected callUser<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A): void {
-    if (!callback || !this.active) return;
-    callback(...args);
+  /** Calls a user callback and returns what it returns; an exception from it fails the transfer. */
+  protected callUser<A extends unknown[], R>(callback: ((...args: A) => R) | undefined, ...args: A): R | undefined {
+    if (!callback || !this.active) return undefined;
+    return callback(...args);
   }
 
   protected progress(bytes: number): void {

@@ -1,0 +1,132 @@
+/**
+ * Where an object lives on the wire: the endpoint and addressing style resolved
+ * as the AWS SDKs do (arguments, then `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`,
+ * then the profile), and the Host and path of a bucket and key.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidArgumentError } from './errors.js';
+
+/** How requests reach S3 for one client. */
+export interface EndpointConfig {
+  /** `https://s3.<region>.amazonaws.com` unless an endpoint was configured. */
+  endpoint: URL;
+  region: string;
+  /** `/bucket/key` on the endpoint's host rather than `bucket.host/key`. */
+  forcePathStyle: boolean;
+}
+
+/** The settings of one profile in the shared config file, with the `s3` sub-section flattened as `s3.<name>`. */
+export type ProfileSettings = Record<string, string>;
+
+/** Parses the shared config file's text: `[default]`, `[profile name]` sections, and indented sub-settings. */
+export function parseConfigFile(text: string): Map<string, ProfileSettings> {
+  const profiles = new Map<string, ProfileSettings>();
+  let current: ProfileSettings | null = null;
+  let parent: string | null = null;
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/\s+[#;].*$/, '');
+    if (/^\s*([#;].*)?$/.test(line)) continue;
+    const section = /^\s*\[\s*(?:profile\s+)?([^\]]+?)\s*\]\s*$/.exec(line);
+    if (section) {
+      const name = section[1]!;
+      // `[profile default]` and `[default]` are the same profile; other section kinds (sso-session, services) are not profiles.
+      const isProfile = /^\s*\[\s*profile\s+/.test(line) || name === 'default';
+      current = isProfile ? (profiles.get(name) ?? {}) : null;
+      if (current) profiles.set(name, current);
+      parent = null;
+      continue;
+    }
+    const setting = /^(\s*)([^=\s]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!setting || !current) continue;
+    const [, indent, key, value] = setting as unknown as [string, string, string, string];
+    if (indent && parent) current[`${parent}.${key}`] = value;
+    else if (value === '') parent = key;
+    else {
+      parent = null;
+      current[key] = value;
+    }
+  }
+  return profiles;
+}
+
+/** The named profile (`AWS_PROFILE`, else `default`) from `AWS_CONFIG_FILE` or `~/.aws/config`; empty when there is none. */
+export function readProfile(name = process.env.AWS_PROFILE || 'default'): ProfileSettings {
+  const path = process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return {};
+  }
+  return parseConfigFile(text).get(name) ?? {};
+}
+
+/** What an S3 client is configured with, as far as the endpoint goes. */
+export interface EndpointSources {
+  region?: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  env?: Record<string, string | undefined>;
+  profile?: ProfileSettings;
+}
+
+/** Region, endpoint and addressing style, first found wins: arguments, environment, profile, defaults. */
+export function resolveEndpointConfig(sources: EndpointSources, tls = true): EndpointConfig {
+  const env = sources.env ?? {};
+  const profile = sources.profile ?? {};
+  const region = sources.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || profile.region || 'us-east-1');
+  const ignoreConfigured = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true' || profile.ignore_configured_endpoint_urls === 'true';
+  const configured = ignoreConfigured
+    ? undefined
+    : env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || profile['s3.endpoint_url'] || profile.endpoint_url || undefined;
+  const text = sources.endpoint ?? configured ?? `${tls ? 'https' : 'http'}://s3.${region}.amazonaws.com`;
+  let endpoint: URL;
+  try {
+    endpoint = new URL(text);
+  } catch {
+    throw new InvalidArgumentError('endpoint', `must be a URL such as https://s3.us-west-2.amazonaws.com, got ${JSON.stringify(text)}`);
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+    throw new InvalidArgumentError('endpoint', `must be http or https, got ${JSON.stringify(endpoint.protocol)}`);
+  }
+  const forcePathStyle = sources.forcePathStyle ?? profile['s3.addressing_style'] === 'path';
+  return { endpoint, region, forcePathStyle };
+}
+
+const IP_HOST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
+
+/** Bucket names that can be the first label of a host name. */
+function dnsCompatible(bucket: string, tls: boolean): boolean {
+  return /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket) || (!tls && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) && !bucket.includes('..'));
+}
+
+/** A key as a URI path: each segment percent-encoded, slashes kept. */
+export function encodeKey(key: string): string {
+  return key
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    .join('/');
+}
+
+/**
+ * Host and path of a bucket (and key). Virtual-hosted by default; path style when asked,
+ * for IP addresses and localhost, and for bucket names that cannot be a host label
+ * (with dots under TLS, where the wildcard certificate would not match).
+ */
+export function objectLocation(config: EndpointConfig, bucket: string, key?: string): { host: string; path: string } {
+  const { endpoint } = config;
+  const tls = endpoint.protocol === 'https:';
+  const prefix = endpoint.pathname.replace(/\/+$/, '');
+  const keyPath = key === undefined ? '' : encodeKey(key);
+  const pathStyle = config.forcePathStyle || IP_HOST.test(endpoint.hostname) || endpoint.hostname === 'localhost' || !dnsCompatible(bucket, tls);
+  if (pathStyle) return { host: endpoint.host, path: `${prefix}/${bucket}${key === undefined ? '' : `/${keyPath}`}` };
+  return { host: `${bucket}.${endpoint.host}`, path: `${prefix}/${keyPath}` };
+}
+
+/** `s3://bucket/key/prefix` split into bucket and key (the key may be empty). Null when the text is not an S3 URL. */
+export function parseS3Url(text: string): { bucket: string; key: string } | null {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/s.exec(text);
+  return match ? { bucket: match[1]!, key: match[2]! } : null;
+}

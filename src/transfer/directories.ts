@@ -1,0 +1,185 @@
+/**
+ * Folders: `client.uploadDirectory()` and `client.downloadDirectory()`, a bounded number of
+ * files at a time on one client (whose memory limit and connections they share). A key that
+ * would land outside the target folder is refused and counted; the rest continue.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InvalidArgumentError } from '../client/errors.js';
+import { parseS3Url } from '../client/endpoint.js';
+import type { S3Client } from '../client/s3-client.js';
+import { download, type DownloadResult } from './download.js';
+import type { ObjectAttributes } from './object-headers.js';
+import { listObjects, type ObjectSummary } from './objects.js';
+import type { TransferControl } from './perform.js';
+import { upload, type UploadResult } from './upload.js';
+
+/** A bucket and key prefix: `s3://bucket/prefix/` or an object. */
+export type S3Prefix = string | { bucket: string; prefix?: string };
+
+export interface DirectoryOptions extends TransferControl {
+  /** Files in flight at once; 8 by default. */
+  concurrency?: number;
+  /** Called as each file finishes, or fails. */
+  onFile?: (event: { key: string; path: string; bytes: number; error: Error | null }) => void;
+}
+
+export interface UploadDirectoryOptions extends DirectoryOptions, ObjectAttributes {
+  /** Which files to send, by path relative to the folder (with `/` separators). */
+  filter?: (relativePath: string) => boolean;
+}
+
+export interface DownloadDirectoryOptions extends DirectoryOptions {
+  /** Which objects to fetch. */
+  filter?: (object: ObjectSummary) => boolean;
+}
+
+export interface DirectoryResult {
+  files: number;
+  bytes: number;
+  failed: Array<{ key: string; path: string; error: Error }>;
+  /** Keys not downloaded, and why (a key that would leave the folder, a folder marker). */
+  skipped: Array<{ key: string; reason: string }>;
+}
+
+function prefixOf(target: S3Prefix, option: string): { bucket: string; prefix: string } {
+  if (typeof target === 'string') {
+    const parsed = parseS3Url(target);
+    if (!parsed) throw new InvalidArgumentError(option, `must be an s3://bucket/prefix URL, got ${JSON.stringify(target)}`);
+    return { bucket: parsed.bucket, prefix: parsed.key };
+  }
+  if (!target || typeof target.bucket !== 'string' || target.bucket === '') throw new InvalidArgumentError(option, 'must name a bucket');
+  return { bucket: target.bucket, prefix: target.prefix ?? '' };
+}
+
+/** Joins a prefix and a relative path with exactly one `/` between them. */
+export function keyUnder(prefix: string, relativePath: string): string {
+  return prefix === '' || prefix.endsWith('/') ? `${prefix}${relativePath}` : `${prefix}/${relativePath}`;
+}
+
+/**
+ * The local path of `key` below `folder`, or the reason it has none: a key must not climb out
+ * (`..`), be absolute, carry a backslash or NUL, or be a folder marker ending in `/`.
+ */
+export function safeLocalPath(folder: string, prefix: string, key: string): { path: string } | { reason: string } {
+  let rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+  if (prefix !== '' && !prefix.endsWith('/')) rest = rest.replace(/^\//, '');
+  if (rest === '' || rest.endsWith('/')) return { reason: 'a folder marker, not a file' };
+  if (rest.includes('\\') || rest.includes('\0')) return { reason: 'contains a backslash or NUL, which could name another path' };
+  const segments = rest.split('/');
+  if (rest.startsWith('/') || isAbsolute(rest) || /^[A-Za-z]:/.test(rest)) return { reason: 'is an absolute path' };
+  if (segments.some((segment) => segment === '..' || segment === '.' || segment === '')) return { reason: 'contains ".", ".." or an empty segment' };
+  const root = resolve(folder);
+  const path = resolve(root, ...segments);
+  if (!path.startsWith(root + sep)) return { reason: 'would be written outside the target folder' };
+  return { path };
+}
+
+/** Runs `work` on each item, at most `concurrency` at once, in order of start. */
+async function eachLimited<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const running = new Set<Promise<void>>();
+  for await (const item of items) {
+    const task = work(item).finally(() => running.delete(task));
+    running.add(task);
+    if (running.size >= concurrency) await Promise.race(running);
+  }
+  await Promise.all(running);
+}
+
+function checkConcurrency(value: number | undefined): number {
+  const concurrency = value ?? 8;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+    throw new InvalidArgumentError('concurrency', `must be a whole number, 1 or more, got ${String(value)}`);
+  return concurrency;
+}
+
+async function* filesUnder(folder: string): AsyncGenerator<string> {
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) yield* filesUnder(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+/** Sends every file below `folder` to `target`, keys being the paths relative to the folder. */
+export async function uploadDirectory(client: S3Client, folder: string, target: S3Prefix, options: UploadDirectoryOptions = {}): Promise<DirectoryResult> {
+  const { bucket, prefix } = prefixOf(target, 'target');
+  const concurrency = checkConcurrency(options.concurrency);
+  const result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
+  const { concurrency: _c, onFile, filter, onProgress, signal, ...attributes } = options;
+  let transferred = 0;
+  await eachLimited(filesUnder(folder), concurrency, async (path) => {
+    const relativePath = relative(folder, path).split(sep).join('/');
+    if (filter && !filter(relativePath)) return;
+    const key = keyUnder(prefix, relativePath);
+    let done: UploadResult | null = null;
+    let error: Error | null = null;
+    let last = 0;
+    try {
+      done = await upload(client, {
+        ...attributes,
+        bucket,
+        key,
+        body: path,
+        ...(signal ? { signal } : {}),
+        onProgress: (progress) => {
+          transferred += progress.transferred - last;
+          last = progress.transferred;
+          onProgress?.({ transferred, total: null });
+        },
+      });
+      result.files++;
+      result.bytes += done.bytes;
+    } catch (caught) {
+      error = caught as Error;
+      result.failed.push({ key, path, error });
+    }
+    onFile?.({ key, path, bytes: done?.bytes ?? 0, error });
+  });
+  return result;
+}
+
+/** Fetches every object below `source` into `folder`, paths being the keys relative to the prefix. */
+export async function downloadDirectory(client: S3Client, source: S3Prefix, folder: string, options: DownloadDirectoryOptions = {}): Promise<DirectoryResult> {
+  const { bucket, prefix } = prefixOf(source, 'source');
+  const concurrency = checkConcurrency(options.concurrency);
+  const result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
+  let transferred = 0;
+  const objects = async function* () {
+    for await (const entry of listObjects(client, { bucket, prefix, ...(options.signal ? { signal: options.signal } : {}) })) {
+      if (entry.kind === 'object') yield entry;
+    }
+  };
+  await eachLimited(objects(), concurrency, async (object) => {
+    if (options.filter && !options.filter(object)) return;
+    const local = safeLocalPath(folder, prefix, object.key);
+    if ('reason' in local) {
+      result.skipped.push({ key: object.key, reason: local.reason });
+      return;
+    }
+    let done: DownloadResult | null = null;
+    let error: Error | null = null;
+    let last = 0;
+    try {
+      await mkdir(dirname(local.path), { recursive: true });
+      done = await download(client, {
+        bucket,
+        key: object.key,
+        to: local.path,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (progress) => {
+          transferred += progress.transferred - last;
+          last = progress.transferred;
+          options.onProgress?.({ transferred, total: null });
+        },
+      });
+      result.files++;
+      result.bytes += done.bytes;
+    } catch (caught) {
+      error = caught as Error;
+      result.failed.push({ key: object.key, path: local.path, error });
+    }
+    options.onFile?.({ key: object.key, path: local.path, bytes: done?.bytes ?? 0, error });
+  });
+  return result;
+}

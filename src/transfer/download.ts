@@ -1,0 +1,161 @@
+/** `client.download()` and `client.downloadStream()`: one object to a file, a Writable or a Readable, through GET_OBJECT. */
+import { Readable, type Writable } from 'node:stream';
+import { HttpRequest } from '../client/http-request.js';
+import { objectLocation } from '../client/endpoint.js';
+import { S3RequestType } from '../client/enums.js';
+import { InvalidArgumentError } from '../client/errors.js';
+import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
+import { checkObjectName, metadataFromHeaders } from './object-headers.js';
+import { perform, type TransferControl } from './perform.js';
+
+export interface DownloadSource extends TransferControl {
+  bucket: string;
+  key: string;
+  versionId?: string;
+  /** A single range, `bytes=0-99`, `bytes=100-` or `bytes=-100`. */
+  range?: string;
+  /** Fail with 412 unless the object still has this ETag. */
+  ifMatch?: string;
+  /** Compare the bytes with the checksum S3 stored, when it has one. */
+  validateChecksum?: boolean;
+  /** Any other request headers (SSE-C keys, requester pays), sent as given. */
+  headers?: Record<string, string>;
+  partSize?: number;
+  /** To a Writable or a stream: bytes fetched ahead of the consumer at most; 8 parts by default. */
+  readAhead?: number;
+}
+
+export interface DownloadOptions extends DownloadSource {
+  /** A file path (written through a temporary file and renamed when complete) or a Writable. */
+  to: string | Writable;
+}
+
+export interface DownloadResult {
+  bucket: string;
+  key: string;
+  bytes: number;
+  etag: string | null;
+  versionId: string | null;
+  contentType: string | null;
+  lastModified: Date | null;
+  metadata: Record<string, string>;
+  /** True when the bytes were compared with a checksum S3 stored. */
+  checksumValidated: boolean;
+}
+
+function getRequest(client: S3Client, source: DownloadSource): Omit<S3RequestOptions, 'onHeaders' | 'onProgress'> {
+  checkObjectName(source.bucket, source.key);
+  const location = objectLocation(client.endpointConfig, source.bucket, source.key);
+  const headers: Record<string, string> = { host: location.host, ...source.headers };
+  if (source.range !== undefined) headers.range = source.range;
+  if (source.ifMatch !== undefined) headers['if-match'] = source.ifMatch;
+  return {
+    type: S3RequestType.GET_OBJECT,
+    request: new HttpRequest({ method: 'GET', path: location.path, headers, ...(source.versionId ? { query: { versionId: source.versionId } } : {}) }),
+    ...(source.validateChecksum ? { checksumConfig: { validateResponse: true } } : {}),
+    ...(source.partSize !== undefined ? { partSize: source.partSize } : {}),
+  };
+}
+
+/** The read-ahead window of a download to a consumer that may be slow. */
+function readAheadOf(client: S3Client, source: DownloadSource): number {
+  return source.readAhead ?? READ_AHEAD_PARTS * (source.partSize ?? client.config.partSize);
+}
+
+/** Parts fetched ahead of a Writable or Readable consumer: enough to keep connections busy, bounded whatever the file size. */
+const READ_AHEAD_PARTS = 8;
+
+/** Writes chunks to a Writable, waiting for 'drain' when it asks to: the download slows down to its pace. */
+function writeTo(target: Writable): (chunk: Buffer) => void | Promise<void> {
+  return (chunk) => {
+    // The chunk is a view of a part buffer that will be reused: the Writable gets its own copy.
+    if (target.write(Buffer.from(chunk))) return;
+    return new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        target.off('drain', done).off('error', done).off('close', closed);
+        if (error) reject(error);
+        else resolve();
+      };
+      const closed = () => done(new Error('the target stream was closed before the download finished'));
+      target.once('drain', done).once('error', done).once('close', closed);
+    });
+  };
+}
+
+export async function download(client: S3Client, options: DownloadOptions): Promise<DownloadResult> {
+  if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'download needs { bucket, key, to }');
+  const { to } = options;
+  if (typeof to !== 'string' && !(to && typeof to === 'object' && typeof (to as Writable).write === 'function')) {
+    throw new InvalidArgumentError('to', 'must be a file path or a Writable');
+  }
+  let checksumValidated = false;
+  let bytes = 0;
+  const { headers } = await perform(
+    client,
+    {
+      ...getRequest(client, options),
+      ...(typeof to === 'string' ? { recvFilepath: to } : { onBody: writeTo(to), readAhead: readAheadOf(client, options) }),
+      onDone: (result) => (checksumValidated = result.didValidateChecksum),
+    },
+    {
+      signal: options.signal,
+      onProgress: (progress) => {
+        bytes = progress.transferred;
+        options.onProgress?.(progress);
+      },
+    },
+  );
+  const lastModified = headers['last-modified'] ? new Date(headers['last-modified']) : null;
+  const length = Number(headers['content-length']);
+  return {
+    bucket: options.bucket,
+    key: options.key,
+    bytes: Number.isSafeInteger(length) ? length : bytes,
+    etag: headers.etag ?? null,
+    versionId: headers['x-amz-version-id'] ?? null,
+    contentType: headers['content-type'] ?? null,
+    lastModified,
+    metadata: metadataFromHeaders(headers),
+    checksumValidated,
+  };
+}
+
+/**
+ * A Readable of the object's bytes. Parts are fetched in parallel ahead of the reader, as far as
+ * the memory limit allows, and no further: a reader that stops stops the download. Destroying the
+ * stream cancels it; a failure destroys the stream with the error.
+ */
+export function downloadStream(client: S3Client, source: DownloadSource): Readable {
+  const request = getRequest(client, source);
+  let resume: (() => void) | null = null;
+  const stream = new Readable({
+    highWaterMark: 1024 * 1024,
+    read() {
+      resume?.();
+      resume = null;
+    },
+    destroy(error, callback) {
+      controller.abort();
+      resume?.();
+      callback(error);
+    },
+  });
+  const controller = new AbortController();
+  source.signal?.addEventListener('abort', () => stream.destroy(new Error('the download was aborted')), { once: true });
+  perform(
+    client,
+    {
+      ...request,
+      readAhead: readAheadOf(client, source),
+      onBody: (chunk) => {
+        if (stream.push(Buffer.from(chunk))) return;
+        return new Promise<void>((resolve) => (resume = resolve));
+      },
+    },
+    { signal: controller.signal, onProgress: source.onProgress },
+  ).then(
+    () => stream.push(null),
+    (error: unknown) => stream.destroy(error as Error),
+  );
+  return stream;
+}

@@ -1,0 +1,199 @@
+/** Listing, inspecting and deleting objects: the small requests the high-level methods and the CLI need. */
+import { createHash } from 'node:crypto';
+import { HttpRequest } from '../client/http-request.js';
+import { objectLocation } from '../client/endpoint.js';
+import { S3RequestType } from '../client/enums.js';
+import { InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
+import type { S3Client } from '../client/s3-client.js';
+import { escapeXml, parseXml } from '../client/xml.js';
+import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
+import { perform, type TransferControl } from './perform.js';
+
+/** An object in a listing. */
+export interface ObjectSummary {
+  key: string;
+  size: number;
+  etag: string | null;
+  lastModified: Date | null;
+  storageClass: string | null;
+}
+
+/** What HeadObject says about an object. */
+export interface ObjectInfo extends Omit<ObjectSummary, 'key' | 'storageClass'> {
+  contentType: string | null;
+  versionId: string | null;
+  metadata: Record<string, string>;
+  checksum: ObjectChecksum | null;
+}
+
+export interface ListOptions extends Pick<TransferControl, 'signal'> {
+  bucket: string;
+  prefix?: string;
+  /** Group keys by this separator (usually `/`): keys below it come back as prefixes. */
+  delimiter?: string;
+}
+
+export type ListEntry = ({ kind: 'object' } & ObjectSummary) | { kind: 'prefix'; prefix: string };
+
+/** One DEFAULT request whose XML answer is parsed. */
+async function xmlRequest(
+  client: S3Client,
+  operationName: string,
+  request: { method: string; bucket?: string; key?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer },
+  control: Pick<TransferControl, 'signal'> = {},
+): Promise<{ document: Record<string, unknown> | null; headers: Record<string, string> }> {
+  const endpoint = client.endpointConfig;
+  const location = request.bucket ? objectLocation(endpoint, request.bucket, request.key) : { host: endpoint.endpoint.host, path: endpoint.endpoint.pathname };
+  const chunks: Buffer[] = [];
+  const { headers } = await perform(
+    client,
+    {
+      type: S3RequestType.DEFAULT,
+      operationName,
+      request: new HttpRequest({
+        method: request.method,
+        path: location.path || '/',
+        query: request.query ?? {},
+        headers: { host: location.host, ...request.headers },
+        ...(request.body ? { body: request.body } : {}),
+      }),
+      onBody: (chunk) => void chunks.push(Buffer.from(chunk)),
+    },
+    control,
+  );
+  const body = Buffer.concat(chunks);
+  return { document: body.length > 0 ? parseXml(body) : null, headers };
+}
+
+function list<T>(value: unknown): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? (value as T[]) : [value as T];
+}
+
+function text(node: unknown, name: string): string | null {
+  const value = node && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value : null;
+}
+
+function dateOf(value: string | null): Date | null {
+  const date = value ? new Date(value) : null;
+  return date && !Number.isNaN(date.getTime()) ? date : null;
+}
+
+/** Every object (and, with a delimiter, every common prefix) under a prefix, page by page (ListObjectsV2). */
+export async function* listObjects(client: S3Client, options: ListOptions): AsyncGenerator<ListEntry> {
+  if (!options || typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidArgumentError('bucket', 'must be a non-empty string');
+  let token: string | null = null;
+  do {
+    const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url' };
+    if (options.prefix) query.prefix = options.prefix;
+    if (options.delimiter) query.delimiter = options.delimiter;
+    if (token) query['continuation-token'] = token;
+    const { document } = await xmlRequest(client, 'ListObjectsV2', { method: 'GET', bucket: options.bucket, query }, options);
+    const result = document?.ListBucketResult;
+    if (!result) throw new InvalidResponseError('ListObjectsV2 answered without a ListBucketResult');
+    const encoded = text(result, 'EncodingType') === 'url';
+    const decode = (value: string) => (encoded ? decodeURIComponent(value.replace(/\+/g, ' ')) : value);
+    for (const prefix of list<unknown>((result as Record<string, unknown>).CommonPrefixes)) {
+      const value = text(prefix, 'Prefix');
+      if (value !== null) yield { kind: 'prefix', prefix: decode(value) };
+    }
+    for (const entry of list<unknown>((result as Record<string, unknown>).Contents)) {
+      const key = text(entry, 'Key');
+      if (key === null) continue;
+      yield {
+        kind: 'object',
+        key: decode(key),
+        size: Number(text(entry, 'Size') ?? 0),
+        etag: text(entry, 'ETag'),
+        lastModified: dateOf(text(entry, 'LastModified')),
+        storageClass: text(entry, 'StorageClass'),
+      };
+    }
+    token = text(result, 'IsTruncated') === 'true' ? text(result, 'NextContinuationToken') : null;
+  } while (token);
+}
+
+/** The buckets of the account (ListBuckets). */
+export async function listBuckets(client: S3Client, control: Pick<TransferControl, 'signal'> = {}): Promise<Array<{ name: string; created: Date | null }>> {
+  const { document } = await xmlRequest(client, 'ListBuckets', { method: 'GET' }, control);
+  const buckets = (document?.ListAllMyBucketsResult as Record<string, unknown> | undefined)?.Buckets;
+  return list<unknown>((buckets as Record<string, unknown> | undefined)?.Bucket).map((bucket) => ({
+    name: text(bucket, 'Name') ?? '',
+    created: dateOf(text(bucket, 'CreationDate')),
+  }));
+}
+
+/** HeadObject: the object's size, ETag, type, metadata and checksum. Fails with S3's 404 when absent. */
+export async function headObject(
+  client: S3Client,
+  options: { bucket: string; key: string; versionId?: string } & Pick<TransferControl, 'signal'>,
+): Promise<ObjectInfo> {
+  checkObjectName(options.bucket, options.key);
+  const { headers } = await xmlRequest(
+    client,
+    'HeadObject',
+    {
+      method: 'HEAD',
+      bucket: options.bucket,
+      key: options.key,
+      query: options.versionId ? { versionId: options.versionId } : {},
+      headers: { 'x-amz-checksum-mode': 'ENABLED' },
+    },
+    options,
+  );
+  return {
+    size: Number(headers['content-length'] ?? 0),
+    etag: headers.etag ?? null,
+    lastModified: dateOf(headers['last-modified'] ?? null),
+    contentType: headers['content-type'] ?? null,
+    versionId: headers['x-amz-version-id'] ?? null,
+    metadata: metadataFromHeaders(headers),
+    checksum: checksumFromHeaders(headers),
+  };
+}
+
+/** Deletes one object (DeleteObject); deleting a key that does not exist succeeds, as in S3. */
+export async function deleteObject(client: S3Client, options: { bucket: string; key: string } & Pick<TransferControl, 'signal'>): Promise<void> {
+  checkObjectName(options.bucket, options.key);
+  await xmlRequest(client, 'DeleteObject', { method: 'DELETE', bucket: options.bucket, key: options.key }, options);
+}
+
+export interface DeleteObjectsResult {
+  deleted: string[];
+  errors: Array<{ key: string; code: string; message: string }>;
+}
+
+/** Deletes many objects, a thousand per DeleteObjects request. */
+export async function deleteObjects(
+  client: S3Client,
+  options: { bucket: string; keys: string[] } & Pick<TransferControl, 'signal'>,
+): Promise<DeleteObjectsResult> {
+  if (!options || !Array.isArray(options.keys)) throw new InvalidArgumentError('keys', 'must be an array of keys');
+  const result: DeleteObjectsResult = { deleted: [], errors: [] };
+  for (let start = 0; start < options.keys.length; start += 1000) {
+    const keys = options.keys.slice(start, start + 1000);
+    const body = Buffer.from(`<Delete>${keys.map((key) => `<Object><Key>${escapeXml(key)}</Key></Object>`).join('')}</Delete>`);
+    const { document } = await xmlRequest(
+      client,
+      'DeleteObjects',
+      {
+        method: 'POST',
+        bucket: options.bucket,
+        query: { delete: '' },
+        headers: { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64') },
+        body,
+      },
+      options,
+    );
+    const answer = document?.DeleteResult as Record<string, unknown> | undefined;
+    const failed = list<unknown>(answer?.Error).map((error) => ({
+      key: text(error, 'Key') ?? '',
+      code: text(error, 'Code') ?? '',
+      message: text(error, 'Message') ?? '',
+    }));
+    const failedKeys = new Set(failed.map((error) => error.key));
+    result.errors.push(...failed);
+    result.deleted.push(...keys.filter((key) => !failedKeys.has(key)));
+  }
+  return result;
+}

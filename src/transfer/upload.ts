@@ -1,0 +1,92 @@
+/** `client.upload()`: a file, bytes or a stream to one object, through PUT_OBJECT. */
+import { statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { HttpRequest } from '../client/http-request.js';
+import { objectLocation } from '../client/endpoint.js';
+import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../client/enums.js';
+import { InvalidArgumentError } from '../client/errors.js';
+import type { S3Client } from '../client/s3-client.js';
+import { attributeHeaders, checkObjectName, checksumFromHeaders, contentTypeFor, type ObjectAttributes, type ObjectChecksum } from './object-headers.js';
+import { perform, type TransferControl } from './perform.js';
+
+export interface UploadOptions extends ObjectAttributes, TransferControl {
+  bucket: string;
+  key: string;
+  /** A file path, bytes, a Node Readable, a web ReadableStream or an AsyncIterable of bytes. */
+  body: string | Buffer | Uint8Array | Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+  /** The length of a stream body, when known: sizes the parts and checks the stream. */
+  contentLength?: number;
+  /** Send a checksum of this algorithm in trailers; S3 checks it and stores it with the object. */
+  checksumAlgorithm?: S3ChecksumAlgorithm;
+  partSize?: number;
+  multipartUploadThreshold?: number;
+}
+
+export interface UploadResult {
+  bucket: string;
+  key: string;
+  etag: string | null;
+  versionId: string | null;
+  /** The checksum S3 stored, when one was sent. */
+  checksum: ObjectChecksum | null;
+  bytes: number;
+}
+
+export async function upload(client: S3Client, options: UploadOptions): Promise<UploadResult> {
+  if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'upload needs { bucket, key, body }');
+  const { bucket, key, body } = options;
+  checkObjectName(bucket, key);
+  const location = objectLocation(client.endpointConfig, bucket, key);
+  const headers: Record<string, string> = { host: location.host, ...attributeHeaders(options) };
+  let total: number | null = null;
+  let sendFilepath: string | undefined;
+  let requestBody: unknown;
+  if (typeof body === 'string') {
+    sendFilepath = body;
+    try {
+      total = statSync(body).size;
+    } catch {
+      throw new InvalidArgumentError('body', `is a file path, and ${JSON.stringify(body)} cannot be read`);
+    }
+    headers['content-type'] ??= contentTypeFor(body) ?? 'application/octet-stream';
+  } else if (body instanceof Uint8Array) {
+    requestBody = body;
+    total = body.length;
+  } else if (body && typeof body === 'object') {
+    requestBody = body;
+    if (options.contentLength !== undefined) {
+      headers['content-length'] = String(options.contentLength);
+      total = options.contentLength;
+    }
+  } else {
+    throw new InvalidArgumentError('body', 'must be a file path, a Buffer or Uint8Array, a Readable, a ReadableStream or an AsyncIterable of bytes');
+  }
+  let bytes = 0;
+  const { headers: answer } = await perform(
+    client,
+    {
+      type: S3RequestType.PUT_OBJECT,
+      request: new HttpRequest({ method: 'PUT', path: location.path, headers, body: requestBody }),
+      ...(sendFilepath !== undefined ? { sendFilepath } : {}),
+      ...(options.checksumAlgorithm !== undefined ? { checksumConfig: { algorithm: options.checksumAlgorithm, location: S3ChecksumLocation.TRAILER } } : {}),
+      ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
+      ...(options.multipartUploadThreshold !== undefined ? { multipartUploadThreshold: options.multipartUploadThreshold } : {}),
+    },
+    {
+      signal: options.signal,
+      onProgress: (progress) => {
+        bytes = progress.transferred;
+        options.onProgress?.(progress);
+      },
+    },
+    total,
+  );
+  return {
+    bucket,
+    key,
+    etag: answer.etag ?? null,
+    versionId: answer['x-amz-version-id'] ?? null,
+    checksum: checksumFromHeaders(answer),
+    bytes: total ?? bytes,
+  };
+}

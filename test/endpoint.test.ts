@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/client/endpoint.js';
+import { keyUnder, safeLocalPath } from '../src/transfer/directories.js';
+
+describe('endpoint resolution', () => {
+  const profileText = `
+# comment
+[default]
+region = eu-west-1
+[profile dev]
+region = ap-south-1
+endpoint_url = https://global.example
+s3 =
+  endpoint_url = http://127.0.0.1:9000
+  addressing_style = path
+[sso-session corp]
+region = nowhere
+`;
+
+  it('reads profiles with their s3 sub-settings', () => {
+    const profiles = parseConfigFile(profileText);
+    expect(profiles.get('default')).toEqual({ region: 'eu-west-1' });
+    expect(profiles.get('dev')).toEqual({
+      region: 'ap-south-1',
+      endpoint_url: 'https://global.example',
+      's3.endpoint_url': 'http://127.0.0.1:9000',
+      's3.addressing_style': 'path',
+    });
+    expect(profiles.has('corp')).toBe(false);
+  });
+
+  it('takes arguments first, then the environment, then the profile, then AWS', () => {
+    const dev = parseConfigFile(profileText).get('dev')!;
+    expect(resolveEndpointConfig({ profile: dev }).endpoint.href).toBe('http://127.0.0.1:9000/');
+    expect(resolveEndpointConfig({ profile: dev }).forcePathStyle).toBe(true);
+    expect(resolveEndpointConfig({ profile: dev, env: { AWS_ENDPOINT_URL: 'https://env.example' } }).endpoint.host).toBe('env.example');
+    expect(
+      resolveEndpointConfig({ profile: dev, env: { AWS_ENDPOINT_URL: 'https://a.example', AWS_ENDPOINT_URL_S3: 'https://s3.example' } }).endpoint.host,
+    ).toBe('s3.example');
+    expect(resolveEndpointConfig({ endpoint: 'https://arg.example', env: { AWS_ENDPOINT_URL: 'https://env.example' } }).endpoint.host).toBe('arg.example');
+    expect(resolveEndpointConfig({ env: { AWS_REGION: 'us-west-2' } }).endpoint.href).toBe('https://s3.us-west-2.amazonaws.com/');
+    expect(resolveEndpointConfig({ profile: dev, env: { AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' } }).endpoint.host).toBe('s3.ap-south-1.amazonaws.com');
+    expect(() => resolveEndpointConfig({ endpoint: 'ftp://x' })).toThrow(/http or https/);
+  });
+
+  it('addresses buckets virtual-hosted, or path style where a host name cannot carry the bucket', () => {
+    const aws = resolveEndpointConfig({ region: 'us-east-1' });
+    expect(objectLocation(aws, 'my-bucket', 'a b/ü+c.txt')).toEqual({ host: 'my-bucket.s3.us-east-1.amazonaws.com', path: '/a%20b/%C3%BC%2Bc.txt' });
+    expect(objectLocation(aws, 'dotted.bucket', 'k')).toEqual({ host: 's3.us-east-1.amazonaws.com', path: '/dotted.bucket/k' });
+    expect(objectLocation(aws, 'Upper_Case', 'k').path).toBe('/Upper_Case/k');
+    expect(objectLocation({ ...aws, forcePathStyle: true }, 'my-bucket', 'k')).toEqual({ host: 's3.us-east-1.amazonaws.com', path: '/my-bucket/k' });
+    const local = resolveEndpointConfig({ endpoint: 'http://127.0.0.1:9000' });
+    expect(objectLocation(local, 'b', "it's(1)*")).toEqual({ host: '127.0.0.1:9000', path: '/b/it%27s%281%29%2A' });
+    expect(objectLocation(resolveEndpointConfig({ endpoint: 'http://localhost:9000/base/' }), 'bucket', 'k')).toEqual({
+      host: 'localhost:9000',
+      path: '/base/bucket/k',
+    });
+  });
+
+  it('reads s3:// URLs', () => {
+    expect(parseS3Url('s3://bucket/a/b/')).toEqual({ bucket: 'bucket', key: 'a/b/' });
+    expect(parseS3Url('s3://bucket')).toEqual({ bucket: 'bucket', key: '' });
+    expect(parseS3Url('/local/path')).toBeNull();
+  });
+});
+
+describe('local paths of keys', () => {
+  it('keeps every key inside the target folder', () => {
+    expect(safeLocalPath('/t', 'p/', 'p/a/b.txt')).toEqual({ path: '/t/a/b.txt' });
+    expect(safeLocalPath('/t', 'p', 'p/a.txt')).toEqual({ path: '/t/a.txt' });
+    expect(safeLocalPath('/t', '', 'ünï/cødé.txt')).toEqual({ path: '/t/ünï/cødé.txt' });
+    for (const key of ['../evil', 'a/../../evil', '/abs', 'a\\..\\b', 'C:evil', 'a//b', './a', 'dir/', 'nul\0byte']) {
+      expect(safeLocalPath('/t', '', key), key).toHaveProperty('reason');
+    }
+    expect(keyUnder('p', 'a')).toBe('p/a');
+    expect(keyUnder('p/', 'a')).toBe('p/a');
+    expect(keyUnder('', 'a')).toBe('a');
+  });
+});
