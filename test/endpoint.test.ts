@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/client/endpoint.js';
-import { keyUnder, safeLocalPath } from '../src/transfer/directories.js';
+import { keyUnder, safeLocalPath } from '../src/transfer/paths.js';
 
 describe('endpoint resolution', () => {
   const profileText = `

@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 /** The `s3tx` command. Exit codes: 0 success, 1 failure, 2 bad usage. */
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError, parse } from './options.js';
+import { describeError } from './report.js';
 
 const USAGE = `Usage: s3tx <command> [options]
 
 Commands:
-  serve    run the local S3-compatible server until interrupted
-  demo     upload and download a generated file through the local server and compare the bytes
+  cp SRC DST      copy a file or object (local to S3, S3 to local, S3 to S3; -r for folders)
+  sync SRC DST    copy what differs between a folder and a prefix (--delete to remove the rest)
+  ls [S3URL]      list buckets, or objects below a prefix
+  rm S3URL        delete an object, or with -r a prefix
+  serve           run the local S3-compatible server until interrupted
+  demo            upload and download a generated file through the local server and compare the bytes
+
+Run "s3tx <command> --help" for a command's options.
 
 Options:
   -h, --help       show help (also after a command)
-  -v, --version    print the version`;
+  -v, --version    print the version
+
+Exit status: 0 success, 1 a transfer failed, 2 bad usage.`;
 
 const SERVE_USAGE = `Usage: s3tx serve [options]
 
@@ -34,14 +43,8 @@ Starts the local server, uploads a generated file of N MiB (default 256) with a
 multipart PUT_OBJECT, downloads it with ranged GET_OBJECT parts to a file,
 compares the bytes and prints times and throughput.`;
 
-class UsageError extends Error {}
-
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+function parseOwn(args: string[], options: Parameters<typeof parse>[1]) {
+  return parse(args, options).values;
 }
 
 function version(): string {
@@ -57,7 +60,7 @@ function positiveInteger(name: string, text: string | undefined, fallback: numbe
 }
 
 async function serve(args: string[]): Promise<number> {
-  const values = parse(args, {
+  const values = parseOwn(args, {
     root: { type: 'string' },
     host: { type: 'string' },
     port: { type: 'string' },
@@ -100,7 +103,7 @@ async function serve(args: string[]): Promise<number> {
 }
 
 async function demo(args: string[]): Promise<number> {
-  const values = parse(args, { 'size-mib': { type: 'string' } });
+  const values = parseOwn(args, { 'size-mib': { type: 'string' } });
   if (values.help) return (console.log(DEMO_USAGE), 0);
   const { runDemo } = await import('./demo.js');
   await runDemo(positiveInteger('--size-mib', values['size-mib'] as string | undefined, 256));
@@ -112,6 +115,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined) return (console.error(USAGE), 2);
   if (command === '-h' || command === '--help') return (console.log(USAGE), 0);
   if (command === '-v' || command === '--version') return (console.log(version()), 0);
+  if (command === 'cp') return (await import('./commands/cp.js')).cp(rest);
+  if (command === 'sync') return (await import('./commands/sync.js')).sync(rest);
+  if (command === 'ls') return (await import('./commands/ls.js')).ls(rest);
+  if (command === 'rm') return (await import('./commands/rm.js')).rm(rest);
   if (command === 'serve') return serve(rest);
   if (command === 'demo') return demo(rest);
   throw new UsageError(`unknown command "${command}"`);
@@ -124,7 +131,7 @@ main(process.argv.slice(2)).then(
       console.error(`s3tx: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else {
-      console.error(`s3tx: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`s3tx: ${error instanceof Error ? describeError(error) : String(error)}`);
       process.exitCode = 1;
     }
   },

@@ -10,7 +10,7 @@ import { readUsableMemory } from '../platform/memory.js';
 import { recommendedThroughputGbps } from '../platform/platforms.js';
 import { interfaceAddresses } from '../platform/network-interfaces.js';
 import { AutoRangedGet } from '../multipart/auto-ranged-get.js';
-import { AutoRangedPut, type PutBody } from '../multipart/auto-ranged-put.js';
+import { AutoRangedPut, type AutoRangedPutOptions, type PutBody, type S3ResumeToken } from '../multipart/auto-ranged-put.js';
 import { BufferPool } from '../multipart/buffer-pool.js';
 import { CopyObject } from '../multipart/copy-object.js';
 import { DefaultRequest } from '../multipart/default-request.js';
@@ -86,6 +86,21 @@ export interface S3RequestOptions extends S3RequestCallbacks {
    * parts are fetched as far ahead as the memory limit allows.
    */
   readAhead?: number;
+  /**
+   * GET_OBJECT with recvFilepath (s3tx): write into `<target>.s3tx-partial` beside a small state
+   * file, both kept when the download fails, so that the same call later fetches only the parts
+   * still missing (when the object's ETag and size are unchanged).
+   */
+  resumable?: boolean;
+  /** PUT_OBJECT from a file or Buffer (s3tx): continue this multipart upload; parts S3 already holds are not sent again. */
+  resumeToken?: S3ResumeToken;
+  /** PUT_OBJECT (s3tx): called once a multipart upload exists, with the token that resumes it. */
+  onResumeToken?: (token: S3ResumeToken) => void;
+  /**
+   * PUT_OBJECT (s3tx): abort the multipart upload when the transfer fails or is cancelled; true by
+   * default. False keeps it for a later `resumeToken`: the caller then owns it, to resume or abort.
+   */
+  abortOnFailure?: boolean;
 }
 
 /** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
@@ -205,10 +220,15 @@ export class S3Client {
     switch (type) {
       case S3RequestType.GET_OBJECT:
         if (options.readAhead !== undefined) requirePositiveInteger('readAhead', options.readAhead);
-        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? null);
+        if (options.resumable !== undefined && typeof options.resumable !== 'boolean') throw new InvalidArgumentError('resumable', 'must be a boolean');
+        if (options.resumable && !recvFilepath) throw new InvalidArgumentError('resumable', 'needs recvFilepath: it is the partial file that is resumed');
+        if (options.resumable && validate) {
+          throw new InvalidArgumentError('resumable', 'cannot be combined with validateResponse: the parts written earlier are not read again');
+        }
+        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? null, options.resumable ?? false);
         break;
       case S3RequestType.PUT_OBJECT:
-        meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum);
+        meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum, checkResume(options));
         break;
       case S3RequestType.COPY_OBJECT:
         meta = this.#copyObject(context, callbacks, base, endpoint, partSize, threshold, options.copySourceSize);
@@ -236,6 +256,7 @@ export class S3Client {
     recvFilepath: string | null,
     validate: boolean,
     readAhead: number | null,
+    resumable: boolean,
   ): MetaRequest {
     const rangeHeader = base.headers.range;
     const range = rangeHeader === undefined ? null : parseRangeHeader(rangeHeader);
@@ -244,7 +265,15 @@ export class S3Client {
     this.#checkFits('partSize', partSize);
     const headers = { ...base.headers };
     delete headers.range;
-    return new AutoRangedGet(context, callbacks, { request: { ...base, method: 'GET', headers }, range, partSize, recvFilepath, validate, readAhead });
+    return new AutoRangedGet(context, callbacks, {
+      request: { ...base, method: 'GET', headers },
+      range,
+      partSize,
+      recvFilepath,
+      validate,
+      readAhead,
+      resumable,
+    });
   }
 
   #autoRangedPut(
@@ -256,11 +285,15 @@ export class S3Client {
     partSize: number,
     threshold: number,
     checksum: RequestChecksum | null,
+    resume: Pick<AutoRangedPutOptions, 'resume' | 'onResumeToken' | 'abortOnFailure'>,
   ): MetaRequest {
     let putBody: PutBody;
     if (sendFile) putBody = { kind: 'file', ...sendFile };
-    else if (isStreamBody(body)) putBody = { kind: 'stream', source: asAsyncIterable(body), size: declaredLength(base.headers) };
-    else putBody = { kind: 'buffer', data: body === undefined || body === null ? Buffer.alloc(0) : asBuffer(body as string) };
+    else if (isStreamBody(body)) {
+      if (resume.resume)
+        throw new InvalidArgumentError('resumeToken', 'a resumed upload reads its body again: give a file (sendFilepath) or a Buffer, not a stream');
+      putBody = { kind: 'stream', source: asAsyncIterable(body), size: declaredLength(base.headers) };
+    } else putBody = { kind: 'buffer', data: body === undefined || body === null ? Buffer.alloc(0) : asBuffer(body as string) };
     let largest: number;
     try {
       largest = AutoRangedPut.largestLease(putBody, partSize, threshold);
@@ -276,6 +309,7 @@ export class S3Client {
       partSize,
       multipartUploadThreshold: threshold,
       checksum,
+      ...resume,
     });
   }
 
@@ -407,6 +441,11 @@ export class S3Client {
     return (await import('../transfer/objects.js')).deleteObject(this, options);
   }
 
+  /** Aborts a multipart upload (one kept for a resume that will not come). */
+  async abortMultipartUpload(options: { bucket: string; key: string; uploadId: string }): Promise<void> {
+    return (await import('../transfer/objects.js')).abortMultipartUpload(this, options);
+  }
+
   /** Deletes many objects, a thousand per request. */
   async deleteObjects(options: { bucket: string; keys: string[] }): Promise<DeleteObjectsResult> {
     return (await import('../transfer/objects.js')).deleteObjects(this, options);
@@ -420,6 +459,20 @@ export class S3Client {
     await Promise.all(running.map((meta) => meta.shutdown));
     await this.#transport.close();
   }
+}
+
+/** The resume options of a PUT_OBJECT, checked. */
+function checkResume(options: S3RequestOptions): Pick<AutoRangedPutOptions, 'resume' | 'onResumeToken' | 'abortOnFailure'> {
+  const { resumeToken, onResumeToken, abortOnFailure = true } = options;
+  if (resumeToken !== undefined) {
+    const { uploadId, partSize, totalSize } = (resumeToken ?? {}) as Partial<S3ResumeToken>;
+    if (typeof uploadId !== 'string' || uploadId === '' || !Number.isSafeInteger(partSize) || !Number.isSafeInteger(totalSize)) {
+      throw new InvalidArgumentError('resumeToken', 'must be { uploadId, partSize, totalSize } as given to onResumeToken');
+    }
+  }
+  if (onResumeToken !== undefined && typeof onResumeToken !== 'function') throw new InvalidArgumentError('onResumeToken', 'must be a function');
+  if (typeof abortOnFailure !== 'boolean') throw new InvalidArgumentError('abortOnFailure', `must be a boolean, got ${describe(abortOnFailure)}`);
+  return { resume: resumeToken ?? null, onResumeToken: onResumeToken ?? null, abortOnFailure };
 }
 
 /** What a DEFAULT request's checksum is computed over: a Buffer or a file. A caller's stream can be read only once. */

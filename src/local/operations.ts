@@ -518,7 +518,11 @@ const OPERATIONS: Record<string, Operation> = {
       page
         .map(
           (part) =>
-            `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', part.lastModified)}${tag('ETag', part.etag)}${tag('Size', part.size)}</Part>`,
+            `<Part>${tag('PartNumber', part.partNumber)}${tag('LastModified', part.lastModified)}${tag('ETag', part.etag)}${tag('Size', part.size)}${Object.entries(
+              part.checksums,
+            )
+              .map(([algorithm, value]) => tag(`Checksum${algorithm.toUpperCase()}`, value))
+              .join('')}</Part>`,
         )
         .join('');
     await context.respond(200, { 'content-type': 'application/xml' }, xml('ListPartsResult', inner));

@@ -9,7 +9,7 @@
 import { ChecksumMismatchError, InvalidResponseError, S3ResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
-import { FileTarget } from './file-target.js';
+import { FileTarget, type DownloadState } from './file-target.js';
 import { CompositeChecksum, ResponseChecksum } from './response-checksum.js';
 import type { Checksum } from '../checksums/index.js';
 import {
@@ -34,6 +34,8 @@ export interface AutoRangedGetOptions {
   validate: boolean;
   /** With onBody: at most this many bytes are fetched beyond what onBody has taken; null for as many as memory allows. */
   readAhead: number | null;
+  /** With recvFilepath: continue from (and leave behind, on failure) `<target>.s3tx-partial` and its state. */
+  resumable: boolean;
 }
 
 /** A part's buffer, which must receive exactly the range asked for. */
@@ -84,6 +86,12 @@ export class AutoRangedGet extends MetaRequest {
   #written = 0;
   readonly #validate: boolean;
   readonly #readAhead: number | null;
+  readonly #resumable: boolean;
+  /** A resumable download's earlier state, until the object is known; then the parts written so far. */
+  #earlier: DownloadState | null = null;
+  #done = new Set<number>();
+  /** The object's size, for the state file. */
+  #stateSize = 0;
   /** The stored checksum being checked, once a response has named one. */
   #checksum: ResponseChecksum | null = null;
   /** A composite checksum checked part by part; parts are then fetched by part number. */
@@ -99,6 +107,7 @@ export class AutoRangedGet extends MetaRequest {
     this.#recvFilepath = options.recvFilepath;
     this.#validate = options.validate;
     this.#readAhead = options.readAhead;
+    this.#resumable = options.resumable;
   }
 
   nextPartMemory(): number | null {
@@ -107,6 +116,7 @@ export class AutoRangedGet extends MetaRequest {
       if (requested?.kind === 'suffix') return 0;
       return requested?.end != null ? Math.min(this.#partSize, requested.end - requested.start + 1) : this.#partSize;
     }
+    while (this.#done.has(this.#nextPart)) this.#nextPart++;
     if (this.#phase !== 'parts' || this.#nextPart >= this.#partCount) return null;
     // A consumer that reads slowly sets the pace: parts go out only within the read-ahead window.
     if (this.#readAhead !== null && !this.#file && (this.#nextPart - this.#nextDelivery) * this.#partSize >= this.#readAhead) return null;
@@ -128,7 +138,8 @@ export class AutoRangedGet extends MetaRequest {
 
   async #discover(lease: Lease | null): Promise<void> {
     try {
-      if (this.#recvFilepath) this.#file = await FileTarget.create(this.#recvFilepath);
+      if (this.#recvFilepath && this.#resumable) ({ target: this.#file, state: this.#earlier } = await FileTarget.createResumable(this.#recvFilepath));
+      else if (this.#recvFilepath) this.#file = await FileTarget.create(this.#recvFilepath);
       const requested = this.#requested;
       if (requested?.kind === 'suffix') return await this.#discoverWithHead(requested.length);
       // Ranged parts carry no checksum: a validated download learns it, and the size, from HeadObject.
@@ -203,6 +214,7 @@ export class AutoRangedGet extends MetaRequest {
     const firstLength = rangeLength(this.#rangeOf(0));
     if (response.length !== firstLength) throw new InvalidResponseError(`the first part has ${response.length} bytes, expected ${firstLength}`);
     this.#nextPart = 1;
+    await this.#continueEarlier(total);
     this.context.wake();
     await this.#partReceived(0, firstLength === lease.buffer.length ? lease : shrink(lease, firstLength));
   }
@@ -293,6 +305,10 @@ export class AutoRangedGet extends MetaRequest {
       lease.release();
     }
     this.progress(lease.buffer.length);
+    if (this.#resumable) {
+      this.#done.add(index);
+      await this.#saveState();
+    }
     if (++this.#written === this.#partCount) await this.#finish();
   }
 
@@ -375,10 +391,39 @@ export class AutoRangedGet extends MetaRequest {
     };
   }
 
+  /**
+   * A resumable download of the same object (ETag, size, part size) as an earlier attempt skips
+   * the parts that attempt wrote; their bytes count as progress at once.
+   */
+  async #continueEarlier(total: number): Promise<void> {
+    if (!this.#resumable) return;
+    const earlier = this.#earlier;
+    this.#earlier = null;
+    const same =
+      earlier && this.#etag && earlier.etag === this.#etag && earlier.size === total && earlier.partSize === this.#partSize && earlier.first === this.#first;
+    if (same) {
+      for (const index of earlier.done) {
+        if (index <= 0 || index >= this.#partCount || this.#done.has(index)) continue;
+        this.#done.add(index);
+        this.#written++;
+        this.progress(rangeLength(this.#rangeOf(index)));
+      }
+    }
+    await this.#saveState(total);
+  }
+
+  async #saveState(total?: number): Promise<void> {
+    if (total !== undefined) this.#stateSize = total;
+    await this.#file?.saveState({ etag: this.#etag ?? '', size: this.#stateSize, first: this.#first, partSize: this.#partSize, done: [...this.#done] });
+  }
+
   protected async cleanUpAfterFailure(): Promise<void> {
     for (const lease of this.#ready.values()) lease.release();
     this.#ready.clear();
-    await this.#file?.discard();
+    // A resumable download keeps what it wrote, unless the object itself changed under it.
+    const changed = this.failure instanceof S3ResponseError && this.failure.statusCode === 412;
+    if (this.#resumable && !changed) await this.#file?.keep();
+    else await this.#file?.discard();
     this.#file = null;
   }
 }

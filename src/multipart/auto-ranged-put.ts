@@ -11,11 +11,11 @@ import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../clie
 import { headerList, headerValue } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { MetaRequest, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
-import { MultipartUpload, pick } from './multipart-upload.js';
+import { MultipartUpload, pick, type ListedPart } from './multipart-upload.js';
 import { MAX_PARTS, planUpload } from './part-planner.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
-import { checksumName, combineChecksums, isCrc } from '../checksums/index.js';
+import { checksumName, combineChecksums, createChecksum, isCrc } from '../checksums/index.js';
 import { StreamReader } from './stream-reader.js';
 
 /** The body of an upload. */
@@ -32,6 +32,19 @@ export interface AutoRangedPutOptions {
   multipartUploadThreshold: number;
   /** The checksum to send with every request that carries data, or null. */
   checksum: RequestChecksum | null;
+  /** Continue this multipart upload: parts S3 already holds are not sent again. */
+  resume: S3ResumeToken | null;
+  /** Called once the multipart upload exists, with what a later resume needs. */
+  onResumeToken: ((token: S3ResumeToken) => void) | null;
+  /** Abort the multipart upload when the transfer fails or is cancelled (the default); false keeps it for a resume. */
+  abortOnFailure: boolean;
+}
+
+/** What continuing a multipart upload needs: its id, and the part size and total size it was started with. */
+export interface S3ResumeToken {
+  uploadId: string;
+  partSize: number;
+  totalSize: number;
 }
 
 /** Headers that describe one body and so never go to CreateMultipartUpload. */
@@ -61,6 +74,11 @@ export class AutoRangedPut extends MetaRequest {
   #reading = false;
   /** A stream's first part, read before it was known whether the upload is multipart. */
   #firstPart: Lease | null = null;
+  readonly #resume: S3ResumeToken | null;
+  readonly #onResumeToken: ((token: S3ResumeToken) => void) | null;
+  readonly #abortOnFailure: boolean;
+  /** On a resume, the parts S3 already holds. */
+  #existing = new Map<number, ListedPart>();
 
   constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: AutoRangedPutOptions) {
     super(context, callbacks);
@@ -69,6 +87,9 @@ export class AutoRangedPut extends MetaRequest {
     this.#threshold = options.multipartUploadThreshold;
     this.#checksum = options.checksum;
     this.#partSize = options.partSize;
+    this.#resume = options.resume;
+    this.#onResumeToken = options.onResumeToken;
+    this.#abortOnFailure = options.abortOnFailure;
     this.#upload = new MultipartUpload((request, target, sendOptions) => this.send(request, target, sendOptions), options.request);
     if (options.body.kind === 'stream') this.#reader = new StreamReader(options.body.source);
     const size = AutoRangedPut.sizeOf(options.body);
@@ -77,11 +98,18 @@ export class AutoRangedPut extends MetaRequest {
     } else if (size <= this.#threshold) {
       this.#phase = 'single';
     } else {
-      const plan = planUpload(size, options.partSize);
+      const plan = planUpload(size, options.resume?.partSize ?? options.partSize);
+      if (options.resume && (plan.partSize !== options.resume.partSize || size !== options.resume.totalSize)) {
+        throw new InvalidArgumentError(
+          'resumeToken',
+          `was made for ${options.resume.totalSize} bytes in parts of ${options.resume.partSize}; this body has ${size} bytes`,
+        );
+      }
       this.#partSize = plan.partSize;
       this.#partCount = plan.partCount;
       this.#phase = 'create';
     }
+    if (options.resume && this.#phase !== 'create') throw new InvalidArgumentError('resumeToken', 'this body is too small for a multipart upload');
   }
 
   /** The body's size when known before reading it. */
@@ -120,7 +148,7 @@ export class AutoRangedPut extends MetaRequest {
       case 'buffer':
         return 0;
       case 'file':
-        return this.#partLength(this.#nextPart);
+        return this.#reusableAsIs(this.#nextPart) ? 0 : this.#partLength(this.#nextPart);
       case 'stream':
         if (this.#reading) return null;
         return this.#body.size === null ? this.#partSize : this.#partLength(this.#nextPart);
@@ -209,7 +237,14 @@ export class AutoRangedPut extends MetaRequest {
         throw new FileIoError(`cannot open ${this.#body.path}: ${(error as Error).message}`, error);
       }
     }
-    await this.#upload.create({ ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() });
+    if (this.#resume) {
+      this.#upload.uploadId = this.#resume.uploadId;
+      this.#existing = await this.#upload.listParts();
+    } else {
+      await this.#upload.create({ ...pick(this.#base.headers, (name) => !BODY_HEADERS.test(name)), ...this.#checksumAnnouncement() });
+    }
+    const size = AutoRangedPut.sizeOf(this.#body);
+    if (size !== null) this.callUser(this.#onResumeToken ?? undefined, { uploadId: this.#upload.uploadId!, partSize: this.#partSize, totalSize: size });
     this.#phase = 'parts';
     this.context.wake();
   }
@@ -221,12 +256,41 @@ export class AutoRangedPut extends MetaRequest {
       this.#firstPart = null;
     }
     try {
-      const body = await this.#partBody(index, lease, preRead);
-      if (body !== null) await this.#sendPart(index, body);
+      if (this.#reusableAsIs(index)) this.#reuse(index, null);
+      else {
+        const body = await this.#partBody(index, lease, preRead);
+        if (body !== null && !this.#reusedAfterCheck(index, body)) await this.#sendPart(index, body);
+      }
     } finally {
       lease?.release();
     }
     await this.#completeWhenDone();
+  }
+
+  /** A part S3 holds with the right size, on an upload without checksums: taken as it is, as aws-c-s3 does. */
+  #reusableAsIs(index: number): boolean {
+    const listed = this.#existing.get(index + 1);
+    return listed !== undefined && !this.#checksum && listed.size === this.#partLength(index);
+  }
+
+  /** With a checksum, a part S3 holds is kept only when its checksum is that of the bytes here. */
+  #reusedAfterCheck(index: number, body: Buffer): boolean {
+    const listed = this.#existing.get(index + 1);
+    if (!listed || !this.#checksum || listed.size !== body.length) return false;
+    const checksum = createChecksum(this.#checksum.algorithm);
+    checksum.update(body);
+    const value = checksum.digestBase64();
+    if (listed.checksums[S3ChecksumAlgorithm[this.#checksum.algorithm]] !== value) return false;
+    this.#reuse(index, value);
+    return true;
+  }
+
+  #reuse(index: number, checksum: string | null): void {
+    const listed = this.#existing.get(index + 1)!;
+    this.#etags[index] = listed.etag;
+    if (checksum !== null) this.#partChecksums[index] = { value: checksum, size: listed.size };
+    this.progress(listed.size);
+    this.#uploaded++;
   }
 
   async #sendPart(index: number, body: Buffer): Promise<void> {
@@ -345,6 +409,6 @@ export class AutoRangedPut extends MetaRequest {
     this.#firstPart = null;
     await this.#closeFile().catch(() => {});
     await this.#reader?.close().catch(() => {});
-    await this.#upload.abort();
+    if (this.#abortOnFailure) await this.#upload.abort();
   }
 }

@@ -226,6 +226,11 @@ export abstract class MetaRequest implements Schedulable {
   /** Undoes what a failed transfer left behind (an open multipart upload, a temporary file). Must not throw. */
   protected abstract cleanUpAfterFailure(): Promise<void>;
 
+  /** The error the transfer is failing with, once it fails. */
+  protected get failure(): Error | null {
+    return this.#error;
+  }
+
   /** True while the transfer may still start work. */
   protected get active(): boolean {
     return this.#state === 'active';

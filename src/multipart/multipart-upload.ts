@@ -22,6 +22,13 @@ export function pick(headers: Record<string, string>, keep: (name: string) => bo
   return Object.fromEntries(Object.entries(headers).filter(([name]) => keep(name)));
 }
 
+/** A part S3 already holds, from ListParts; checksums by algorithm name (`CRC32C`, ...). */
+export interface ListedPart {
+  etag: string;
+  size: number;
+  checksums: Record<string, string>;
+}
+
 /** One part for CompleteMultipartUpload: its ETag and any checksum elements. */
 export interface CompletedPart {
   etag: string;
@@ -81,6 +88,43 @@ export class MultipartUpload {
     const etag = textOf(result, 'ETag');
     if (etag && !responseHeaders.etag) responseHeaders.etag = etag;
     return { statusCode: response.statusCode, headers: responseHeaders };
+  }
+
+  /** The parts S3 already holds (ListParts, page by page), by part number. */
+  async listParts(): Promise<Map<number, ListedPart>> {
+    const parts = new Map<number, ListedPart>();
+    let marker: string | null = null;
+    do {
+      const target = new CollectTarget();
+      await this.#send(
+        {
+          operationName: 'ListParts',
+          method: 'GET',
+          path: this.#base.path,
+          query: { uploadId: this.uploadId!, ...(marker ? { 'part-number-marker': marker } : {}) },
+          headers: this.partHeaders,
+        },
+        target,
+        { checkErrorBody: true },
+      );
+      const result = parseXml(target.body)?.ListPartsResult as Record<string, unknown> | undefined;
+      if (!result) throw new InvalidResponseError('ListParts answered without a ListPartsResult document');
+      const listed = result.Part === undefined ? [] : Array.isArray(result.Part) ? result.Part : [result.Part];
+      for (const part of listed) {
+        const number = Number(textOf(part, 'PartNumber'));
+        const etag = textOf(part, 'ETag');
+        const size = Number(textOf(part, 'Size'));
+        if (!Number.isSafeInteger(number) || !etag || !Number.isSafeInteger(size))
+          throw new InvalidResponseError('ListParts listed a part without its number, ETag or size');
+        const checksums: Record<string, string> = {};
+        for (const [name, value] of Object.entries(part as Record<string, unknown>)) {
+          if (name.startsWith('Checksum') && typeof value === 'string') checksums[name.slice('Checksum'.length)] = value;
+        }
+        parts.set(number, { etag, size, checksums });
+      }
+      marker = textOf(result, 'IsTruncated') === 'true' ? textOf(result, 'NextPartNumberMarker') : null;
+    } while (marker);
+    return parts;
   }
 
   /** Aborts the upload, if it was created; never throws, as it runs while a transfer fails. */

@@ -4,13 +4,14 @@
  * would land outside the target folder is refused and counted; the rest continue.
  */
 import { mkdir, readdir } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { InvalidArgumentError } from '../client/errors.js';
 import { parseS3Url } from '../client/endpoint.js';
 import type { S3Client } from '../client/s3-client.js';
 import { download, type DownloadResult } from './download.js';
 import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
+import { keyUnder, safeLocalPath } from './paths.js';
 import type { TransferControl } from './perform.js';
 import { upload, type UploadResult } from './upload.js';
 
@@ -50,29 +51,6 @@ function prefixOf(target: S3Prefix, option: string): { bucket: string; prefix: s
   }
   if (!target || typeof target.bucket !== 'string' || target.bucket === '') throw new InvalidArgumentError(option, 'must name a bucket');
   return { bucket: target.bucket, prefix: target.prefix ?? '' };
-}
-
-/** Joins a prefix and a relative path with exactly one `/` between them. */
-export function keyUnder(prefix: string, relativePath: string): string {
-  return prefix === '' || prefix.endsWith('/') ? `${prefix}${relativePath}` : `${prefix}/${relativePath}`;
-}
-
-/**
- * The local path of `key` below `folder`, or the reason it has none: a key must not climb out
- * (`..`), be absolute, carry a backslash or NUL, or be a folder marker ending in `/`.
- */
-export function safeLocalPath(folder: string, prefix: string, key: string): { path: string } | { reason: string } {
-  let rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
-  if (prefix !== '' && !prefix.endsWith('/')) rest = rest.replace(/^\//, '');
-  if (rest === '' || rest.endsWith('/')) return { reason: 'a folder marker, not a file' };
-  if (rest.includes('\\') || rest.includes('\0')) return { reason: 'contains a backslash or NUL, which could name another path' };
-  const segments = rest.split('/');
-  if (rest.startsWith('/') || isAbsolute(rest) || /^[A-Za-z]:/.test(rest)) return { reason: 'is an absolute path' };
-  if (segments.some((segment) => segment === '..' || segment === '.' || segment === '')) return { reason: 'contains ".", ".." or an empty segment' };
-  const root = resolve(folder);
-  const path = resolve(root, ...segments);
-  if (!path.startsWith(root + sep)) return { reason: 'would be written outside the target folder' };
-  return { path };
 }
 
 /** Runs `work` on each item, at most `concurrency` at once, in order of start. */

@@ -1,4 +1,5 @@
 /** `client.download()` and `client.downloadStream()`: one object to a file, a Writable or a Readable, through GET_OBJECT. */
+import { utimes } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { HttpRequest } from '../client/http-request.js';
 import { objectLocation } from '../client/endpoint.js';
@@ -26,8 +27,13 @@ export interface DownloadSource extends TransferControl {
 }
 
 export interface DownloadOptions extends DownloadSource {
-  /** A file path (written through a temporary file and renamed when complete) or a Writable. */
+  /** A file path (written through a temporary file and renamed when complete; its modification time becomes the object's) or a Writable. */
   to: string | Writable;
+  /**
+   * To a file: write into `<to>.s3tx-partial` beside a state file, both kept if the download fails,
+   * so that the same call later fetches only the parts still missing (if the ETag is unchanged).
+   */
+  resumable?: boolean;
 }
 
 export interface DownloadResult {
@@ -94,7 +100,9 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
     client,
     {
       ...getRequest(client, options),
-      ...(typeof to === 'string' ? { recvFilepath: to } : { onBody: writeTo(to), readAhead: readAheadOf(client, options) }),
+      ...(typeof to === 'string'
+        ? { recvFilepath: to, ...(options.resumable ? { resumable: true } : {}) }
+        : { onBody: writeTo(to), readAhead: readAheadOf(client, options) }),
       onDone: (result) => (checksumValidated = result.didValidateChecksum),
     },
     {
@@ -106,6 +114,8 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
     },
   );
   const lastModified = headers['last-modified'] ? new Date(headers['last-modified']) : null;
+  // As `aws s3 cp` does: the file carries the object's time, which is what a sync compares.
+  if (typeof to === 'string' && lastModified && !Number.isNaN(lastModified.getTime())) await utimes(to, lastModified, lastModified).catch(() => {});
   const length = Number(headers['content-length']);
   return {
     bucket: options.bucket,

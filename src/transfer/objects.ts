@@ -197,3 +197,9 @@ export async function deleteObjects(
   }
   return result;
 }
+
+/** Aborts a multipart upload, so that S3 drops its parts. */
+export async function abortMultipartUpload(client: S3Client, options: { bucket: string; key: string; uploadId: string }): Promise<void> {
+  checkObjectName(options.bucket, options.key);
+  await xmlRequest(client, 'AbortMultipartUpload', { method: 'DELETE', bucket: options.bucket, key: options.key, query: { uploadId: options.uploadId } });
+}

@@ -6,6 +6,7 @@ import { objectLocation } from '../client/endpoint.js';
 import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError } from '../client/errors.js';
 import type { S3Client } from '../client/s3-client.js';
+import type { S3ResumeToken } from '../multipart/auto-ranged-put.js';
 import { attributeHeaders, checkObjectName, checksumFromHeaders, contentTypeFor, type ObjectAttributes, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -20,6 +21,12 @@ export interface UploadOptions extends ObjectAttributes, TransferControl {
   checksumAlgorithm?: S3ChecksumAlgorithm;
   partSize?: number;
   multipartUploadThreshold?: number;
+  /** Continue this multipart upload (a file or bytes body): parts S3 already holds are not sent again. */
+  resumeToken?: S3ResumeToken;
+  /** Called once a multipart upload exists, with the token that resumes it. */
+  onResumeToken?: (token: S3ResumeToken) => void;
+  /** False keeps the multipart upload when the transfer fails, for a later resumeToken. True by default. */
+  abortOnFailure?: boolean;
 }
 
 export interface UploadResult {
@@ -71,6 +78,9 @@ export async function upload(client: S3Client, options: UploadOptions): Promise<
       ...(options.checksumAlgorithm !== undefined ? { checksumConfig: { algorithm: options.checksumAlgorithm, location: S3ChecksumLocation.TRAILER } } : {}),
       ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
       ...(options.multipartUploadThreshold !== undefined ? { multipartUploadThreshold: options.multipartUploadThreshold } : {}),
+      ...(options.resumeToken !== undefined ? { resumeToken: options.resumeToken } : {}),
+      ...(options.onResumeToken !== undefined ? { onResumeToken: options.onResumeToken } : {}),
+      ...(options.abortOnFailure !== undefined ? { abortOnFailure: options.abortOnFailure } : {}),
     },
     {
       signal: options.signal,

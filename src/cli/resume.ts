@@ -1,0 +1,120 @@
+/**
+ * Transfers the CLI can continue after an interruption. An upload records its multipart
+ * upload in a checkpoint file (in `$XDG_CACHE_HOME/s3tx/uploads`, else `~/.cache/...`) as soon
+ * as it exists; a download writes into `<target>.s3tx-partial` beside a state file. A process
+ * that is killed leaves both behind, and the same command with `--resume` sends or fetches only
+ * what is missing. Without `--resume`, a failure cleans up as any transfer does, and a
+ * checkpoint left by an earlier run is aborted and forgotten.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DownloadResult, Progress, S3Client, S3ResumeToken, UploadResult } from '../index.js';
+import type { TransferSettings } from './commands/cp.js';
+
+interface Checkpoint {
+  source: string;
+  size: number;
+  mtimeMs: number;
+  endpoint: string;
+  bucket: string;
+  key: string;
+  token: S3ResumeToken;
+}
+
+function checkpointFolder(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 's3tx', 'uploads');
+}
+
+async function readCheckpoint(path: string): Promise<Checkpoint | null> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Checkpoint;
+  } catch {
+    return null;
+  }
+}
+
+/** Uploads a file, keeping a checkpoint while its multipart upload is open. */
+export async function checkpointedUpload(
+  client: S3Client,
+  path: string,
+  target: { bucket: string; key: string },
+  settings: TransferSettings,
+  onProgress: (progress: Progress) => void,
+): Promise<UploadResult> {
+  const source = resolve(path);
+  const info = await stat(source);
+  const endpoint = client.endpointConfig.endpoint.href;
+  // One checkpoint per source file version and destination.
+  const id = createHash('sha256')
+    .update(JSON.stringify([source, info.size, info.mtimeMs, endpoint, target.bucket, target.key]))
+    .digest('hex');
+  const folder = checkpointFolder();
+  const file = join(folder, `${id}.json`);
+  const earlier = await readCheckpoint(file);
+  if (earlier && !settings.resume) {
+    // Not resuming: the earlier upload will never complete.
+    await client.abortMultipartUpload({ bucket: earlier.bucket, key: earlier.key, uploadId: earlier.token.uploadId }).catch(() => {});
+    await unlink(file).catch(() => {});
+  }
+  const attempt = (token: S3ResumeToken | undefined) =>
+    client.upload({
+      ...settings.attributes,
+      bucket: target.bucket,
+      key: target.key,
+      body: path,
+      ...(settings.checksum !== undefined ? { checksumAlgorithm: settings.checksum } : {}),
+      ...(token ? { resumeToken: token } : {}),
+      abortOnFailure: !settings.resume,
+      onResumeToken: (created) => {
+        const checkpoint: Checkpoint = { source, size: info.size, mtimeMs: info.mtimeMs, endpoint, ...target, token: created };
+        void mkdir(folder, { recursive: true, mode: 0o700 })
+          .then(() => writeFile(`${file}.tmp`, JSON.stringify(checkpoint)))
+          .then(() => rename(`${file}.tmp`, file))
+          .catch(() => {});
+      },
+      onProgress,
+    });
+  try {
+    let result: UploadResult;
+    try {
+      result = await attempt(settings.resume ? earlier?.token : undefined);
+    } catch (error) {
+      // The upload to resume is gone (completed, aborted or expired): start again.
+      if (!(settings.resume && earlier && (error as { code?: string }).code === 'NoSuchUpload')) throw error;
+      await unlink(file).catch(() => {});
+      result = await attempt(undefined);
+    }
+    await unlink(file).catch(() => {});
+    return result;
+  } catch (error) {
+    if (!settings.resume) await unlink(file).catch(() => {});
+    throw error;
+  }
+}
+
+/** Downloads to a file through `<path>.s3tx-partial`, which a killed run leaves for `--resume`. */
+export async function partialDownload(
+  client: S3Client,
+  source: { bucket: string; key: string },
+  path: string,
+  settings: TransferSettings,
+  onProgress: (progress: Progress) => void,
+): Promise<DownloadResult> {
+  const partial = `${path}.s3tx-partial`;
+  if (!settings.resume) {
+    // An earlier run's partial file is not continued without --resume.
+    await unlink(partial).catch(() => {});
+    await unlink(`${partial}.json`).catch(() => {});
+  }
+  try {
+    return await client.download({ bucket: source.bucket, key: source.key, to: path, resumable: true, onProgress });
+  } catch (error) {
+    if (!settings.resume) {
+      await unlink(partial).catch(() => {});
+      await unlink(`${partial}.json`).catch(() => {});
+    }
+    throw error;
+  }
+}

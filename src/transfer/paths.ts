@@ -1,0 +1,25 @@
+/** Keys and local paths: how a folder maps onto a prefix, and back, without leaving the folder. */
+import { isAbsolute, resolve, sep } from 'node:path';
+
+/** Joins a prefix and a relative path with exactly one `/` between them. */
+export function keyUnder(prefix: string, relativePath: string): string {
+  return prefix === '' || prefix.endsWith('/') ? `${prefix}${relativePath}` : `${prefix}/${relativePath}`;
+}
+
+/**
+ * The local path of `key` below `folder`, or the reason it has none: a key must not climb out
+ * (`..`), be absolute, carry a backslash or NUL, or be a folder marker ending in `/`.
+ */
+export function safeLocalPath(folder: string, prefix: string, key: string): { path: string } | { reason: string } {
+  let rest = key.startsWith(prefix) ? key.slice(prefix.length) : key;
+  if (prefix !== '' && !prefix.endsWith('/')) rest = rest.replace(/^\//, '');
+  if (rest === '' || rest.endsWith('/')) return { reason: 'a folder marker, not a file' };
+  if (rest.includes('\\') || rest.includes('\0')) return { reason: 'contains a backslash or NUL, which could name another path' };
+  const segments = rest.split('/');
+  if (rest.startsWith('/') || isAbsolute(rest) || /^[A-Za-z]:/.test(rest)) return { reason: 'is an absolute path' };
+  if (segments.some((segment) => segment === '..' || segment === '.' || segment === '')) return { reason: 'contains ".", ".." or an empty segment' };
+  const root = resolve(folder);
+  const path = resolve(root, ...segments);
+  if (!path.startsWith(root + sep)) return { reason: 'would be written outside the target folder' };
+  return { path };
+}
