@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsCredentialsProvider, S3Client, S3RequestType, createDefaultS3SigningConfig } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { httpRequest, run } from './helpers/client.js';
+import { awsEnvironment, httpRequest, run } from './helpers/client.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, makeFile, sha256, sha256File, tempFolder } from './helpers/servers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -80,18 +80,7 @@ beforeAll(async () => {
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(ACCESS_KEY, SECRET_KEY) }),
   });
   await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-  env = {
-    PATH: process.env.PATH,
-    HOME: folder.path,
-    AWS_ENDPOINT_URL: server.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: ACCESS_KEY,
-    AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-    AWS_CONFIG_FILE: join(folder.path, 'no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(folder.path, 'no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    XDG_CACHE_HOME: join(folder.path, 'cache'),
-  };
+  env = { PATH: process.env.PATH, HOME: folder.path, XDG_CACHE_HOME: join(folder.path, 'cache'), ...awsEnvironment(server.endpoint, folder.path) };
 });
 
 beforeEach(() => {

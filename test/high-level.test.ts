@@ -11,9 +11,10 @@ import {
   S3RequestType,
   createDefaultS3SigningConfig,
   type Progress,
+  type S3ResumeToken,
 } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { httpRequest, run } from './helpers/client.js';
+import { awsEnvironment, httpRequest, run } from './helpers/client.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
 
 let server: LocalS3;
@@ -210,14 +211,7 @@ describe('copy and folders', () => {
 describe('configuration from the environment', () => {
   it('finds the endpoint, region and credentials as the AWS SDKs do', async () => {
     const saved = { ...process.env };
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL: server.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: ACCESS_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
-      AWS_CONFIG_FILE: join(folder.path, 'no-config'),
-      AWS_SHARED_CREDENTIALS_FILE: join(folder.path, 'no-credentials'),
-    });
+    Object.assign(process.env, awsEnvironment(server.endpoint, folder.path));
     try {
       const fromEnv = S3Client.fromEnvironment();
       try {
@@ -230,5 +224,38 @@ describe('configuration from the environment', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe('resumable transfers through the API', () => {
+  it('a failed upload kept for later resumes from its token; a part whose bytes changed is sent again', async () => {
+    const file = join(folder.path, 'resumable.bin');
+    const content = makeBuffer(16 * MiB);
+    await writeFile(file, content);
+    server.faults.add({ operation: 'UploadPart', partNumber: 3, times: Infinity, action: { type: 'error', status: 403, code: 'AccessDenied' } });
+    let token: S3ResumeToken | undefined;
+    await expect(
+      client.upload({
+        bucket,
+        key: 'resumable.bin',
+        body: file,
+        checksumAlgorithm: S3ChecksumAlgorithm.CRC32C,
+        abortOnFailure: false,
+        onResumeToken: (t) => (token = t),
+      }),
+    ).rejects.toMatchObject({ code: 'AccessDenied' });
+    server.faults.clear();
+    expect(token).toMatchObject({ partSize: 5 * MiB, totalSize: 16 * MiB });
+    // The upload is still there, and part 1 now differs from what S3 holds.
+    content.fill(7, 0, 10);
+    await writeFile(file, content);
+    server.resetRequests();
+    const result = await client.upload({ bucket, key: 'resumable.bin', body: file, checksumAlgorithm: S3ChecksumAlgorithm.CRC32C, resumeToken: token! });
+    const sent = server.requests.filter((request) => request.operation === 'UploadPart').map((request) => request.partNumber);
+    expect(sent.sort()).toEqual([1, 3]);
+    expect(server.requests.filter((request) => request.operation === 'CreateMultipartUpload')).toEqual([]);
+    expect(sha256(await bytesOf('resumable.bin'))).toBe(sha256(content));
+    expect(result.checksum?.algorithm).toBe(S3ChecksumAlgorithm.CRC32C);
+    await expect(client.upload({ bucket, key: 'x', body: Readable.from([content]), resumeToken: token! })).rejects.toThrow(/not a stream/);
   });
 });

@@ -85,8 +85,13 @@ export class MultipartUpload {
     const result = parseXml(target.body)?.CompleteMultipartUploadResult;
     if (!result) throw new InvalidResponseError('CompleteMultipartUpload answered without a CompleteMultipartUploadResult document');
     const responseHeaders: ResponseHeaders = { ...response.headers };
+    // The result document carries what a PutObject gives in headers: the ETag and the object's checksum.
     const etag = textOf(result, 'ETag');
     if (etag && !responseHeaders.etag) responseHeaders.etag = etag;
+    for (const [name, value] of Object.entries(result as Record<string, unknown>)) {
+      const header = name === 'ChecksumType' ? 'x-amz-checksum-type' : name.startsWith('Checksum') ? `x-amz-checksum-${name.slice(8).toLowerCase()}` : null;
+      if (header && typeof value === 'string' && !responseHeaders[header]) responseHeaders[header] = value;
+    }
     return { statusCode: response.statusCode, headers: responseHeaders };
   }
 

@@ -84,3 +84,20 @@ export function streamOf(data: Buffer, chunkSize = 100_000): Readable {
 }
 
 export { S3RequestType };
+
+/** The environment an AWS tool finds its endpoint, region and credentials in, pointed at a test server; no profile files. */
+export function awsEnvironment(
+  endpoint: string,
+  folder: string,
+  credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_CONFIG_FILE: `${folder}/no-config`,
+    AWS_SHARED_CREDENTIALS_FILE: `${folder}/no-credentials`,
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}

@@ -19,6 +19,7 @@ import {
 } from '../../src/index.js';
 import { startLocalS3 } from '../../src/local/index.js';
 import { makeBuffer } from '../helpers/servers.js';
+import { awsEnvironment } from '../helpers/client.js';
 
 const ACCESS_KEY = 'AKIASECRETSCANTEST01';
 const SECRET = 'sEcReT/scan+test/0123456789abcdefghijklmn';
@@ -128,11 +129,33 @@ describe('secrets', () => {
       child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.once('close', () => resolve(text));
     });
+    // Transfers signed with these credentials against a server that knows another secret.
+    const server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'the-server-secret' } });
+    const env = {
+      PATH: process.env.PATH,
+      ...awsEnvironment(server.endpoint, '/nonexistent', { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET }),
+      AWS_SESSION_TOKEN: TOKEN,
+    };
+    const transfers: string[] = [];
+    for (const args of [['ls'], ['cp', CLI, 's3://bucket/key', '--json'], ['cp', 's3://bucket/key', '-'], ['rm', 's3://bucket/key']]) {
+      transfers.push(
+        await new Promise<string>((resolve) => {
+          const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let text = '';
+          child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          child.once('close', () => resolve(text));
+        }),
+      );
+    }
+    await server.close();
     expect(output).toContain('listening');
     expect(usage).toContain('--access-key and --secret-key go together');
+    expect(transfers.join('\n')).toMatch(/SignatureDoesNotMatch/);
     for (const secret of FORBIDDEN) {
       expect(output).not.toContain(secret);
       expect(usage).not.toContain(secret);
+      for (const text of transfers) expect(text).not.toContain(secret);
     }
   });
 });
