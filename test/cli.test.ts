@@ -224,6 +224,27 @@ describe('cp', () => {
     expect(jsonLines(json.stdout)[0]).toMatchObject({ op: 'download', error: { code: 'NoSuchKey' } });
   });
 
+  it('finds endpoint, region and credentials in a named --profile', async () => {
+    await writeFile(
+      join(folder.path, 'aws-config'),
+      `[profile dev]\nregion = us-east-1\ns3 =\n  endpoint_url = ${server.endpoint}\n  addressing_style = path\n`,
+    );
+    await writeFile(join(folder.path, 'aws-credentials'), `[dev]\naws_access_key_id = ${ACCESS_KEY}\naws_secret_access_key = ${SECRET_KEY}\n`);
+    const bare = {
+      PATH: process.env.PATH,
+      HOME: folder.path,
+      AWS_CONFIG_FILE: join(folder.path, 'aws-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(folder.path, 'aws-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    await client.upload({ bucket, key: 'profile/seen.txt', body: Buffer.from('x') });
+    const ran = await finish(
+      spawn(process.execPath, [CLI, 'ls', `s3://${bucket}/profile/`, '--profile', 'dev'], { env: bare, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout).toContain('seen.txt');
+  });
+
   it('warns loudly about --no-verify-ssl', async () => {
     const ran = await s3tx(['ls', `s3://${bucket}/none/`, '--no-verify-ssl']);
     expect(ran.stderr).toMatch(/WARNING: --no-verify-ssl/);
