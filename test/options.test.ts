@@ -31,7 +31,7 @@ describe('client options', () => {
       throughputTargetGbps: 10,
       memoryLimit: 2 * GiB,
       connections: 25,
-      maxRequestsInFlight: 100,
+      maxRequestsInFlight: 25,
       stallTimeoutMs: 30_000,
     });
     expect(config.retry.maxRetries).toBe(5);

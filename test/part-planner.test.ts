@@ -18,7 +18,7 @@ describe('part planner', () => {
     expect(connectionCount(10)).toBe(25);
     expect(connectionCount(1)).toBe(10);
     expect(connectionCount(100)).toBe(250);
-    expect(maxRequestsInFlight(25)).toBe(100);
+    expect(maxRequestsInFlight(25)).toBe(25);
   });
 
   it('defaults the memory limit by throughput and never above a quarter of usable memory', () => {

@@ -82,8 +82,9 @@ export interface S3RequestOptions extends S3RequestCallbacks {
   copySourceSize?: number;
   /**
    * GET_OBJECT with onBody (s3tx): fetch at most this many bytes ahead of what onBody has taken.
-   * With an onBody that returns Promises, a slow consumer then slows the download; by default
-   * parts are fetched as far ahead as the memory limit allows.
+   * With an onBody that returns Promises, a slow consumer then slows the download. By default
+   * one part per connection: as many parts run at once as there are connections, and parts that
+   * arrive early wait no further ahead than that.
    */
   readAhead?: number;
   /**
@@ -225,7 +226,7 @@ export class S3Client {
         if (options.resumable && validate) {
           throw new InvalidArgumentError('resumable', 'cannot be combined with validateResponse: the parts written earlier are not read again');
         }
-        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? null, options.resumable ?? false);
+        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? config.connections * partSize, options.resumable ?? false);
         break;
       case S3RequestType.PUT_OBJECT:
         meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum, checkResume(options));

@@ -1,0 +1,99 @@
+// The Node contenders of the transfer bench, one workload per process so that each has its own
+// CPU time and peak RSS. Usage:
+//   node node.mjs CONTENDER WORKLOAD ENDPOINT BUCKET ACCESS SECRET [ARGS]   -> prints {"seconds": ...}
+// CONTENDER: s3tx, s3tx-crc32c, client-s3, client-s3-crc32c, lib-storage, lib-storage-q16, minio
+// WORKLOAD:  get-memory KEY | get-file KEY PATH | put-file KEY PATH | small-put PREFIX COUNT SIZE | small-get PREFIX COUNT
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+
+const [contender, workload, endpoint, bucket, accessKeyId, secretAccessKey, ...args] = process.argv.slice(2);
+const MiB = 1024 * 1024;
+const url = new URL(endpoint);
+const crc = contender.endsWith('-crc32c');
+
+async function s3tx() {
+  const { S3Client, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } = await import(
+    '../../dist/index.js'
+  );
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
+  });
+  const checksumAlgorithm = crc ? S3ChecksumAlgorithm.CRC32C : undefined;
+  const get = (key) =>
+    client.makeRequest({
+      type: S3RequestType.GET_OBJECT,
+      request: new HttpRequest({ method: 'GET', path: `/${bucket}/${key}`, headers: { host: url.host } }),
+      onBody: () => {},
+      ...(crc ? { checksumConfig: { validateResponse: true } } : {}),
+    }).finishedFuture;
+  return {
+    'get-memory': ([key]) => get(key),
+    'get-file': ([key, path]) => client.download({ bucket, key, to: path, validateChecksum: crc }),
+    'put-file': ([key, path]) => client.upload({ bucket, key, body: path, checksumAlgorithm }),
+    'small-put': ([prefix, count, size]) => {
+      const body = Buffer.alloc(Number(size), 1);
+      return Promise.all(Array.from({ length: Number(count) }, (_, i) => client.upload({ bucket, key: `${prefix}${i}`, body, checksumAlgorithm })));
+    },
+    'small-get': ([prefix, count]) => Promise.all(Array.from({ length: Number(count) }, (_, i) => get(`${prefix}${i}`))),
+    close: () => client.close(),
+  };
+}
+
+async function sdk() {
+  const { S3Client, GetObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { Upload } = await import('@aws-sdk/lib-storage');
+  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+  const checksum = crc ? { ChecksumAlgorithm: 'CRC32C' } : {};
+  const get = async (key) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(crc ? { ChecksumMode: 'ENABLED' } : {}) }))).Body;
+  const upload = (key, Body) =>
+    new Upload({ client, params: { Bucket: bucket, Key: key, Body, ...checksum }, ...(contender === 'lib-storage-q16' ? { queueSize: 16, partSize: 8 * MiB } : {}) }).done();
+  return {
+    'get-memory': async ([key]) => {
+      for await (const _ of await get(key));
+    },
+    'get-file': async ([key, path]) => pipeline(await get(key), createWriteStream(path)),
+    'put-file': ([key, path]) => upload(key, createReadStream(path)),
+    'small-put': ([prefix, count, size]) => {
+      const Body = Buffer.alloc(Number(size), 1);
+      return Promise.all(Array.from({ length: Number(count) }, (_, i) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${i}`, Body, ...checksum }))));
+    },
+    'small-get': ([prefix, count]) =>
+      Promise.all(Array.from({ length: Number(count) }, async (_, i) => (await get(`${prefix}${i}`)).transformToByteArray())),
+    close: () => client.destroy(),
+  };
+}
+
+async function minio() {
+  const { Client } = await import('minio');
+  const client = new Client({ endPoint: url.hostname, port: Number(url.port || 80), useSSL: false, accessKey: accessKeyId, secretKey: secretAccessKey, pathStyle: true, region: 'us-east-1' });
+  return {
+    'get-memory': async ([key]) => {
+      for await (const _ of await client.getObject(bucket, key));
+    },
+    'get-file': ([key, path]) => client.fGetObject(bucket, key, path),
+    'put-file': ([key, path]) => client.fPutObject(bucket, key, path, {}),
+    'small-put': ([prefix, count, size]) => {
+      const body = Buffer.alloc(Number(size), 1);
+      return Promise.all(Array.from({ length: Number(count) }, (_, i) => client.putObject(bucket, `${prefix}${i}`, body, body.length)));
+    },
+    'small-get': ([prefix, count]) =>
+      Promise.all(
+        Array.from({ length: Number(count) }, async (_, i) => {
+          for await (const _ of await client.getObject(bucket, `${prefix}${i}`));
+        }),
+      ),
+    close: () => {},
+  };
+}
+
+const factories = { s3tx, 's3tx-crc32c': s3tx, 'client-s3': sdk, 'client-s3-crc32c': sdk, 'lib-storage': sdk, 'lib-storage-q16': sdk, 'lib-storage-crc32c': sdk, minio };
+const runner = await factories[contender]();
+if (workload === 'put-file') statSync(args[1]);
+const started = performance.now();
+await runner[workload](args);
+const seconds = (performance.now() - started) / 1000;
+await runner.close();
+console.log(JSON.stringify({ seconds }));

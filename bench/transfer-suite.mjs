@@ -1,0 +1,303 @@
+// The transfer bench: s3tx beside the native CRT and the JavaScript peers, same server, same
+// object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
+// mode, all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh processes (3 by default)
+// with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
+// missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3)
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalS3 } from '../dist/local/index.js';
+
+// The servers run in this process: a child must never be waited for synchronously.
+const execFileAsync = promisify(execFile);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 2048) * MiB;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SMALL_COUNT = 1000;
+const SMALL_SIZE = 64 * 1024;
+const ACCESS = 'BENCHKEY';
+const SECRET = 'benchsecret';
+const PYTHON = '/usr/bin/python3';
+const NODE_CONTENDER = join(ROOT, 'bench/contenders/node.mjs');
+const CRT_CONTENDER = join(ROOT, 'bench/contenders/crt.py');
+
+const has = {
+  nginx: spawnSync('nginx', ['-v']).status === 0,
+  crt: spawnSync(PYTHON, ['-c', 'import awscrt.s3']).status === 0,
+  curl: spawnSync('curl', ['--version']).status === 0,
+  time: existsSync('/usr/bin/time'),
+};
+if (!has.time) throw new Error('GNU time (/usr/bin/time) is needed: run bench/setup.sh');
+
+async function freePort(preferred) {
+  const attempt = (port) =>
+    new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(null));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(server.address()?.port ?? port)));
+    });
+  return (await attempt(preferred)) ?? (await attempt(0));
+}
+
+async function writeData(path, size) {
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const file = await open(path, 'w');
+  for (let offset = 0; offset < size; offset += MiB) {
+    block.writeUInt32LE(offset / MiB, 0);
+    await file.write(block, 0, Math.min(MiB, size - offset), offset);
+  }
+  await file.close();
+}
+
+/** Runs one contender command under GNU time: its own transfer seconds (or wall time), CPU seconds and peak RSS. */
+function measure(command, args) {
+  return new Promise((resolve, reject) => {
+    const stats = join(work, 'time.txt');
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', stats, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
+    child.once('close', async (code) => {
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${err.slice(-800)}`));
+      const [elapsed, user, system, maxKiB] = (await readFile(stats, 'utf8')).trim().split('\n').pop().split(' ').map(Number);
+      const reported = out.trim() ? JSON.parse(out.trim().split('\n').pop()).seconds : elapsed;
+      resolve({ seconds: reported, cpu: user + system, rssMiB: maxKiB / 1024 });
+    });
+  });
+}
+
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+/** Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike. */
+async function workload(name, bytes, contenders, prepare = async () => {}) {
+  const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
+  const skipped = {};
+  for (let run = 0; run < RUNS; run++) {
+    for (const contender of contenders) {
+      if (contender.skip) {
+        skipped[contender.name] = contender.skip;
+        continue;
+      }
+      await prepare(contender);
+      try {
+        runs[contender.name].push(await measure(contender.command, contender.args));
+      } catch (error) {
+        skipped[contender.name] = `failed: ${error.message.split('\n')[0].slice(0, 300)}`;
+      }
+    }
+  }
+  const results = {};
+  for (const [contender, list] of Object.entries(runs)) {
+    if (list.length === 0) continue;
+    results[contender] = {
+      gbps: summary(list.map((r) => bytes / r.seconds / 1e9)),
+      cpuPerGiB: summary(list.map((r) => r.cpu / (bytes / GiB))),
+      rssMiB: summary(list.map((r) => r.rssMiB)),
+      seconds: summary(list.map((r) => r.seconds)),
+    };
+  }
+  console.error(`  ${name}: ${Object.entries(results).map(([c, r]) => `${c} ${r.gbps.median.toFixed(2)} GB/s`).join(', ')}`);
+  return { name, bytes, results, skipped };
+}
+
+const node = (contender, workloadName, endpoint, bucket, ...args) => ({
+  name: contender,
+  command: process.execPath,
+  args: [NODE_CONTENDER, contender, workloadName, endpoint, bucket, ACCESS, SECRET, ...args],
+});
+const crt = (port, workloadName, host, bucket, ...args) => ({
+  name: 'crt',
+  command: PYTHON,
+  args: [CRT_CONTENDER, workloadName, host, bucket, ACCESS, SECRET, ...args],
+  skip: !has.crt ? 'python3-awscrt is not installed' : port !== 80 ? 'this awscrt needs the server on port 80, which could not be bound' : undefined,
+});
+
+const work = await mkdtemp(join(tmpdir(), 's3tx-bench-'));
+// nginx's workers run as an unprivileged user: they must be able to reach the data.
+await chmod(work, 0o755);
+const LABEL = SIZE % GiB === 0 ? `${SIZE / GiB} GiB` : `${SIZE / MiB} MiB`;
+const data = join(work, 'data');
+const results = [];
+try {
+  console.error(`preparing ${SIZE / MiB} MiB and ${SMALL_COUNT} x ${SMALL_SIZE / 1024} KiB in ${work}`);
+  await mkdir(join(data, 'bench', 'small'), { recursive: true });
+  const object = join(data, 'bench', 'object.bin');
+  await writeData(object, SIZE);
+  const small = Buffer.alloc(SMALL_SIZE, 7);
+  for (let i = 0; i < SMALL_COUNT; i++) await writeFile(join(data, 'bench', 'small', String(i)), small);
+  const target = join(work, 'target.bin');
+  const removeTarget = async () => rm(target, { force: true });
+
+  // GETs from nginx.
+  if (!has.nginx) {
+    results.push({ name: 'GET workloads', skipped: { all: 'nginx is not installed' } });
+  } else {
+    const port = await freePort(80);
+    const conf = join(work, 'nginx.conf');
+    await writeFile(
+      conf,
+      `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 120s; default_type application/octet-stream;
+  client_body_temp_path ${work}/nginx-body; proxy_temp_path ${work}/nginx-proxy; fastcgi_temp_path ${work}/nginx-fcgi; uwsgi_temp_path ${work}/nginx-uwsgi; scgi_temp_path ${work}/nginx-scgi;
+  server { listen 127.0.0.1:${port}; root ${data}; location / { } } }\n`,
+    );
+    const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const endpoint = `http://127.0.0.1:${port}`;
+    const host = `127.0.0.1`;
+    try {
+      console.error(`nginx on ${endpoint}`);
+      const curl = (name, out) => ({ name, command: 'curl', args: ['-sf', '-o', out, `${endpoint}/bench/object.bin`], skip: has.curl ? undefined : 'curl is not installed' });
+      results.push(
+        await workload(`GET ${LABEL} to memory`, SIZE, [
+          node('s3tx', 'get-memory', endpoint, 'bench', 'object.bin'),
+          crt(port, 'get-memory', host, 'bench', 'object.bin'),
+          node('client-s3', 'get-memory', endpoint, 'bench', 'object.bin'),
+          node('minio', 'get-memory', endpoint, 'bench', 'object.bin'),
+          curl('curl', '/dev/null'),
+        ]),
+      );
+      results.push(
+        await workload(
+          `GET ${LABEL} to a file`,
+          SIZE,
+          [
+            node('s3tx', 'get-file', endpoint, 'bench', 'object.bin', target),
+            crt(port, 'get-file', host, 'bench', 'object.bin', target),
+            node('client-s3', 'get-file', endpoint, 'bench', 'object.bin', target),
+            node('minio', 'get-file', endpoint, 'bench', 'object.bin', target),
+            curl('curl', target),
+          ],
+          removeTarget,
+        ),
+      );
+      results.push(
+        await workload('GET 1,000 x 64 KiB', SMALL_COUNT * SMALL_SIZE, [
+          node('s3tx', 'small-get', endpoint, 'bench', 'small/', String(SMALL_COUNT)),
+          crt(port, 'small-get', host, 'bench', 'small/', String(SMALL_COUNT)),
+          node('client-s3', 'small-get', endpoint, 'bench', 'small/', String(SMALL_COUNT)),
+          node('minio', 'small-get', endpoint, 'bench', 'small/', String(SMALL_COUNT)),
+        ]),
+      );
+    } finally {
+      nginx.kill();
+      await new Promise((resolve) => nginx.once('close', resolve));
+    }
+  }
+
+  // PUTs into the local server in sink mode.
+  {
+    const port = await freePort(80);
+    const sink = await startLocalS3({ sink: true, port, credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET }, requestLogSize: 0 });
+    const endpoint = sink.endpoint;
+    const host = port === 80 ? '127.0.0.1' : sink.host;
+    try {
+      console.error(`sink server on ${endpoint}`);
+      await execFileAsync(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `import { S3Client, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } from '${ROOT}/dist/index.js';
+         const c = new S3Client({ region: 'us-east-1', endpoint: '${endpoint}', signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('${ACCESS}', '${SECRET}') }) });
+         await c.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: '${sink.host}' } }) }).finishedFuture;
+         await c.close();`,
+      ]);
+      results.push(
+        await workload(`PUT a ${LABEL} file`, SIZE, [
+          node('s3tx', 'put-file', endpoint, 'bench', 'object.bin', object),
+          crt(port, 'put-file', host, 'bench', 'object.bin', object),
+          node('lib-storage', 'put-file', endpoint, 'bench', 'object.bin', object),
+          node('lib-storage-q16', 'put-file', endpoint, 'bench', 'object.bin', object),
+          node('minio', 'put-file', endpoint, 'bench', 'object.bin', object),
+        ]),
+      );
+      results.push(
+        await workload(`PUT a ${LABEL} file with CRC32C`, SIZE, [
+          node('s3tx-crc32c', 'put-file', endpoint, 'bench', 'object.bin', object),
+          node('lib-storage-crc32c', 'put-file', endpoint, 'bench', 'object.bin', object),
+        ]),
+      );
+      results.push(
+        await workload('PUT 1,000 x 64 KiB', SMALL_COUNT * SMALL_SIZE, [
+          node('s3tx', 'small-put', endpoint, 'bench', 'small/', String(SMALL_COUNT), String(SMALL_SIZE)),
+          crt(port, 'small-put', host, 'bench', 'small/', String(SMALL_COUNT), String(SMALL_SIZE)),
+          node('client-s3', 'small-put', endpoint, 'bench', 'small/', String(SMALL_COUNT), String(SMALL_SIZE)),
+          node('minio', 'small-put', endpoint, 'bench', 'small/', String(SMALL_COUNT), String(SMALL_SIZE)),
+        ]),
+      );
+    } finally {
+      await sink.close();
+    }
+  }
+
+  // GETs with checksums need a server that stores them: the local server, objects on disk.
+  {
+    const store = join(work, 'store');
+    const server = await startLocalS3({ root: store, credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET }, requestLogSize: 0 });
+    try {
+      await execFileAsync(process.execPath, [
+        '--input-type=module',
+        '-e',
+        `import { S3Client } from '${ROOT}/dist/index.js';
+         import { AwsCredentialsProvider, S3RequestType, HttpRequest, createDefaultS3SigningConfig, S3ChecksumAlgorithm } from '${ROOT}/dist/index.js';
+         const c = new S3Client({ region: 'us-east-1', endpoint: '${server.endpoint}', forcePathStyle: true, signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('${ACCESS}', '${SECRET}') }) });
+         await c.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: '${server.host}' } }) }).finishedFuture;
+         await c.upload({ bucket: 'bench', key: 'object.bin', body: '${object}', checksumAlgorithm: S3ChecksumAlgorithm.CRC32C });
+         await c.close();`,
+      ]);
+      results.push(
+        await workload(`GET ${LABEL} to memory from the local server, CRC32C off and on`, SIZE, [
+          node('s3tx', 'get-memory', server.endpoint, 'bench', 'object.bin'),
+          node('s3tx-crc32c', 'get-memory', server.endpoint, 'bench', 'object.bin'),
+        ]),
+      );
+    } finally {
+      await server.close();
+    }
+  }
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
+
+const report = {
+  date: new Date().toISOString().slice(0, 10),
+  machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / GiB), node: process.version, crt: has.crt ? execFileSync(PYTHON, ['-c', 'import importlib.metadata as m; print(m.version("awscrt"))']).toString().trim() : null },
+  sizeMiB: SIZE / MiB,
+  runs: RUNS,
+  workloads: results,
+};
+await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+await writeFile(join(ROOT, 'bench/results/transfer.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+const f = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
+console.log(`Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, awscrt ${report.machine.crt ?? 'absent'}; median (min-max) of ${RUNS} runs\n`);
+for (const w of results) {
+  console.log(`### ${w.name}\n`);
+  if (!w.results) {
+    console.log(`skipped: ${JSON.stringify(w.skipped)}\n`);
+    continue;
+  }
+  const base = w.results.s3tx ?? w.results['s3tx-crc32c'];
+  const small = w.name.includes('x 64 KiB');
+  console.log(`| contender | ${small ? 'objects/s' : 'GB/s'} | CPU s/GiB | peak RSS MiB | s3tx vs it |`);
+  console.log('|---|---|---|---|---|');
+  for (const [name, r] of Object.entries(w.results)) {
+    const rate = small ? { median: (SMALL_COUNT / r.seconds.median), min: SMALL_COUNT / r.seconds.max, max: SMALL_COUNT / r.seconds.min } : r.gbps;
+    const ratio = base && name !== 's3tx' ? `${(base.gbps.median / r.gbps.median).toFixed(2)}x` : '';
+    console.log(`| ${name} | ${f(rate, small ? 0 : 2)} | ${f(r.cpuPerGiB)} | ${r.rssMiB.median.toFixed(0)} | ${ratio} |`);
+  }
+  for (const [name, why] of Object.entries(w.skipped)) console.log(`| ${name} | skipped: ${why} | | | |`);
+  console.log('');
+}
