@@ -6,7 +6,7 @@
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,12 @@ const SECRET = 'benchsecret';
 const PYTHON = '/usr/bin/python3';
 const NODE_CONTENDER = join(ROOT, 'bench/contenders/node.mjs');
 const CRT_CONTENDER = join(ROOT, 'bench/contenders/crt.py');
+
+/** Debian's package version: the module itself reports 1.0.0.dev0. */
+function crtVersion() {
+  const dpkg = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'python3-awscrt']);
+  return dpkg.status === 0 ? `python3-awscrt ${dpkg.stdout.toString()}` : 'awscrt';
+}
 
 const has = {
   nginx: spawnSync('nginx', ['-v']).status === 0,
@@ -81,7 +87,7 @@ function summary(values) {
 }
 
 /** Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike. */
-async function workload(name, bytes, contenders, prepare = async () => {}) {
+async function workload(name, bytes, contenders, prepare = async () => {}, verify = null) {
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   const skipped = {};
   for (let run = 0; run < RUNS; run++) {
@@ -92,7 +98,10 @@ async function workload(name, bytes, contenders, prepare = async () => {}) {
       }
       await prepare(contender);
       try {
-        runs[contender.name].push(await measure(contender.command, contender.args));
+        const result = await measure(contender.command, contender.args);
+        // A figure counts only if the bytes arrived: a tool that writes nothing is not fast.
+        await verify?.(contender);
+        runs[contender.name].push(result);
       } catch (error) {
         skipped[contender.name] = `failed: ${error.message.split('\n')[0].slice(0, 300)}`;
       }
@@ -182,6 +191,10 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
             curl('curl', target),
           ],
           removeTarget,
+          async () => {
+            const written = (await stat(target).catch(() => ({ size: 0 }))).size;
+            if (written !== SIZE) throw new Error(`wrote ${written} of ${SIZE} bytes to the file`);
+          },
         ),
       );
       results.push(
@@ -273,7 +286,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
 
 const report = {
   date: new Date().toISOString().slice(0, 10),
-  machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / GiB), node: process.version, crt: has.crt ? execFileSync(PYTHON, ['-c', 'import importlib.metadata as m; print(m.version("awscrt"))']).toString().trim() : null },
+  machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / GiB), node: process.version, crt: has.crt ? crtVersion() : null },
   sizeMiB: SIZE / MiB,
   runs: RUNS,
   workloads: results,
@@ -282,7 +295,7 @@ await mkdir(join(ROOT, 'bench/results'), { recursive: true });
 await writeFile(join(ROOT, 'bench/results/transfer.json'), `${JSON.stringify(report, null, 2)}\n`);
 
 const f = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
-console.log(`Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, awscrt ${report.machine.crt ?? 'absent'}; median (min-max) of ${RUNS} runs\n`);
+console.log(`Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.crt ?? 'no native CRT'}; median (min-max) of ${RUNS} runs\n`);
 for (const w of results) {
   console.log(`### ${w.name}\n`);
   if (!w.results) {
