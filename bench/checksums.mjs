@@ -32,15 +32,42 @@ const ours = (Make) => (rounds) => {
 };
 
 const rows = [
-  ['CRC32C', await rate(ours(Crc32c)), '@aws-crypto/crc32c', await rate((n) => { for (let i = 0; i < n; i++) awsCrc32c(BUFFER); })],
-  ['CRC32', await rate(ours(Crc32)), '@aws-crypto/crc32', await rate((n) => { for (let i = 0; i < n; i++) awsCrc32(BUFFER); })],
-  ['CRC64NVME', await rate(ours(Crc64Nvme)), '@aws-sdk/crc64-nvme', await rate(async (n) => { const c = new SdkCrc64Nvme(); for (let i = 0; i < n; i++) c.update(BUFFER); await c.digest(); })],
+  [
+    'CRC32C',
+    await rate(ours(Crc32c)),
+    '@aws-crypto/crc32c',
+    await rate((n) => {
+      for (let i = 0; i < n; i++) awsCrc32c(BUFFER);
+    }),
+  ],
+  [
+    'CRC32',
+    await rate(ours(Crc32)),
+    '@aws-crypto/crc32',
+    await rate((n) => {
+      for (let i = 0; i < n; i++) awsCrc32(BUFFER);
+    }),
+  ],
+  [
+    'CRC64NVME',
+    await rate(ours(Crc64Nvme)),
+    '@aws-sdk/crc64-nvme',
+    await rate(async (n) => {
+      const c = new SdkCrc64Nvme();
+      for (let i = 0; i < n; i++) c.update(BUFFER);
+      await c.digest();
+    }),
+  ],
   ['SHA1', await rate(ours(Sha1)), null, null],
   ['SHA256', await rate(ours(Sha256)), null, null],
 ];
-console.log(`Checksums, GiB/s, median of ${RUNS} runs of ${ROUNDS} x 8 MiB, one thread; ${cpus()[0]?.model}, node ${process.version}; zlib.crc32 native: ${typeof zlib.crc32 === 'function'}`);
+console.log(
+  `Checksums, GiB/s, median of ${RUNS} runs of ${ROUNDS} x 8 MiB, one thread; ${cpus()[0]?.model}, node ${process.version}; zlib.crc32 native: ${typeof zlib.crc32 === 'function'}`,
+);
 console.log('| algorithm | s3tx | reference | reference GiB/s | s3tx / reference |');
 console.log('|---|---|---|---|---|');
 for (const [name, mine, other, theirs] of rows) {
-  console.log(`| ${name} | ${mine.toFixed(2)} | ${other ?? 'node:crypto (s3tx uses it)'} | ${theirs ? theirs.toFixed(2) : '-'} | ${theirs ? `${(mine / theirs).toFixed(1)}x` : '-'} |`);
+  console.log(
+    `| ${name} | ${mine.toFixed(2)} | ${other ?? 'node:crypto (s3tx uses it)'} | ${theirs ? theirs.toFixed(2) : '-'} | ${theirs ? `${(mine / theirs).toFixed(1)}x` : '-'} |`,
+  );
 }

@@ -12,7 +12,12 @@ const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 async function signed(server, method, path, headers = {}) {
-  const signer = new RequestSigner({ region: 'us-east-1', service: 's3', credentialProvider: async () => server.credentials, signedBodyValue: 'UNSIGNED-PAYLOAD' });
+  const signer = new RequestSigner({
+    region: 'us-east-1',
+    service: 's3',
+    credentialProvider: async () => server.credentials,
+    signedBodyValue: 'UNSIGNED-PAYLOAD',
+  });
   return signer.sign({ method, path, query: {}, headers: { host: server.host, ...headers } });
 }
 

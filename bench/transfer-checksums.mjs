@@ -1,7 +1,16 @@
 // Cost of turning integrity on for a whole transfer: s3tx PUT and GET through the local
 // server, with CRC32C (trailer on PUT, validateResponse on GET) and without, in one run.
 // Run: npm run bench:transfer
-import { S3Client, S3RequestType, S3RequestTlsMode, S3ChecksumAlgorithm, S3ChecksumLocation, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } from '../dist/index.js';
+import {
+  S3Client,
+  S3RequestType,
+  S3RequestTlsMode,
+  S3ChecksumAlgorithm,
+  S3ChecksumLocation,
+  HttpRequest,
+  AwsCredentialsProvider,
+  createDefaultS3SigningConfig,
+} from '../dist/index.js';
 import { startLocalS3 } from '../dist/local/index.js';
 
 const MiB = 1024 * 1024;
@@ -14,7 +23,10 @@ function clientFor(server) {
   return new S3Client({
     region: 'us-east-1',
     tlsMode: S3RequestTlsMode.DISABLED,
-    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(server.credentials.accessKeyId, server.credentials.secretAccessKey) }),
+    signingConfig: createDefaultS3SigningConfig({
+      region: 'us-east-1',
+      credentialProvider: AwsCredentialsProvider.newStatic(server.credentials.accessKeyId, server.credentials.secretAccessKey),
+    }),
   });
 }
 
@@ -23,7 +35,11 @@ async function once(checksum) {
   const server = await startLocalS3();
   const client = clientFor(server);
   const host = server.host;
-  await client.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host } }) }).finishedFuture;
+  await client.makeRequest({
+    type: S3RequestType.DEFAULT,
+    operationName: 'CreateBucket',
+    request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host } }),
+  }).finishedFuture;
   globalThis.gc?.();
   let started = performance.now();
   await client.makeRequest({
@@ -62,4 +78,6 @@ console.log(`s3tx through the local server (memory storage), ${SIZE / MiB} MiB, 
 console.log('| transfer | checksums off | CRC32C on | on / off |');
 console.log('|---|---|---|---|');
 console.log(`| PUT from a Buffer (CRC32C trailer) | ${off.put.toFixed(0)} | ${on.put.toFixed(0)} | ${((on.put / off.put) * 100).toFixed(0)}% |`);
-console.log(`| GET to onBody (validateResponse${on.validated ? ', validated' : ', NOT validated'}) | ${off.get.toFixed(0)} | ${on.get.toFixed(0)} | ${((on.get / off.get) * 100).toFixed(0)}% |`);
+console.log(
+  `| GET to onBody (validateResponse${on.validated ? ', validated' : ', NOT validated'}) | ${off.get.toFixed(0)} | ${on.get.toFixed(0)} | ${((on.get / off.get) * 100).toFixed(0)}% |`,
+);

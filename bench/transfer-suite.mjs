@@ -117,7 +117,11 @@ async function workload(name, bytes, contenders, prepare = async () => {}, verif
       seconds: summary(list.map((r) => r.seconds)),
     };
   }
-  console.error(`  ${name}: ${Object.entries(results).map(([c, r]) => `${c} ${r.gbps.median.toFixed(2)} GB/s`).join(', ')}`);
+  console.error(
+    `  ${name}: ${Object.entries(results)
+      .map(([c, r]) => `${c} ${r.gbps.median.toFixed(2)} GB/s`)
+      .join(', ')}`,
+  );
   return { name, bytes, results, skipped };
 }
 
@@ -169,7 +173,12 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
     const host = `127.0.0.1`;
     try {
       console.error(`nginx on ${endpoint}`);
-      const curl = (name, out) => ({ name, command: 'curl', args: ['-sf', '-o', out, `${endpoint}/bench/object.bin`], skip: has.curl ? undefined : 'curl is not installed' });
+      const curl = (name, out) => ({
+        name,
+        command: 'curl',
+        args: ['-sf', '-o', out, `${endpoint}/bench/object.bin`],
+        skip: has.curl ? undefined : 'curl is not installed',
+      });
       results.push(
         await workload(`GET ${LABEL} to memory`, SIZE, [
           node('s3tx', 'get-memory', endpoint, 'bench', 'object.bin'),
@@ -295,7 +304,9 @@ await mkdir(join(ROOT, 'bench/results'), { recursive: true });
 await writeFile(join(ROOT, 'bench/results/transfer.json'), `${JSON.stringify(report, null, 2)}\n`);
 
 const f = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
-console.log(`Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.crt ?? 'no native CRT'}; median (min-max) of ${RUNS} runs\n`);
+console.log(
+  `Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.crt ?? 'no native CRT'}; median (min-max) of ${RUNS} runs\n`,
+);
 for (const w of results) {
   console.log(`### ${w.name}\n`);
   if (!w.results) {
@@ -307,7 +318,7 @@ for (const w of results) {
   console.log(`| contender | ${small ? 'objects/s' : 'GB/s'} | CPU s/GiB | peak RSS MiB | s3tx vs it |`);
   console.log('|---|---|---|---|---|');
   for (const [name, r] of Object.entries(w.results)) {
-    const rate = small ? { median: (SMALL_COUNT / r.seconds.median), min: SMALL_COUNT / r.seconds.max, max: SMALL_COUNT / r.seconds.min } : r.gbps;
+    const rate = small ? { median: SMALL_COUNT / r.seconds.median, min: SMALL_COUNT / r.seconds.max, max: SMALL_COUNT / r.seconds.min } : r.gbps;
     const ratio = base && name !== 's3tx' ? `${(base.gbps.median / r.gbps.median).toFixed(2)}x` : '';
     console.log(`| ${name} | ${f(rate, small ? 0 : 2)} | ${f(r.cpuPerGiB)} | ${r.rssMiB.median.toFixed(0)} | ${ratio} |`);
   }

@@ -12,9 +12,8 @@ const url = new URL(endpoint);
 const crc = contender.endsWith('-crc32c');
 
 async function s3tx() {
-  const { S3Client, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } = await import(
-    '../../dist/index.js'
-  );
+  const { S3Client, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } =
+    await import('../../dist/index.js');
   const client = new S3Client({
     region: 'us-east-1',
     endpoint,
@@ -49,7 +48,11 @@ async function sdk() {
   const checksum = crc ? { ChecksumAlgorithm: 'CRC32C' } : {};
   const get = async (key) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(crc ? { ChecksumMode: 'ENABLED' } : {}) }))).Body;
   const upload = (key, Body) =>
-    new Upload({ client, params: { Bucket: bucket, Key: key, Body, ...checksum }, ...(contender === 'lib-storage-q16' ? { queueSize: 16, partSize: 8 * MiB } : {}) }).done();
+    new Upload({
+      client,
+      params: { Bucket: bucket, Key: key, Body, ...checksum },
+      ...(contender === 'lib-storage-q16' ? { queueSize: 16, partSize: 8 * MiB } : {}),
+    }).done();
   return {
     'get-memory': async ([key]) => {
       for await (const _ of await get(key));
@@ -58,17 +61,26 @@ async function sdk() {
     'put-file': ([key, path]) => upload(key, createReadStream(path)),
     'small-put': ([prefix, count, size]) => {
       const Body = Buffer.alloc(Number(size), 1);
-      return Promise.all(Array.from({ length: Number(count) }, (_, i) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${i}`, Body, ...checksum }))));
+      return Promise.all(
+        Array.from({ length: Number(count) }, (_, i) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${i}`, Body, ...checksum }))),
+      );
     },
-    'small-get': ([prefix, count]) =>
-      Promise.all(Array.from({ length: Number(count) }, async (_, i) => (await get(`${prefix}${i}`)).transformToByteArray())),
+    'small-get': ([prefix, count]) => Promise.all(Array.from({ length: Number(count) }, async (_, i) => (await get(`${prefix}${i}`)).transformToByteArray())),
     close: () => client.destroy(),
   };
 }
 
 async function minio() {
   const { Client } = await import('minio');
-  const client = new Client({ endPoint: url.hostname, port: Number(url.port || 80), useSSL: false, accessKey: accessKeyId, secretKey: secretAccessKey, pathStyle: true, region: 'us-east-1' });
+  const client = new Client({
+    endPoint: url.hostname,
+    port: Number(url.port || 80),
+    useSSL: false,
+    accessKey: accessKeyId,
+    secretKey: secretAccessKey,
+    pathStyle: true,
+    region: 'us-east-1',
+  });
   return {
     'get-memory': async ([key]) => {
       for await (const _ of await client.getObject(bucket, key));
@@ -89,7 +101,16 @@ async function minio() {
   };
 }
 
-const factories = { s3tx, 's3tx-crc32c': s3tx, 'client-s3': sdk, 'client-s3-crc32c': sdk, 'lib-storage': sdk, 'lib-storage-q16': sdk, 'lib-storage-crc32c': sdk, minio };
+const factories = {
+  s3tx,
+  's3tx-crc32c': s3tx,
+  'client-s3': sdk,
+  'client-s3-crc32c': sdk,
+  'lib-storage': sdk,
+  'lib-storage-q16': sdk,
+  'lib-storage-crc32c': sdk,
+  minio,
+};
 const runner = await factories[contender]();
 if (workload === 'put-file') statSync(args[1]);
 const started = performance.now();

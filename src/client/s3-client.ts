@@ -226,7 +226,16 @@ export class S3Client {
         if (options.resumable && validate) {
           throw new InvalidArgumentError('resumable', 'cannot be combined with validateResponse: the parts written earlier are not read again');
         }
-        meta = this.#autoRangedGet(context, callbacks, base, partSize, recvFilepath, validate, options.readAhead ?? config.connections * partSize, options.resumable ?? false);
+        meta = this.#autoRangedGet(
+          context,
+          callbacks,
+          base,
+          partSize,
+          recvFilepath,
+          validate,
+          options.readAhead ?? config.connections * partSize,
+          options.resumable ?? false,
+        );
         break;
       case S3RequestType.PUT_OBJECT:
         meta = this.#autoRangedPut(context, callbacks, base, sendFile, body, partSize, threshold, checksum, checkResume(options));
