@@ -37,6 +37,12 @@ describe('client options', () => {
     expect(config.retry.maxRetries).toBe(5);
   });
 
+  it('takes a connection count that overrides the one the throughput target gives', () => {
+    expect(resolveClientOptions({ region: 'r', maxConnections: 4 }, machine(16 * GiB))).toMatchObject({ connections: 4, maxRequestsInFlight: 4 });
+    expect(optionError({ maxConnections: 0 }).option).toBe('maxConnections');
+    expect(optionError({ maxConnections: 2.5 }).option).toBe('maxConnections');
+  });
+
   it('derives connections and memory from the throughput target', () => {
     const config = resolveClientOptions({ region: 'x', throughputTargetGbps: 100 }, machine(64 * GiB));
     expect(config.connections).toBe(250);

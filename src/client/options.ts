@@ -67,6 +67,11 @@ export interface S3ClientOptions {
   endpoint?: string;
   /** s3tx: high-level methods address buckets as `/bucket/key` rather than `bucket.host/key`. */
   forcePathStyle?: boolean;
+  /**
+   * s3tx (as aws-c-s3's max_active_connections_override): connections per endpoint, instead of
+   * the count `throughputTargetGbps` gives (one per 0.4 Gbit/s, at least 10).
+   */
+  maxConnections?: number;
 }
 
 /** Everything the client needs, resolved and checked. */
@@ -225,7 +230,10 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throw new InvalidArgumentError('forcePathStyle', `must be a boolean, got ${describe(options.forcePathStyle)}`);
   }
 
-  const connections = connectionCount(throughputTargetGbps);
+  const connections = options.maxConnections === undefined ? connectionCount(throughputTargetGbps) : options.maxConnections;
+  if (!Number.isSafeInteger(connections) || connections < 1) {
+    throw new InvalidArgumentError('maxConnections', `must be a whole number, 1 or more, got ${describe(options.maxConnections)}`);
+  }
   return {
     region,
     tls: tlsMode === S3RequestTlsMode.ENABLED,
