@@ -1,26 +1,20 @@
 // How s3tx's throughput moves with connections, part size and object size, on 127.0.0.1:
 // GET to memory from nginx and PUT from a file to the sink server, each in a fresh process
 // under GNU time, median of BENCH_RUNS (3). Run: npm run bench:scaling  (after bench/setup.sh)
-import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startLocalS3 } from '../dist/local/index.js';
+import { createBucket, setupClient, startNginx, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONTENDER = join(ROOT, 'bench/contenders/node.mjs');
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const execFileAsync = promisify(execFile);
-
-async function writeData(path, size) {
-  const block = Buffer.alloc(Math.min(size, MiB), 0x5a);
-  const file = await open(path, 'w');
-  for (let offset = 0; offset < size; offset += block.length) await file.write(block, 0, Math.min(block.length, size - offset), offset);
-  await file.close();
-}
 
 async function once(env, args, bytes) {
   const stats = join(work, 'time.txt');
@@ -45,33 +39,18 @@ const data = join(work, 'data', 'bench');
 await mkdir(data, { recursive: true });
 const sizes = [64 * 1024, MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB];
 for (const size of sizes) await writeData(join(data, `object-${size}`), size);
-const conf = join(work, 'nginx.conf');
-await writeFile(
-  conf,
-  `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/error.log;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; default_type application/octet-stream;
-  client_body_temp_path ${work}/b; proxy_temp_path ${work}/p; fastcgi_temp_path ${work}/f; uwsgi_temp_path ${work}/u; scgi_temp_path ${work}/s;
-  server { listen 127.0.0.1:8181; root ${join(work, 'data')}; location / { } } }\n`,
-);
-const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
+const nginx = await startNginx(work, join(work, 'data'), 8181);
 const sink = await startLocalS3({ sink: true, credentials: { accessKeyId: 'K', secretAccessKey: 'S' }, requestLogSize: 0 });
-await new Promise((resolve) => setTimeout(resolve, 500));
-const nginxEndpoint = 'http://127.0.0.1:8181';
+const nginxEndpoint = nginx.endpoint;
 const lines = [];
 const out = (line) => {
   lines.push(line);
   console.log(line);
 };
 try {
-  await execFileAsync(process.execPath, [
-    '--input-type=module',
-    '-e',
-    `import { S3Client, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } from '${ROOT}/dist/index.js';
-     const c = new S3Client({ region: 'us-east-1', endpoint: '${sink.endpoint}', signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('K', 'S') }) });
-     await c.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: '${sink.host}' } }) }).finishedFuture;
-     await c.close();`,
-  ]);
+  const setup = setupClient(sink.endpoint, 'K', 'S');
+  await createBucket(setup, sink.host, 'bench');
+  await setup.close();
   const gib = 1024 * MiB;
   out(`Scaling, ${new Date().toISOString().slice(0, 10)}, 1 GiB, median of ${RUNS}: GB/s (CPU s/GiB, peak RSS MiB)\n`);
   for (const [label, args] of [
@@ -104,7 +83,7 @@ try {
     );
   }
 } finally {
-  nginx.kill();
+  await nginx.stop();
   await sink.close();
   await rm(work, { recursive: true, force: true });
 }

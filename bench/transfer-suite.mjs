@@ -3,18 +3,17 @@
 // mode, all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh processes (3 by default)
 // with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
 // missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3)
-import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { S3ChecksumAlgorithm } from '../dist/index.js';
 import { startLocalS3 } from '../dist/local/index.js';
+import { createBucket, setupClient, startNginx, writeData } from './lib.mjs';
 
-// The servers run in this process: a child must never be waited for synchronously.
-const execFileAsync = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -50,17 +49,6 @@ async function freePort(preferred) {
       server.listen(port, '127.0.0.1', () => server.close(() => resolve(server.address()?.port ?? port)));
     });
   return (await attempt(preferred)) ?? (await attempt(0));
-}
-
-async function writeData(path, size) {
-  const block = Buffer.alloc(MiB);
-  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
-  const file = await open(path, 'w');
-  for (let offset = 0; offset < size; offset += MiB) {
-    block.writeUInt32LE(offset / MiB, 0);
-    await file.write(block, 0, Math.min(MiB, size - offset), offset);
-  }
-  await file.close();
 }
 
 /** Runs one contender command under GNU time: its own transfer seconds (or wall time), CPU seconds and peak RSS. */
@@ -158,17 +146,7 @@ try {
     results.push({ name: 'GET workloads', skipped: { all: 'nginx is not installed' } });
   } else {
     const port = await freePort(80);
-    const conf = join(work, 'nginx.conf');
-    await writeFile(
-      conf,
-      `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
-events { worker_connections 4096; }
-http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 120s; default_type application/octet-stream;
-  client_body_temp_path ${work}/nginx-body; proxy_temp_path ${work}/nginx-proxy; fastcgi_temp_path ${work}/nginx-fcgi; uwsgi_temp_path ${work}/nginx-uwsgi; scgi_temp_path ${work}/nginx-scgi;
-  server { listen 127.0.0.1:${port}; root ${data}; location / { } } }\n`,
-    );
-    const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const nginx = await startNginx(work, data, port);
     const endpoint = `http://127.0.0.1:${port}`;
     const host = `127.0.0.1`;
     try {
@@ -215,8 +193,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
         ]),
       );
     } finally {
-      nginx.kill();
-      await new Promise((resolve) => nginx.once('close', resolve));
+      await nginx.stop();
     }
   }
 
@@ -228,14 +205,9 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
     const host = port === 80 ? '127.0.0.1' : sink.host;
     try {
       console.error(`sink server on ${endpoint}`);
-      await execFileAsync(process.execPath, [
-        '--input-type=module',
-        '-e',
-        `import { S3Client, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } from '${ROOT}/dist/index.js';
-         const c = new S3Client({ region: 'us-east-1', endpoint: '${endpoint}', signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('${ACCESS}', '${SECRET}') }) });
-         await c.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: '${sink.host}' } }) }).finishedFuture;
-         await c.close();`,
-      ]);
+      const setup = setupClient(endpoint, ACCESS, SECRET);
+      await createBucket(setup, sink.host, 'bench');
+      await setup.close();
       results.push(
         await workload(`PUT a ${LABEL} file`, SIZE, [
           node('s3tx', 'put-file', endpoint, 'bench', 'object.bin', object),
@@ -269,16 +241,10 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
     const store = join(work, 'store');
     const server = await startLocalS3({ root: store, credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET }, requestLogSize: 0 });
     try {
-      await execFileAsync(process.execPath, [
-        '--input-type=module',
-        '-e',
-        `import { S3Client } from '${ROOT}/dist/index.js';
-         import { AwsCredentialsProvider, S3RequestType, HttpRequest, createDefaultS3SigningConfig, S3ChecksumAlgorithm } from '${ROOT}/dist/index.js';
-         const c = new S3Client({ region: 'us-east-1', endpoint: '${server.endpoint}', forcePathStyle: true, signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic('${ACCESS}', '${SECRET}') }) });
-         await c.makeRequest({ type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: new HttpRequest({ method: 'PUT', path: '/bench', headers: { host: '${server.host}' } }) }).finishedFuture;
-         await c.upload({ bucket: 'bench', key: 'object.bin', body: '${object}', checksumAlgorithm: S3ChecksumAlgorithm.CRC32C });
-         await c.close();`,
-      ]);
+      const setup = setupClient(server.endpoint, ACCESS, SECRET);
+      await createBucket(setup, server.host, 'bench');
+      await setup.upload({ bucket: 'bench', key: 'object.bin', body: object, checksumAlgorithm: S3ChecksumAlgorithm.CRC32C });
+      await setup.close();
       results.push(
         await workload(`GET ${LABEL} to memory from the local server, CRC32C off and on`, SIZE, [
           node('s3tx', 'get-memory', server.endpoint, 'bench', 'object.bin'),

@@ -1,0 +1,62 @@
+// What the transfer and scaling benches share: test data, nginx with its own config, a client for setup.
+import { spawn } from 'node:child_process';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AwsCredentialsProvider, S3Client, createDefaultS3SigningConfig } from '../dist/index.js';
+
+const MiB = 1024 * 1024;
+
+/** A file of `size` bytes; every MiB block is numbered, so misplaced bytes would show. */
+export async function writeData(path, size) {
+  const block = Buffer.alloc(Math.min(size, MiB));
+  for (let i = 0; i + 4 <= block.length; i += 4) block.writeUInt32LE((i * 2654435761) >>> 0, i);
+  const file = await open(path, 'w');
+  for (let offset = 0; offset < size; offset += block.length) {
+    if (block.length >= 4) block.writeUInt32LE(offset / MiB, 0);
+    await file.write(block, 0, Math.min(block.length, size - offset), offset);
+  }
+  await file.close();
+}
+
+/** nginx serving `root` on 127.0.0.1:`port` with sendfile and Range, one worker; `stop()` ends it. */
+export async function startNginx(work, root, port) {
+  const conf = join(work, 'nginx.conf');
+  const temp = (name) => `${name}_temp_path ${join(work, `nginx-${name}`)};`;
+  await writeFile(
+    conf,
+    `worker_processes 1; daemon off; pid ${work}/nginx.pid; error_log ${work}/nginx-error.log;
+events { worker_connections 4096; }
+http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 120s; default_type application/octet-stream;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}
+  server { listen 127.0.0.1:${port}; root ${root}; location / { } } }\n`,
+  );
+  const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () => {
+      nginx.kill();
+      return new Promise((resolve) => nginx.once('close', resolve));
+    },
+  };
+}
+
+/** An s3tx client for setting a server up (buckets, objects), in this process. */
+export function setupClient(endpoint, accessKeyId, secretAccessKey) {
+  return new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
+  });
+}
+
+/** Creates `bucket` on the server at `host`. */
+export async function createBucket(client, host, bucket) {
+  const { S3RequestType, HttpRequest } = await import('../dist/index.js');
+  await client.makeRequest({
+    type: S3RequestType.DEFAULT,
+    operationName: 'CreateBucket',
+    request: new HttpRequest({ method: 'PUT', path: `/${bucket}`, headers: { host } }),
+  }).finishedFuture;
+}
