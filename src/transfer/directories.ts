@@ -82,9 +82,9 @@ async function* filesUnder(folder: string): AsyncGenerator<string> {
 /** Sends every file below `folder` to `target`, keys being the paths relative to the folder. */
 export async function uploadDirectory(client: S3Client, folder: string, target: S3Prefix, options: UploadDirectoryOptions = {}): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(target, 'target');
-  const concurrency = checkConcurrency(options.concurrency);
+  const { concurrency: requested, onFile, filter, onProgress, signal, ...attributes } = options;
+  const concurrency = checkConcurrency(requested);
   const result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
-  const { concurrency: _c, onFile, filter, onProgress, signal, ...attributes } = options;
   let transferred = 0;
   await eachLimited(filesUnder(folder), concurrency, async (path) => {
     const relativePath = relative(folder, path).split(sep).join('/');

@@ -5,10 +5,9 @@
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { keyUnder, safeLocalPath, type S3Client } from '../../index.js';
-import { UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
+import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
 import { s3Location, tracker, type Location } from '../locations.js';
 import { Reporter } from '../report.js';
-import { CLIENT_HELP } from '../options.js';
 import { TRANSFER_FLAGS, download, eachLimited, transferSettings, upload, type TransferSettings } from './cp.js';
 
 export const SYNC_USAGE = `Usage: s3tx sync SRC DST [options]
