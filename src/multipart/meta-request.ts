@@ -104,7 +104,7 @@ export class BufferTarget implements BodyTarget {
     if (offset + chunk.length > this.buffer.length) {
       throw new InvalidResponseError(`the response body is longer than the ${this.buffer.length} bytes asked for`);
     }
-    chunk.copy(this.buffer, offset);
+    this.buffer.set(chunk, offset);
   }
 }
 
