@@ -15,6 +15,13 @@ export function textOf(node: unknown, name: string): string | null {
   return typeof value === 'string' ? value : null;
 }
 
+/** The child elements of one name: none, one or many, always as an array. */
+export function elementsOf(node: unknown, name: string): unknown[] {
+  if (!node || typeof node !== 'object') return [];
+  const value = (node as Record<string, unknown>)[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
 /** Escapes text content; quotes stay as they are, as S3's own clients send ETags. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));

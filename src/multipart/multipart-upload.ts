@@ -4,7 +4,7 @@
  * AbortMultipartUpload, each sent through the meta request's retrying `send`.
  */
 import { InvalidResponseError } from '../client/errors.js';
-import { escapeXml, parseXml, textOf } from '../client/xml.js';
+import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
 import { CollectTarget, type BodyTarget, type PartRequest, type PartResponse, type ResponseHeaders, type SendOptions } from './meta-request.js';
 
 export type SendFunction = (request: PartRequest, target?: BodyTarget, options?: SendOptions) => Promise<PartResponse>;
@@ -114,8 +114,7 @@ export class MultipartUpload {
       );
       const result = parseXml(target.body)?.ListPartsResult as Record<string, unknown> | undefined;
       if (!result) throw new InvalidResponseError('ListParts answered without a ListPartsResult document');
-      const listed = result.Part === undefined ? [] : Array.isArray(result.Part) ? result.Part : [result.Part];
-      for (const part of listed) {
+      for (const part of elementsOf(result, 'Part')) {
         const number = Number(textOf(part, 'PartNumber'));
         const etag = textOf(part, 'ETag');
         const size = Number(textOf(part, 'Size'));

@@ -5,7 +5,7 @@ import { objectLocation } from '../client/endpoint.js';
 import { S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
 import type { S3Client } from '../client/s3-client.js';
-import { escapeXml, parseXml } from '../client/xml.js';
+import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
 import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -65,15 +65,6 @@ async function xmlRequest(
   return { document: body.length > 0 ? parseXml(body) : null, headers };
 }
 
-function list<T>(value: unknown): T[] {
-  return value === undefined ? [] : Array.isArray(value) ? (value as T[]) : [value as T];
-}
-
-function text(node: unknown, name: string): string | null {
-  const value = node && typeof node === 'object' ? (node as Record<string, unknown>)[name] : undefined;
-  return typeof value === 'string' ? value : null;
-}
-
 function dateOf(value: string | null): Date | null {
   const date = value ? new Date(value) : null;
   return date && !Number.isNaN(date.getTime()) ? date : null;
@@ -91,35 +82,35 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
     const { document } = await xmlRequest(client, 'ListObjectsV2', { method: 'GET', bucket: options.bucket, query }, options);
     const result = document?.ListBucketResult;
     if (!result) throw new InvalidResponseError('ListObjectsV2 answered without a ListBucketResult');
-    const encoded = text(result, 'EncodingType') === 'url';
+    const encoded = textOf(result, 'EncodingType') === 'url';
     const decode = (value: string) => (encoded ? decodeURIComponent(value.replace(/\+/g, ' ')) : value);
-    for (const prefix of list<unknown>((result as Record<string, unknown>).CommonPrefixes)) {
-      const value = text(prefix, 'Prefix');
+    for (const prefix of elementsOf(result, 'CommonPrefixes')) {
+      const value = textOf(prefix, 'Prefix');
       if (value !== null) yield { kind: 'prefix', prefix: decode(value) };
     }
-    for (const entry of list<unknown>((result as Record<string, unknown>).Contents)) {
-      const key = text(entry, 'Key');
+    for (const entry of elementsOf(result, 'Contents')) {
+      const key = textOf(entry, 'Key');
       if (key === null) continue;
       yield {
         kind: 'object',
         key: decode(key),
-        size: Number(text(entry, 'Size') ?? 0),
-        etag: text(entry, 'ETag'),
-        lastModified: dateOf(text(entry, 'LastModified')),
-        storageClass: text(entry, 'StorageClass'),
+        size: Number(textOf(entry, 'Size') ?? 0),
+        etag: textOf(entry, 'ETag'),
+        lastModified: dateOf(textOf(entry, 'LastModified')),
+        storageClass: textOf(entry, 'StorageClass'),
       };
     }
-    token = text(result, 'IsTruncated') === 'true' ? text(result, 'NextContinuationToken') : null;
+    token = textOf(result, 'IsTruncated') === 'true' ? textOf(result, 'NextContinuationToken') : null;
   } while (token);
 }
 
 /** The buckets of the account (ListBuckets). */
 export async function listBuckets(client: S3Client, control: Pick<TransferControl, 'signal'> = {}): Promise<Array<{ name: string; created: Date | null }>> {
   const { document } = await xmlRequest(client, 'ListBuckets', { method: 'GET' }, control);
-  const buckets = (document?.ListAllMyBucketsResult as Record<string, unknown> | undefined)?.Buckets;
-  return list<unknown>((buckets as Record<string, unknown> | undefined)?.Bucket).map((bucket) => ({
-    name: text(bucket, 'Name') ?? '',
-    created: dateOf(text(bucket, 'CreationDate')),
+  const [buckets] = elementsOf(document?.ListAllMyBucketsResult, 'Buckets');
+  return elementsOf(buckets, 'Bucket').map((bucket) => ({
+    name: textOf(bucket, 'Name') ?? '',
+    created: dateOf(textOf(bucket, 'CreationDate')),
   }));
 }
 
@@ -186,10 +177,10 @@ export async function deleteObjects(
       options,
     );
     const answer = document?.DeleteResult as Record<string, unknown> | undefined;
-    const failed = list<unknown>(answer?.Error).map((error) => ({
-      key: text(error, 'Key') ?? '',
-      code: text(error, 'Code') ?? '',
-      message: text(error, 'Message') ?? '',
+    const failed = elementsOf(answer, 'Error').map((error) => ({
+      key: textOf(error, 'Key') ?? '',
+      code: textOf(error, 'Code') ?? '',
+      message: textOf(error, 'Message') ?? '',
     }));
     const failedKeys = new Set(failed.map((error) => error.key));
     result.errors.push(...failed);
