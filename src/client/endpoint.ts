@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
+import { encodeRfc3986 } from './sigv4.js';
 
 /** How requests reach S3 for one client. */
 export interface EndpointConfig {
@@ -104,10 +105,7 @@ function dnsCompatible(bucket: string, tls: boolean): boolean {
 
 /** A key as a URI path: each segment percent-encoded, slashes kept. */
 export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-    .join('/');
+  return key.split('/').map(encodeRfc3986).join('/');
 }
 
 /**
