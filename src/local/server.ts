@@ -254,16 +254,20 @@ function stall(res: ServerResponse, ms: number): Promise<void> {
   });
 }
 
+/** Reads and drops the rest of a request body, so that an answer can follow it on the connection. */
+function drain(req: IncomingMessage): Promise<unknown> {
+  req.resume();
+  return new Promise((resolve) => req.once('end', resolve).once('close', resolve));
+}
+
 /** Faults that act before the operation runs. Returns true when the request has been dealt with. */
 async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (fault.type === 'error') {
-    req.resume();
-    await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
+    await drain(req);
     throw new S3Error(fault.code, fault.message ?? 'injected by a fault rule', {}, fault.status);
   }
   if (fault.type === 'respond') {
-    req.resume();
-    await new Promise((resolve) => req.once('end', resolve).once('close', resolve));
+    await drain(req);
     const body = Buffer.from(fault.body ?? '');
     res.writeHead(fault.status, { 'content-length': String(body.length), ...fault.headers });
     res.end(body);
