@@ -3,7 +3,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ObjectAttributes, S3ChecksumAlgorithm, S3Client } from '../../index.js';
+import { keyUnder, type ObjectAttributes, type S3ChecksumAlgorithm, type S3Client } from '../../index.js';
 import { CLIENT_FLAGS, CLIENT_HELP, UsageError, clientFrom, parse, parseChecksum, type ClientFlags } from '../options.js';
 import { Reporter } from '../report.js';
 import { s3Location, tracker, type Location } from '../locations.js';
@@ -177,8 +177,7 @@ async function copyTree(client: S3Client, source: Location, target: Location, se
     objects.length,
   );
   await eachLimited(objects, settings.concurrency, async (object) => {
-    const rest = object.key.slice(source.key.length).replace(/^\//, '');
-    const key = target.key === '' || target.key.endsWith('/') ? `${target.key}${rest}` : `${target.key}/${rest}`;
+    const key = keyUnder(target.key, object.key.slice(source.key.length).replace(/^\//, ''));
     await copyObject(
       client,
       { bucket: source.bucket, key: object.key, text: `s3://${source.bucket}/${object.key}` },
