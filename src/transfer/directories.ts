@@ -8,12 +8,12 @@ import { dirname, join, relative, sep } from 'node:path';
 import { InvalidArgumentError } from '../client/errors.js';
 import { parseS3Url } from '../client/endpoint.js';
 import type { S3Client } from '../client/s3-client.js';
-import { download, type DownloadResult } from './download.js';
+import { download } from './download.js';
 import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
 import { keyUnder, safeLocalPath } from './paths.js';
-import type { TransferControl } from './perform.js';
-import { upload, type UploadResult } from './upload.js';
+import type { Progress, TransferControl } from './perform.js';
+import { upload } from './upload.js';
 
 /** A bucket and key prefix: `s3://bucket/prefix/` or an object. */
 export type S3Prefix = string | { bucket: string; prefix?: string };
@@ -53,6 +53,39 @@ function prefixOf(target: S3Prefix, option: string): { bucket: string; prefix: s
   return { bucket: target.bucket, prefix: target.prefix ?? '' };
 }
 
+/** The result of a folder transfer, file by file, and its progress as one running total over all files. */
+class FolderProgress {
+  readonly result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
+  readonly #onProgress: DirectoryOptions['onProgress'];
+  readonly #onFile: DirectoryOptions['onFile'];
+  #transferred = 0;
+
+  constructor(onProgress: DirectoryOptions['onProgress'], onFile: DirectoryOptions['onFile']) {
+    this.#onProgress = onProgress;
+    this.#onFile = onFile;
+  }
+
+  /** Runs one file's transfer, given the onProgress to pass on, and records how it ended. */
+  async file(key: string, path: string, transfer: (onProgress: (progress: Progress) => void) => Promise<{ bytes: number }>): Promise<void> {
+    let last = 0;
+    let bytes = 0;
+    let error: Error | null = null;
+    try {
+      ({ bytes } = await transfer((progress) => {
+        this.#transferred += progress.transferred - last;
+        last = progress.transferred;
+        this.#onProgress?.({ transferred: this.#transferred, total: null });
+      }));
+      this.result.files++;
+      this.result.bytes += bytes;
+    } catch (caught) {
+      error = caught as Error;
+      this.result.failed.push({ key, path, error });
+    }
+    this.#onFile?.({ key, path, bytes, error });
+  }
+}
+
 /** Runs `work` on each item, at most `concurrency` at once, in order of start. */
 async function eachLimited<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   const running = new Set<Promise<void>>();
@@ -84,45 +117,24 @@ export async function uploadDirectory(client: S3Client, folder: string, target: 
   const { bucket, prefix } = prefixOf(target, 'target');
   const { concurrency: requested, onFile, filter, onProgress, signal, ...attributes } = options;
   const concurrency = checkConcurrency(requested);
-  const result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
-  let transferred = 0;
+  const folderProgress = new FolderProgress(onProgress, onFile);
   await eachLimited(filesUnder(folder), concurrency, async (path) => {
     const relativePath = relative(folder, path).split(sep).join('/');
     if (filter && !filter(relativePath)) return;
     const key = keyUnder(prefix, relativePath);
-    let done: UploadResult | null = null;
-    let error: Error | null = null;
-    let last = 0;
-    try {
-      done = await upload(client, {
-        ...attributes,
-        bucket,
-        key,
-        body: path,
-        ...(signal ? { signal } : {}),
-        onProgress: (progress) => {
-          transferred += progress.transferred - last;
-          last = progress.transferred;
-          onProgress?.({ transferred, total: null });
-        },
-      });
-      result.files++;
-      result.bytes += done.bytes;
-    } catch (caught) {
-      error = caught as Error;
-      result.failed.push({ key, path, error });
-    }
-    onFile?.({ key, path, bytes: done?.bytes ?? 0, error });
+    await folderProgress.file(key, path, (fileProgress) =>
+      upload(client, { ...attributes, bucket, key, body: path, ...(signal ? { signal } : {}), onProgress: fileProgress }),
+    );
   });
-  return result;
+  return folderProgress.result;
 }
 
 /** Fetches every object below `source` into `folder`, paths being the keys relative to the prefix. */
 export async function downloadDirectory(client: S3Client, source: S3Prefix, folder: string, options: DownloadDirectoryOptions = {}): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(source, 'source');
   const concurrency = checkConcurrency(options.concurrency);
-  const result: DirectoryResult = { files: 0, bytes: 0, failed: [], skipped: [] };
-  let transferred = 0;
+  const folderProgress = new FolderProgress(options.onProgress, options.onFile);
+  const { result } = folderProgress;
   const objects = async function* () {
     for await (const entry of listObjects(client, { bucket, prefix, ...(options.signal ? { signal: options.signal } : {}) })) {
       if (entry.kind === 'object') yield entry;
@@ -135,29 +147,10 @@ export async function downloadDirectory(client: S3Client, source: S3Prefix, fold
       result.skipped.push({ key: object.key, reason: local.reason });
       return;
     }
-    let done: DownloadResult | null = null;
-    let error: Error | null = null;
-    let last = 0;
-    try {
+    await folderProgress.file(object.key, local.path, async (fileProgress) => {
       await mkdir(dirname(local.path), { recursive: true });
-      done = await download(client, {
-        bucket,
-        key: object.key,
-        to: local.path,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (progress) => {
-          transferred += progress.transferred - last;
-          last = progress.transferred;
-          options.onProgress?.({ transferred, total: null });
-        },
-      });
-      result.files++;
-      result.bytes += done.bytes;
-    } catch (caught) {
-      error = caught as Error;
-      result.failed.push({ key: object.key, path: local.path, error });
-    }
-    options.onFile?.({ key: object.key, path: local.path, bytes: done?.bytes ?? 0, error });
+      return download(client, { bucket, key: object.key, to: local.path, ...(options.signal ? { signal: options.signal } : {}), onProgress: fileProgress });
+    });
   });
   return result;
 }
