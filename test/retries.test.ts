@@ -1,61 +1,48 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3ResponseError, S3RequestType, type S3Client } from '../src/index.js';
-import type { FaultRule, LocalS3, RecordedRequest } from '../src/local/index.js';
-import { startLocalS3 } from '../src/local/index.js';
-import { httpRequest, newClient, run } from './helpers/client.js';
-import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from './helpers/servers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { S3ResponseError, S3RequestType } from '../src/index.js';
+import type { FaultRule, RecordedRequest } from '../src/local/index.js';
+import { httpRequest, run } from './helpers/client.js';
+import { useLocalFixture } from './helpers/fixture.js';
+import { MiB, makeBuffer, sha256 } from './helpers/servers.js';
 
-let server: LocalS3;
-let client: S3Client;
-let folder: { path: string; remove: () => Promise<void> };
 const bucket = 'retries';
 const data = makeBuffer(40 * MiB + 7);
+// A short stall timeout, so that a stalled connection is noticed within the test.
+const fixture = useLocalFixture(bucket, { client: { stallTimeoutMs: 1000 }, resetEachTest: true });
 
 const part = (n: number) => (r: RecordedRequest) => r.operation === 'UploadPart' && r.partNumber === n;
 const range = (start: number) => (r: RecordedRequest) => r.operation === 'GetObject' && (r.headers.range ?? '').startsWith(`bytes=${start}-`);
 const operation = (name: string) => (r: RecordedRequest) => r.operation === name;
-const count = (match: (r: RecordedRequest) => boolean) => server.requests.filter(match).length;
-const fault = (rule: FaultRule) => server.faults.add(rule);
+const count = (match: (r: RecordedRequest) => boolean) => fixture.server.requests.filter(match).length;
+const fault = (rule: FaultRule) => fixture.server.faults.add(rule);
 
 beforeAll(async () => {
-  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
-  // A short stall timeout, so that a stalled connection is noticed within the test.
-  client = newClient({ stallTimeoutMs: 1000 });
-  folder = await tempFolder();
   expect(
-    (await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) })).error,
+    (await run(fixture.client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/source`, {}, data) })).error,
   ).toBeNull();
-  expect((await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/source`, {}, data) })).error).toBeNull();
-});
-
-beforeEach(() => {
-  server.faults.clear();
-  server.resetRequests();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await folder?.remove();
 });
 
 function upload(key: string) {
-  return run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`, {}, data) });
+  return run(fixture.client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/${key}`, {}, data) });
 }
 
 function download(recvFilepath?: string, headers: Record<string, string> = {}) {
-  return run(client, {
+  return run(fixture.client, {
     type: S3RequestType.GET_OBJECT,
-    request: httpRequest(server.host, 'GET', `/${bucket}/source`, headers),
+    request: httpRequest(fixture.server.host, 'GET', `/${bucket}/source`, headers),
     ...(recvFilepath ? { recvFilepath } : {}),
   });
 }
 
 async function uploadsLeft(): Promise<string> {
   return (
-    await run(client, { type: S3RequestType.DEFAULT, operationName: 'ListMultipartUploads', request: httpRequest(server.host, 'GET', `/${bucket}?uploads`) })
+    await run(fixture.client, {
+      type: S3RequestType.DEFAULT,
+      operationName: 'ListMultipartUploads',
+      request: httpRequest(fixture.server.host, 'GET', `/${bucket}?uploads`),
+    })
   ).body.toString();
 }
 
@@ -67,7 +54,7 @@ describe('servers that differ from S3', () => {
     expect(inMemory.headers[0]?.statusCode).toBe(200);
     expect(sha256(inMemory.body)).toBe(sha256(data));
     expect(inMemory.progress).toBe(data.length);
-    const target = join(folder.path, 'whole.bin');
+    const target = join(fixture.folder.path, 'whole.bin');
     const toFile = await download(target);
     expect(toFile.error).toBeNull();
     expect(sha256(await readFile(target))).toBe(sha256(data));
@@ -89,9 +76,9 @@ describe('retries, part by part', () => {
     expect(result.error).toBeNull();
     expect(count(part(3))).toBe(3);
     for (const other of [1, 2, 4, 5]) expect(count(part(other))).toBe(1);
-    expect(sha256((await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/slowdown`) })).body)).toBe(
-      sha256(data),
-    );
+    expect(
+      sha256((await run(fixture.client, { type: S3RequestType.GET_OBJECT, request: httpRequest(fixture.server.host, 'GET', `/${bucket}/slowdown`) })).body),
+    ).toBe(sha256(data));
   });
 
   it('500 InternalError on CompleteMultipartUpload is retried', async () => {
@@ -135,7 +122,7 @@ describe('retries, part by part', () => {
 
   it('a connection that stalls mid-body is dropped after the stall timeout and its part retried', async () => {
     fault({ operation: 'GetObject', range: `bytes=${24 * MiB}-`, action: { type: 'stall', afterBytes: MiB, ms: 5000 } });
-    const target = join(folder.path, 'stalled.bin');
+    const target = join(fixture.folder.path, 'stalled.bin');
     const started = Date.now();
     const result = await download(target);
     expect(result.error).toBeNull();
@@ -147,11 +134,11 @@ describe('retries, part by part', () => {
   it('an object replaced after the first part of a download fails the download with 412 instead of mixing versions', async () => {
     expect((await upload('replaced')).error).toBeNull();
     fault({ operation: 'GetObject', key: 'replaced', action: { type: 'replace-object' } });
-    const dir = join(folder.path, 'replaced');
+    const dir = join(fixture.folder.path, 'replaced');
     await mkdir(dir);
-    const result = await run(client, {
+    const result = await run(fixture.client, {
       type: S3RequestType.GET_OBJECT,
-      request: httpRequest(server.host, 'GET', `/${bucket}/replaced`),
+      request: httpRequest(fixture.server.host, 'GET', `/${bucket}/replaced`),
       recvFilepath: join(dir, 'target'),
     });
     expect(result.error).toMatchObject({ code: 'PreconditionFailed', statusCode: 412 });
@@ -171,7 +158,7 @@ describe('retries, part by part', () => {
 
   it('a part that fails every attempt fails a download to a file and leaves no file', async () => {
     fault({ operation: 'GetObject', range: `bytes=${8 * MiB}-`, times: Infinity, action: { type: 'error', status: 500, code: 'InternalError' } });
-    const dir = join(folder.path, 'persistent-get');
+    const dir = join(fixture.folder.path, 'persistent-get');
     await mkdir(dir);
     const result = await download(join(dir, 'target.bin'));
     expect(result.error).toMatchObject({ code: 'InternalError', statusCode: 500 });

@@ -5,47 +5,32 @@
  */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidResponseError, NetworkError, S3RequestType, S3ResponseError, S3txError, type S3Client } from '../../src/index.js';
-import { startLocalS3, type FaultRule, type LocalS3 } from '../../src/local/index.js';
-import { httpRequest, newClient, run } from '../helpers/client.js';
-import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from '../helpers/servers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InvalidResponseError, NetworkError, S3RequestType, S3ResponseError, S3txError } from '../../src/index.js';
+import type { FaultRule } from '../../src/local/index.js';
+import { httpRequest, run } from '../helpers/client.js';
+import { useLocalFixture } from '../helpers/fixture.js';
+import { MiB, makeBuffer, sha256 } from '../helpers/servers.js';
 
 const PART = 5 * MiB;
 const bucket = 'malformed';
 const data = makeBuffer(3 * PART - 99);
-let server: LocalS3;
-let client: S3Client;
-let folder: { path: string; remove: () => Promise<void> };
+const fixture = useLocalFixture(bucket, { client: { partSize: PART, stallTimeoutMs: 2000 }, resetEachTest: true });
 let n = 0;
 
 beforeAll(async () => {
-  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
-  client = newClient({ partSize: PART, stallTimeoutMs: 2000 });
-  folder = await tempFolder();
-  await run(client, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-  expect((await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/source`, {}, data) })).error).toBeNull();
-});
-
-beforeEach(() => {
-  server.faults.clear();
-  server.resetRequests();
-});
-
-afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await folder?.remove();
+  const put = await run(fixture.client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/source`, {}, data) });
+  expect(put.error).toBeNull();
 });
 
 async function download(rule: FaultRule): Promise<{ error: unknown; files: string[]; bytes: Buffer | null; ms: number }> {
-  const dir = join(folder.path, `get-${++n}`);
+  const dir = join(fixture.folder.path, `get-${++n}`);
   await mkdir(dir);
-  server.faults.add(rule);
+  fixture.server.faults.add(rule);
   const started = Date.now();
-  const result = await run(client, {
+  const result = await run(fixture.client, {
     type: S3RequestType.GET_OBJECT,
-    request: httpRequest(server.host, 'GET', `/${bucket}/source`),
+    request: httpRequest(fixture.server.host, 'GET', `/${bucket}/source`),
     recvFilepath: join(dir, 'target'),
   });
   const files = await readdir(dir);
@@ -53,15 +38,18 @@ async function download(rule: FaultRule): Promise<{ error: unknown; files: strin
 }
 
 async function upload(rule: FaultRule): Promise<{ error: unknown; uploadsLeft: boolean; ms: number }> {
-  server.faults.add(rule);
+  fixture.server.faults.add(rule);
   const started = Date.now();
-  const result = await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/up-${++n}`, {}, data) });
+  const result = await run(fixture.client, {
+    type: S3RequestType.PUT_OBJECT,
+    request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/up-${++n}`, {}, data),
+  });
   const ms = Date.now() - started;
-  server.faults.clear();
-  const list = await run(client, {
+  fixture.server.faults.clear();
+  const list = await run(fixture.client, {
     type: S3RequestType.DEFAULT,
     operationName: 'ListMultipartUploads',
-    request: httpRequest(server.host, 'GET', `/${bucket}?uploads`),
+    request: httpRequest(fixture.server.host, 'GET', `/${bucket}?uploads`),
   });
   return { error: result.error, uploadsLeft: list.body.toString().includes('<Upload>'), ms };
 }
@@ -84,7 +72,7 @@ describe('malformed answers to a download', () => {
     const result = await download({ operation: 'GetObject', range: `bytes=${PART}-`, times: Infinity, action: { type: 'reset-response', afterBytes: 1000 } });
     expect(result.error).toBeInstanceOf(NetworkError);
     expect(result.files).toEqual([]);
-    expect(server.requests.filter((request) => request.headers.range?.startsWith(`bytes=${PART}-`)).length).toBe(6);
+    expect(fixture.server.requests.filter((request) => request.headers.range?.startsWith(`bytes=${PART}-`)).length).toBe(6);
   });
 
   it('bytes past the Content-Length never reach the file: the download is byte-exact', async () => {
@@ -129,7 +117,7 @@ describe('malformed answers to an upload', () => {
     expect(result.error).toBeInstanceOf(InvalidResponseError);
     expect((result.error as Error).message).toContain('ETag');
     expect(result.uploadsLeft).toBe(false);
-    expect(server.requests.filter((request) => request.operation === 'CompleteMultipartUpload')).toEqual([]);
+    expect(fixture.server.requests.filter((request) => request.operation === 'CompleteMultipartUpload')).toEqual([]);
   });
 
   it('CompleteMultipartUpload answered 200 with broken XML is a typed error and the upload is aborted', async () => {
@@ -150,9 +138,12 @@ describe('malformed answers to an upload', () => {
       action: { type: 'respond', status: 503, body: '<html>bad gateway</html>' },
     });
     expect(result.error).toBeNull();
-    expect(server.requests.filter((request) => request.operation === 'UploadPart' && request.partNumber === 3).length).toBe(3);
-    server.faults.add({ operation: 'UploadPart', partNumber: 1, times: Infinity, action: { type: 'respond', status: 500, body: 'not xml' } });
-    const failed = await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/status-only`, {}, data) });
+    expect(fixture.server.requests.filter((request) => request.operation === 'UploadPart' && request.partNumber === 3).length).toBe(3);
+    fixture.server.faults.add({ operation: 'UploadPart', partNumber: 1, times: Infinity, action: { type: 'respond', status: 500, body: 'not xml' } });
+    const failed = await run(fixture.client, {
+      type: S3RequestType.PUT_OBJECT,
+      request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/status-only`, {}, data),
+    });
     expect(failed.error).toBeInstanceOf(S3ResponseError);
     expect(failed.error).toMatchObject({ statusCode: 500, code: 'InternalServerError' });
   });
