@@ -95,8 +95,7 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
     throw new InvalidArgumentError('to', 'must be a file path or a Writable');
   }
   let checksumValidated = false;
-  let bytes = 0;
-  const { headers } = await perform(
+  const { headers, transferred } = await perform(
     client,
     {
       ...getRequest(client, options),
@@ -105,13 +104,7 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
         : { onBody: writeTo(to), readAhead: readAheadOf(client, options) }),
       onDone: (result) => (checksumValidated = result.didValidateChecksum),
     },
-    {
-      signal: options.signal,
-      onProgress: (progress) => {
-        bytes = progress.transferred;
-        options.onProgress?.(progress);
-      },
-    },
+    options,
   );
   const lastModified = headers['last-modified'] ? new Date(headers['last-modified']) : null;
   // As `aws s3 cp` does: the file carries the object's time, which is what a sync compares.
@@ -120,7 +113,7 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
   return {
     bucket: options.bucket,
     key: options.key,
-    bytes: Number.isSafeInteger(length) ? length : bytes,
+    bytes: Number.isSafeInteger(length) ? length : transferred,
     etag: headers.etag ?? null,
     versionId: headers['x-amz-version-id'] ?? null,
     contentType: headers['content-type'] ?? null,

@@ -25,6 +25,8 @@ export interface TransferControl {
 export interface Performed {
   statusCode: number;
   headers: Record<string, string>;
+  /** Bytes moved, as the progress reports counted them. */
+  transferred: number;
 }
 
 /** Starts `options` on `client` and waits for it; the signal and progress of `control` are wired in. */
@@ -36,16 +38,16 @@ export async function perform(
 ): Promise<Performed> {
   const { signal, onProgress } = control;
   if (signal?.aborted) throw new RequestCanceledError('the transfer was aborted before it started');
-  let result: Performed = { statusCode: 0, headers: {} };
+  let answer: Pick<Performed, 'statusCode' | 'headers'> = { statusCode: 0, headers: {} };
   let transferred = 0;
   const request = client.makeRequest({
     ...options,
     onHeaders: (statusCode, list) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of list) headers[name.toLowerCase()] = value;
-      result = { statusCode, headers };
+      answer = { statusCode, headers };
     },
-    ...(onProgress ? { onProgress: (bytes: number) => onProgress({ transferred: (transferred += bytes), total }) } : {}),
+    onProgress: (bytes: number) => onProgress?.({ transferred: (transferred += bytes), total }),
   });
   const abort = () => request.cancel();
   signal?.addEventListener('abort', abort, { once: true });
@@ -56,5 +58,5 @@ export async function perform(
     // onDone has run and every file handle and connection use is released once this resolves.
     await request.shutdownEvent;
   }
-  return result;
+  return { ...answer, transferred };
 }

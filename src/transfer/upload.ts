@@ -68,8 +68,7 @@ export async function upload(client: S3Client, options: UploadOptions): Promise<
   } else {
     throw new InvalidArgumentError('body', 'must be a file path, a Buffer or Uint8Array, a Readable, a ReadableStream or an AsyncIterable of bytes');
   }
-  let bytes = 0;
-  const { headers: answer } = await perform(
+  const { headers: answer, transferred } = await perform(
     client,
     {
       type: S3RequestType.PUT_OBJECT,
@@ -82,13 +81,7 @@ export async function upload(client: S3Client, options: UploadOptions): Promise<
       ...(options.onResumeToken !== undefined ? { onResumeToken: options.onResumeToken } : {}),
       ...(options.abortOnFailure !== undefined ? { abortOnFailure: options.abortOnFailure } : {}),
     },
-    {
-      signal: options.signal,
-      onProgress: (progress) => {
-        bytes = progress.transferred;
-        options.onProgress?.(progress);
-      },
-    },
+    options,
     total,
   );
   return {
@@ -97,6 +90,6 @@ export async function upload(client: S3Client, options: UploadOptions): Promise<
     etag: answer.etag ?? null,
     versionId: answer['x-amz-version-id'] ?? null,
     checksum: checksumFromHeaders(answer),
-    bytes: total ?? bytes,
+    bytes: total ?? transferred,
   };
 }
