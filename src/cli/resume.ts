@@ -103,18 +103,16 @@ export async function partialDownload(
   onProgress: (progress: Progress) => void,
 ): Promise<DownloadResult> {
   const partial = `${path}.s3tx-partial`;
-  if (!settings.resume) {
-    // An earlier run's partial file is not continued without --resume.
+  const forget = async () => {
     await unlink(partial).catch(() => {});
     await unlink(`${partial}.json`).catch(() => {});
-  }
+  };
+  // An earlier run's partial file is not continued without --resume.
+  if (!settings.resume) await forget();
   try {
     return await client.download({ bucket: source.bucket, key: source.key, to: path, resumable: true, onProgress });
   } catch (error) {
-    if (!settings.resume) {
-      await unlink(partial).catch(() => {});
-      await unlink(`${partial}.json`).catch(() => {});
-    }
+    if (!settings.resume) await forget();
     throw error;
   }
 }
