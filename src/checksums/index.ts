@@ -6,7 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
 import { combineCrc } from './combine.js';
-import { crc32Tables, crc32Update, crc64Tables, crc64Update } from './crc.js';
+import { crc32Tables, crc32Update } from './crc.js';
+import { crc32cUpdate, crc64nvmeUpdate } from './wasm-crc.js';
 
 /** An incremental checksum. */
 export interface Checksum {
@@ -23,9 +24,7 @@ const CRC32C_POLYNOMIAL = 0x82f63b78;
 const CRC32_POLYNOMIAL = 0xedb88320;
 const CRC64NVME_POLYNOMIAL = 0x9a6c9329ac4bc9b5n;
 
-let crc32cTables: Int32Array | undefined;
 let crc32FallbackTables: Int32Array | undefined;
-let crc64Table: { low: Int32Array; high: Int32Array } | undefined;
 
 /** node:zlib's native crc32 where this Node has it (20.15 and later). */
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
@@ -60,7 +59,7 @@ abstract class Crc32Base extends ChecksumBase {
 export class Crc32c extends Crc32Base {
   readonly algorithm = S3ChecksumAlgorithm.CRC32C;
   update(data: Uint8Array): this {
-    this.state = crc32Update((crc32cTables ??= crc32Tables(CRC32C_POLYNOMIAL)), this.state, data);
+    this.state = crc32cUpdate(this.state, data);
     return this;
   }
 }
@@ -78,13 +77,13 @@ export class Crc32 extends Crc32Base {
 /** CRC64NVME (CRC-64/NVME). */
 export class Crc64Nvme extends ChecksumBase {
   readonly algorithm = S3ChecksumAlgorithm.CRC64NVME;
-  #state: [number, number] = [-1, -1];
+  #state = -1n;
   update(data: Uint8Array): this {
-    crc64Update((crc64Table ??= crc64Tables(CRC64NVME_POLYNOMIAL)), this.#state, data);
+    this.#state = crc64nvmeUpdate(this.#state, data);
     return this;
   }
   get value(): bigint {
-    return (BigInt(~this.#state[1] >>> 0) << 32n) | BigInt(~this.#state[0] >>> 0);
+    return BigInt.asUintN(64, ~this.#state);
   }
   digest(): Buffer {
     const out = Buffer.alloc(8);
@@ -92,7 +91,7 @@ export class Crc64Nvme extends ChecksumBase {
     return out;
   }
   reset(): void {
-    this.#state = [-1, -1];
+    this.#state = -1n;
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The WebAssembly CRC kernels (wasm/crc.wat): CRC32C and CRC64NVME at about twice
+ * and three times the speed of the same table-driven loops in JavaScript, where
+ * every table read is bounds-checked. WebAssembly reads only its own memory, so
+ * the bytes are copied into it in slices small enough to stay in cache while the
+ * kernel reads them back.
+ */
+import { CRC_WASM_BASE64 } from './wasm/crc-module.js';
+
+/** Where crc.wat expects the bytes, and how many fit there. */
+const STAGING = 32768;
+const STAGING_SIZE = 65536;
+
+interface CrcExports {
+  memory: WebAssembly.Memory;
+  init(): void;
+  crc32c(state: number, pointer: number, length: number): number;
+  crc64nvme(state: bigint, pointer: number, length: number): bigint;
+}
+
+let compiled: WebAssembly.Module | undefined;
+let kernels: { exports: CrcExports; heap: Uint8Array } | undefined;
+
+/** The compiled module; it can be sent to worker threads, which instantiate their own. */
+export function crcModule(): WebAssembly.Module {
+  return (compiled ??= new WebAssembly.Module(Buffer.from(CRC_WASM_BASE64, 'base64')));
+}
+
+function instance(): { exports: CrcExports; heap: Uint8Array } {
+  if (!kernels) {
+    const exports = new WebAssembly.Instance(crcModule()).exports as unknown as CrcExports;
+    exports.init();
+    kernels = { exports, heap: new Uint8Array(exports.memory.buffer) };
+  }
+  return kernels;
+}
+
+/** Advances a pre-inverted CRC32C register over `data`. */
+export function crc32cUpdate(state: number, data: Uint8Array): number {
+  const { exports, heap } = instance();
+  for (let offset = 0; offset < data.length; offset += STAGING_SIZE) {
+    const slice = data.subarray(offset, offset + STAGING_SIZE);
+    heap.set(slice, STAGING);
+    state = exports.crc32c(state, STAGING, slice.length);
+  }
+  return state;
+}
+
+/** Advances a pre-inverted CRC64NVME register over `data`. */
+export function crc64nvmeUpdate(state: bigint, data: Uint8Array): bigint {
+  const { exports, heap } = instance();
+  for (let offset = 0; offset < data.length; offset += STAGING_SIZE) {
+    const slice = data.subarray(offset, offset + STAGING_SIZE);
+    heap.set(slice, STAGING);
+    state = exports.crc64nvme(state, STAGING, slice.length);
+  }
+  return state;
+}

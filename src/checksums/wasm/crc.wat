@@ -1,0 +1,137 @@
+;; Reflected CRC kernels for s3tx: CRC32C by slicing-by-16 and CRC64NVME by
+;; slicing-by-8. Compiled to crc-module.ts by scripts/build-wasm.mjs.
+;;
+;; Memory: the CRC32C tables (16 x 256 x i32) at 0, the CRC64NVME tables
+;; (8 x 256 x i64) at 16384, and the caller's bytes at 32768 (STAGING), copied
+;; there in slices. Table k advances a byte k+1 places, so in one step the first
+;; byte of the block goes through the last table. Registers are pre-inverted:
+;; callers start from all ones and invert the result.
+(module
+  (memory (export "memory") 2)
+
+  (global $crc32c_polynomial i32 (i32.const 0x82f63b78))
+  (global $crc64_polynomial i64 (i64.const 0x9a6c9329ac4bc9b5))
+
+  ;; Fills both sets of tables; call once after instantiating.
+  (func (export "init")
+    (local $n i32) (local $k i32) (local $c i32) (local $c64 i64) (local $at i32)
+    (local.set $n (i32.const 0))
+    (loop $bytes
+      (local.set $c (local.get $n))
+      (local.set $c64 (i64.extend_i32_u (local.get $n)))
+      (local.set $k (i32.const 0))
+      (loop $bits
+        (local.set $c
+          (i32.xor (i32.shr_u (local.get $c) (i32.const 1))
+                   (i32.and (global.get $crc32c_polynomial) (i32.sub (i32.const 0) (i32.and (local.get $c) (i32.const 1))))))
+        (local.set $c64
+          (i64.xor (i64.shr_u (local.get $c64) (i64.const 1))
+                   (i64.and (global.get $crc64_polynomial) (i64.sub (i64.const 0) (i64.and (local.get $c64) (i64.const 1))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br_if $bits (i32.lt_u (local.get $k) (i32.const 8))))
+      (i32.store (i32.shl (local.get $n) (i32.const 2)) (local.get $c))
+      (i64.store offset=16384 (i32.shl (local.get $n) (i32.const 3)) (local.get $c64))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $bytes (i32.lt_u (local.get $n) (i32.const 256))))
+    ;; Table k from table k-1: one more byte of zeros.
+    (local.set $at (i32.const 256))
+    (loop $crc32c_tables
+      (local.set $c (i32.load (i32.shl (i32.sub (local.get $at) (i32.const 256)) (i32.const 2))))
+      (i32.store (i32.shl (local.get $at) (i32.const 2))
+        (i32.xor (i32.shr_u (local.get $c) (i32.const 8))
+                 (i32.load (i32.shl (i32.and (local.get $c) (i32.const 255)) (i32.const 2)))))
+      (local.set $at (i32.add (local.get $at) (i32.const 1)))
+      (br_if $crc32c_tables (i32.lt_u (local.get $at) (i32.const 4096))))
+    (local.set $at (i32.const 256))
+    (loop $crc64_tables
+      (local.set $c64 (i64.load offset=16384 (i32.shl (i32.sub (local.get $at) (i32.const 256)) (i32.const 3))))
+      (i64.store offset=16384 (i32.shl (local.get $at) (i32.const 3))
+        (i64.xor (i64.shr_u (local.get $c64) (i64.const 8))
+                 (i64.load offset=16384 (i32.shl (i32.and (i32.wrap_i64 (local.get $c64)) (i32.const 255)) (i32.const 3)))))
+      (local.set $at (i32.add (local.get $at) (i32.const 1)))
+      (br_if $crc64_tables (i32.lt_u (local.get $at) (i32.const 2048)))))
+
+  ;; Advances a CRC32C register over n bytes at p.
+  (func (export "crc32c") (param $crc i32) (param $p i32) (param $n i32) (result i32)
+    (local $end i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    ;; Whole 16-byte blocks.
+    (block $blocks_done
+      (br_if $blocks_done (i32.lt_u (local.get $n) (i32.const 16)))
+      (local.set $n (i32.sub (local.get $end) (i32.const 16)))
+      (loop $blocks
+        (local.set $a (i32.xor (i32.load (local.get $p)) (local.get $crc)))
+        (local.set $b (i32.load offset=4 (local.get $p)))
+        (local.set $c (i32.load offset=8 (local.get $p)))
+        (local.set $d (i32.load offset=12 (local.get $p)))
+        (local.set $crc
+          (i32.xor
+            (i32.xor
+              (i32.xor
+                (i32.xor (i32.load offset=15360 (i32.shl (i32.and (local.get $a) (i32.const 255)) (i32.const 2)))
+                         (i32.load offset=14336 (i32.and (i32.shr_u (local.get $a) (i32.const 6)) (i32.const 1020))))
+                (i32.xor (i32.load offset=13312 (i32.and (i32.shr_u (local.get $a) (i32.const 14)) (i32.const 1020)))
+                         (i32.load offset=12288 (i32.shl (i32.shr_u (local.get $a) (i32.const 24)) (i32.const 2)))))
+              (i32.xor
+                (i32.xor (i32.load offset=11264 (i32.shl (i32.and (local.get $b) (i32.const 255)) (i32.const 2)))
+                         (i32.load offset=10240 (i32.and (i32.shr_u (local.get $b) (i32.const 6)) (i32.const 1020))))
+                (i32.xor (i32.load offset=9216 (i32.and (i32.shr_u (local.get $b) (i32.const 14)) (i32.const 1020)))
+                         (i32.load offset=8192 (i32.shl (i32.shr_u (local.get $b) (i32.const 24)) (i32.const 2))))))
+            (i32.xor
+              (i32.xor
+                (i32.xor (i32.load offset=7168 (i32.shl (i32.and (local.get $c) (i32.const 255)) (i32.const 2)))
+                         (i32.load offset=6144 (i32.and (i32.shr_u (local.get $c) (i32.const 6)) (i32.const 1020))))
+                (i32.xor (i32.load offset=5120 (i32.and (i32.shr_u (local.get $c) (i32.const 14)) (i32.const 1020)))
+                         (i32.load offset=4096 (i32.shl (i32.shr_u (local.get $c) (i32.const 24)) (i32.const 2)))))
+              (i32.xor
+                (i32.xor (i32.load offset=3072 (i32.shl (i32.and (local.get $d) (i32.const 255)) (i32.const 2)))
+                         (i32.load offset=2048 (i32.and (i32.shr_u (local.get $d) (i32.const 6)) (i32.const 1020))))
+                (i32.xor (i32.load offset=1024 (i32.and (i32.shr_u (local.get $d) (i32.const 14)) (i32.const 1020)))
+                         (i32.load (i32.shl (i32.shr_u (local.get $d) (i32.const 24)) (i32.const 2))))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br_if $blocks (i32.le_u (local.get $p) (local.get $n)))))
+    ;; The rest, a byte at a time.
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $crc
+          (i32.xor (i32.shr_u (local.get $crc) (i32.const 8))
+                   (i32.load (i32.shl (i32.and (i32.xor (local.get $crc) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 2)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $tail)))
+    (local.get $crc))
+
+  ;; Advances a CRC64NVME register over n bytes at p.
+  (func (export "crc64nvme") (param $crc i64) (param $p i32) (param $n i32) (result i64)
+    (local $end i32) (local $a i64)
+    (local.set $end (i32.add (local.get $p) (local.get $n)))
+    (block $blocks_done
+      (br_if $blocks_done (i32.lt_u (local.get $n) (i32.const 8)))
+      (local.set $n (i32.sub (local.get $end) (i32.const 8)))
+      (loop $blocks
+        (local.set $a (i64.xor (i64.load (local.get $p)) (local.get $crc)))
+        (local.set $crc
+          (i64.xor
+            (i64.xor
+              (i64.xor (i64.load offset=30720 (i32.shl (i32.and (i32.wrap_i64 (local.get $a)) (i32.const 255)) (i32.const 3)))
+                       (i64.load offset=28672 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 5))) (i32.const 2040))))
+              (i64.xor (i64.load offset=26624 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 13))) (i32.const 2040)))
+                       (i64.load offset=24576 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 21))) (i32.const 2040)))))
+            (i64.xor
+              (i64.xor (i64.load offset=22528 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 29))) (i32.const 2040)))
+                       (i64.load offset=20480 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 37))) (i32.const 2040))))
+              (i64.xor (i64.load offset=18432 (i32.and (i32.wrap_i64 (i64.shr_u (local.get $a) (i64.const 45))) (i32.const 2040)))
+                       (i64.load offset=16384 (i32.wrap_i64 (i64.shl (i64.shr_u (local.get $a) (i64.const 56)) (i64.const 3))))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (br_if $blocks (i32.le_u (local.get $p) (local.get $n)))))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $crc
+          (i64.xor (i64.shr_u (local.get $crc) (i64.const 8))
+                   (i64.load offset=16384
+                     (i32.shl (i32.and (i32.xor (i32.wrap_i64 (local.get $crc)) (i32.load8_u (local.get $p))) (i32.const 255)) (i32.const 3)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $tail)))
+    (local.get $crc))
+)
