@@ -366,4 +366,18 @@ describe('sink mode', () => {
       await sink.close();
     }
   });
+
+  it('computes no checksum over what it drops: it keeps the values sent, right or wrong', async () => {
+    const sink = await startLocalS3({ sink: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    try {
+      await raw(sink.host, 'PUT', '/bench');
+      const wrong = 'AAAAAA==';
+      const put = await raw(sink.host, 'PUT', '/bench/claimed', { body: 'not what that checksum says', headers: { 'x-amz-checksum-crc32c': wrong } });
+      expect(put.status).toBe(200);
+      const head = await raw(sink.host, 'HEAD', '/bench/claimed', { headers: { 'x-amz-checksum-mode': 'ENABLED' } });
+      expect(head.headers['x-amz-checksum-crc32c']).toBe(wrong);
+    } finally {
+      await sink.close();
+    }
+  });
 });

@@ -63,6 +63,20 @@ export function verifyChecksums(pending: PendingChecksum[], trailers: Record<str
   return values;
 }
 
+/**
+ * The values the client sent, taken as they are. A sink drops the bytes it receives, so
+ * it computes nothing over them, neither MD5 nor checksums: a benchmark of the client then
+ * does not also pay for the server's side, which S3 runs on its own machines.
+ */
+export function sentChecksums(pending: PendingChecksum[], trailers: Record<string, string>): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const { name, headerValue } of pending) {
+    const sent = headerValue ?? trailers[`x-amz-checksum-${name}`];
+    if (sent !== undefined) values[name] = sent;
+  }
+  return values;
+}
+
 /** The checksum type of a multipart upload: what the client asked for, else S3's default for the algorithm. */
 export function uploadChecksumType(algorithm: string | null, requested: string | null): 'COMPOSITE' | 'FULL_OBJECT' | null {
   if (!algorithm) return null;

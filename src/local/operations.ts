@@ -10,7 +10,7 @@ import type { FaultAction } from './faults.js';
 import type { Route } from './router.js';
 import { S3Error, escapeXml } from './s3-error.js';
 import type { ObjectMeta, PartMeta, Storage, UploadMeta } from './storage.js';
-import { multipartChecksum, requestedChecksums, uploadChecksumType, verifyChecksums, type PendingChecksum } from './checksum-rules.js';
+import { multipartChecksum, requestedChecksums, uploadChecksumType, sentChecksums, verifyChecksums, type PendingChecksum } from './checksum-rules.js';
 import { checksumAlgorithmNamed, createChecksum } from '../checksums/index.js';
 
 const MiB = 1024 * 1024;
@@ -155,8 +155,9 @@ async function pour(
 }
 
 /**
- * Streams the request body into a storage writer, computing its MD5 (not in sink mode)
- * and the checksums asked for on the way; checks them all once the body has ended.
+ * Streams the request body into a storage writer, computing its MD5 and the checksums
+ * asked for on the way; checks them all once the body has ended. A sink computes none
+ * of them and keeps the checksums the client sent.
  */
 async function receive(
   context: OperationContext,
@@ -164,13 +165,14 @@ async function receive(
   pending: PendingChecksum[],
 ): Promise<{ size: number; md5: Buffer; checksums: Record<string, string> }> {
   const md5 = context.sink ? null : createHash('md5');
-  const size = await pour(context.body(), writable, [md5, ...pending.map(({ checksum }) => checksum)]);
+  const size = await pour(context.body(), writable, context.sink ? [] : [md5, ...pending.map(({ checksum }) => checksum)]);
   const digest = md5?.digest() ?? randomBytes(16);
   const declared = header(context.headers, 'content-md5');
   if (declared !== undefined && md5 && declared !== digest.toString('base64')) {
     throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
   }
-  return { size, md5: digest, checksums: verifyChecksums(pending, context.trailers) };
+  const checksums = context.sink ? sentChecksums(pending, context.trailers) : verifyChecksums(pending, context.trailers);
+  return { size, md5: digest, checksums };
 }
 
 /** `x-amz-checksum-<name>` headers for stored checksum values. */

@@ -33,7 +33,11 @@ export interface LocalS3Options {
   credentials?: LocalCredentials | LocalCredentials[];
   /** Serve unsigned requests too. */
   anonymous?: boolean;
-  /** Benchmark mode: PUT bodies are discarded and GETs serve synthetic bytes of the stored size. */
+  /**
+   * Benchmark mode: PUT bodies are discarded without computing anything over them (no MD5, no
+   * checksums: the checksum values sent are kept as they are), and GETs serve synthetic bytes of
+   * the stored size.
+   */
   sink?: boolean;
   /** Fault rules in force from the start; more can be added through the handle. */
   faults?: FaultRule[];
