@@ -18,8 +18,20 @@ export async function writeData(path, size) {
   await file.close();
 }
 
-/** nginx serving `root` on 127.0.0.1:`port` with sendfile and Range, one worker; `stop()` ends it. */
-export async function startNginx(work, root, port) {
+/**
+ * nginx serving `root` on 127.0.0.1:`port` with sendfile and Range, one worker; `stop()` ends it.
+ * `checksums` maps a path to the CRC32C nginx reports for it, as S3 reports a stored full-object
+ * checksum: only to requests with `x-amz-checksum-mode: ENABLED`.
+ */
+export async function startNginx(work, root, port, checksums = {}) {
+  const stored = Object.entries(checksums).map(
+    ([, crc32c], index) => `
+  map $http_x_amz_checksum_mode $crc32c_${index} { ENABLED "${crc32c}"; default ""; }`,
+  );
+  const locations = Object.keys(checksums).map(
+    (path, index) => `
+    location = ${path} { add_header x-amz-checksum-crc32c $crc32c_${index}; add_header x-amz-checksum-type $checksum_type; }`,
+  );
   const conf = join(work, 'nginx.conf');
   const temp = (name) => `${name}_temp_path ${join(work, `nginx-${name}`)};`;
   await writeFile(
@@ -28,7 +40,8 @@ export async function startNginx(work, root, port) {
 events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 120s; default_type application/octet-stream;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}
-  server { listen 127.0.0.1:${port}; root ${root}; location / { } } }\n`,
+  map $http_x_amz_checksum_mode $checksum_type { ENABLED "FULL_OBJECT"; default ""; }${stored.join('')}
+  server { listen 127.0.0.1:${port}; root ${root}; location / { }${locations.join('')} } }\n`,
   );
   const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 500));

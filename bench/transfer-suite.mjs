@@ -2,7 +2,8 @@
 // object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
 // mode, all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh processes (3 by default)
 // with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
-// missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3)
+// missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3; BENCH_ONLY=<regex>
+// runs only the workloads it matches and prints them without touching bench/results)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import { createServer } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { S3ChecksumAlgorithm } from '../dist/index.js';
+import { createReadStream } from 'node:fs';
+import { Crc32c } from '../dist/checksums/index.js';
 import { startLocalS3 } from '../dist/local/index.js';
 import { createBucket, setupClient, startNginx, writeData } from './lib.mjs';
 
@@ -19,6 +21,7 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 2048) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : null;
 const SMALL_COUNT = 1000;
 const SMALL_SIZE = 64 * 1024;
 const ACCESS = 'BENCHKEY';
@@ -76,6 +79,7 @@ function summary(values) {
 
 /** Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike. */
 async function workload(name, bytes, contenders, prepare = async () => {}, verify = null) {
+  if (ONLY && !ONLY.test(name)) return null;
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   const skipped = {};
   for (let run = 0; run < RUNS; run++) {
@@ -146,7 +150,10 @@ try {
     results.push({ name: 'GET workloads', skipped: { all: 'nginx is not installed' } });
   } else {
     const port = await freePort(80);
-    const nginx = await startNginx(work, data, port);
+    // nginx reports the object's CRC32C to a GET that asks for checksums, as S3 does for a stored one.
+    const crc32c = new Crc32c();
+    for await (const chunk of createReadStream(object, { highWaterMark: 8 * MiB })) crc32c.update(chunk);
+    const nginx = await startNginx(work, data, port, { '/bench/object.bin': crc32c.digestBase64() });
     const endpoint = `http://127.0.0.1:${port}`;
     const host = `127.0.0.1`;
     try {
@@ -164,6 +171,13 @@ try {
           node('client-s3', 'get-memory', endpoint, 'bench', 'object.bin'),
           node('minio', 'get-memory', endpoint, 'bench', 'object.bin'),
           curl('curl', '/dev/null'),
+        ]),
+      );
+      results.push(
+        await workload(`GET ${LABEL} to memory, CRC32C off and on`, SIZE, [
+          node('s3tx', 'get-memory', endpoint, 'bench', 'object.bin'),
+          node('s3tx-crc32c', 'get-memory', endpoint, 'bench', 'object.bin'),
+          node('client-s3-crc32c', 'get-memory', endpoint, 'bench', 'object.bin'),
         ]),
       );
       results.push(
@@ -218,7 +232,8 @@ try {
         ]),
       );
       results.push(
-        await workload(`PUT a ${LABEL} file with CRC32C`, SIZE, [
+        await workload(`PUT a ${LABEL} file, CRC32C off and on`, SIZE, [
+          node('s3tx', 'put-file', endpoint, 'bench', 'object.bin', object),
           node('s3tx-crc32c', 'put-file', endpoint, 'bench', 'object.bin', object),
           node('lib-storage-crc32c', 'put-file', endpoint, 'bench', 'object.bin', object),
         ]),
@@ -235,26 +250,6 @@ try {
       await sink.close();
     }
   }
-
-  // GETs with checksums need a server that stores them: the local server, objects on disk.
-  {
-    const store = join(work, 'store');
-    const server = await startLocalS3({ root: store, credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET }, requestLogSize: 0 });
-    try {
-      const setup = setupClient(server.endpoint, ACCESS, SECRET);
-      await createBucket(setup, server.host, 'bench');
-      await setup.upload({ bucket: 'bench', key: 'object.bin', body: object, checksumAlgorithm: S3ChecksumAlgorithm.CRC32C });
-      await setup.close();
-      results.push(
-        await workload(`GET ${LABEL} to memory from the local server, CRC32C off and on`, SIZE, [
-          node('s3tx', 'get-memory', server.endpoint, 'bench', 'object.bin'),
-          node('s3tx-crc32c', 'get-memory', server.endpoint, 'bench', 'object.bin'),
-        ]),
-      );
-    } finally {
-      await server.close();
-    }
-  }
 } finally {
   await rm(work, { recursive: true, force: true });
 }
@@ -264,30 +259,35 @@ const report = {
   machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / GiB), node: process.version, crt: has.crt ? crtVersion() : null },
   sizeMiB: SIZE / MiB,
   runs: RUNS,
-  workloads: results,
+  workloads: results.filter(Boolean),
 };
-await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-await writeFile(join(ROOT, 'bench/results/transfer.json'), `${JSON.stringify(report, null, 2)}\n`);
+if (!ONLY) {
+  await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+  await writeFile(join(ROOT, 'bench/results/transfer.json'), `${JSON.stringify(report, null, 2)}\n`);
+}
 
 const f = (s, digits = 2) => `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}-${s.max.toFixed(digits)})`;
 console.log(
   `Transfer bench, ${report.date}: ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.crt ?? 'no native CRT'}; median (min-max) of ${RUNS} runs\n`,
 );
-for (const w of results) {
+for (const w of report.workloads) {
   console.log(`### ${w.name}\n`);
   if (!w.results) {
     console.log(`skipped: ${JSON.stringify(w.skipped)}\n`);
     continue;
   }
-  const base = w.results.s3tx ?? w.results['s3tx-crc32c'];
   const small = w.name.includes('x 64 KiB');
   console.log(`| contender | ${small ? 'objects/s' : 'GB/s'} | CPU s/GiB | peak RSS MiB | s3tx vs it |`);
   console.log('|---|---|---|---|---|');
   for (const [name, r] of Object.entries(w.results)) {
     const rate = small ? { median: SMALL_COUNT / r.seconds.median, min: SMALL_COUNT / r.seconds.max, max: SMALL_COUNT / r.seconds.min } : r.gbps;
-    const ratio = base && name !== 's3tx' ? `${(base.gbps.median / r.gbps.median).toFixed(2)}x` : '';
+    // Each contender against s3tx in the same mode: with checksums against s3tx with checksums.
+    const base = name.endsWith('-crc32c') ? w.results['s3tx-crc32c'] : w.results.s3tx;
+    const ratio = base && !name.startsWith('s3tx') ? `${(base.gbps.median / r.gbps.median).toFixed(2)}x` : '';
     console.log(`| ${name} | ${f(rate, small ? 0 : 2)} | ${f(r.cpuPerGiB)} | ${r.rssMiB.median.toFixed(0)} | ${ratio} |`);
   }
   for (const [name, why] of Object.entries(w.skipped)) console.log(`| ${name} | skipped: ${why} | | | |`);
+  const on = w.results['s3tx-crc32c'];
+  if (w.results.s3tx && on) console.log(`\nCRC32C on / off: ${((on.gbps.median / w.results.s3tx.gbps.median) * 100).toFixed(0)}%`);
   console.log('');
 }

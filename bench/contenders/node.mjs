@@ -27,13 +27,21 @@ async function s3tx() {
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
   });
   const checksumAlgorithm = crc ? S3ChecksumAlgorithm.CRC32C : undefined;
+  // A figure with checksums counts only if the download was validated.
   const get = (key) =>
-    client.makeRequest({
-      type: S3RequestType.GET_OBJECT,
-      request: new HttpRequest({ method: 'GET', path: `/${bucket}/${key}`, headers: { host: url.host } }),
-      onBody: () => {},
-      ...(crc ? { checksumConfig: { validateResponse: true } } : {}),
-    }).finishedFuture;
+    new Promise((resolve, reject) =>
+      client.makeRequest({
+        type: S3RequestType.GET_OBJECT,
+        request: new HttpRequest({ method: 'GET', path: `/${bucket}/${key}`, headers: { host: url.host } }),
+        onBody: () => {},
+        onDone: ({ error, didValidateChecksum }) => {
+          if (error) reject(error);
+          else if (crc && !didValidateChecksum) reject(new Error('the download was not validated'));
+          else resolve();
+        },
+        ...(crc ? { checksumConfig: { validateResponse: true } } : {}),
+      }),
+    );
   return {
     'get-memory': ([key]) => get(key),
     'get-file': ([key, path]) => client.download({ bucket, key, to: path, validateChecksum: crc }),
@@ -50,7 +58,9 @@ async function s3tx() {
 async function sdk() {
   const { S3Client, GetObjectCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
   const { Upload } = await import('@aws-sdk/lib-storage');
-  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
+  // The SDK computes CRC32 for uploads and validates downloads by default; "checksums off" turns that off.
+  const off = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
+  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, ...(crc ? {} : off) });
   const checksum = crc ? { ChecksumAlgorithm: 'CRC32C' } : {};
   const get = async (key) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(crc ? { ChecksumMode: 'ENABLED' } : {}) }))).Body;
   const upload = (key, Body) =>
