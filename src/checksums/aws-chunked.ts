@@ -1,8 +1,8 @@
 /**
  * A request body as `aws-chunked` with the checksum in a trailer
  * (STREAMING-UNSIGNED-PAYLOAD-TRAILER): the checksum is computed as the bytes go
- * out, in the same pass, and sent after them. The data is one chunk, passed on
- * in slices of the caller's buffers, never copied.
+ * out, in the same pass (or meanwhile on a checksum thread), and sent after them. The
+ * data is one chunk, passed on in slices of the caller's buffers, never copied.
  */
 import { checksumName, createChecksum, type Checksum } from './index.js';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
@@ -27,8 +27,16 @@ export interface TrailerBody {
   open(onChecksum: (value: string) => void): AsyncIterable<Buffer>;
 }
 
-/** Encodes `length` bytes from `source` (re-openable, one pass per attempt) with a trailing checksum. */
-export function trailerBody(algorithm: S3ChecksumAlgorithm, length: number, source: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>): TrailerBody {
+/**
+ * Encodes `length` bytes from `source` (re-openable, one pass per attempt) with a trailing
+ * checksum: `known`, when it is being computed elsewhere (on a checksum thread), else computed here.
+ */
+export function trailerBody(
+  algorithm: S3ChecksumAlgorithm,
+  length: number,
+  source: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  known: Promise<string> | null = null,
+): TrailerBody {
   const name = `x-amz-checksum-${checksumName(algorithm)}`;
   const head = length > 0 ? `${length.toString(16)}\r\n` : '';
   const tail = length > 0 ? '\r\n' : '';
@@ -42,19 +50,20 @@ export function trailerBody(algorithm: S3ChecksumAlgorithm, length: number, sour
       'x-amz-trailer': name,
     },
     async *open(onChecksum) {
-      const checksum: Checksum = createChecksum(algorithm);
+      const checksum: Checksum | null = known === null ? createChecksum(algorithm) : null;
+      const step = checksum ? SLICE : Infinity;
       if (head) yield Buffer.from(head);
       let sent = 0;
       for await (const chunk of source()) {
-        for (let offset = 0; offset < chunk.length; offset += SLICE) {
-          const slice = chunk.subarray(offset, offset + SLICE);
-          checksum.update(slice);
+        for (let offset = 0; offset < chunk.length; offset += step) {
+          const slice = chunk.subarray(offset, offset + step);
+          checksum?.update(slice);
           sent += slice.length;
           yield Buffer.isBuffer(slice) ? slice : Buffer.from(slice.buffer, slice.byteOffset, slice.byteLength);
         }
       }
       if (sent !== length) throw new FileIoError(`the body has ${sent} bytes where ${length} were declared`, null);
-      const value = checksum.digestBase64();
+      const value = checksum ? checksum.digestBase64() : await known!;
       onChecksum(value);
       yield Buffer.from(`${tail}0\r\n${name}:${value}\r\n\r\n`);
     },

@@ -8,8 +8,8 @@
 import { CRC_WASM_BASE64 } from './wasm/crc-module.js';
 
 /** Where crc.wat expects the bytes, and how many fit there. */
-const STAGING = 32768;
-const STAGING_SIZE = 65536;
+export const STAGING = 32768;
+export const STAGING_SIZE = 65536;
 
 interface CrcExports {
   memory: WebAssembly.Memory;

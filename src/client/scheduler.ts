@@ -14,6 +14,8 @@ export interface Schedulable {
    * settles when the part stops counting as in flight; it never rejects.
    */
   startNextPart(lease: Lease | null): Promise<void>;
+  /** Whether part buffers should be shared memory, which checksum threads read in place. */
+  readonly sharedMemory?: boolean;
 }
 
 export class Scheduler {
@@ -60,7 +62,7 @@ export class Scheduler {
       const transfer = this.#turns.shift()!;
       this.#turns.push(transfer);
       const memory = transfer.nextPartMemory();
-      const lease = memory ? this.#pool.tryAcquire(memory) : null;
+      const lease = memory ? this.#pool.tryAcquire(memory, transfer.sharedMemory) : null;
       if (memory === null || (memory > 0 && !lease)) {
         passedOver++;
         continue;

@@ -8,10 +8,10 @@
  */
 import { ChecksumMismatchError, InvalidResponseError, S3ResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
-import type { Lease } from './buffer-pool.js';
+import { leasePrefix, type Lease } from './buffer-pool.js';
+import { digestOf } from '../checksums/checksum-threads.js';
 import { FileTarget, type DownloadState } from './file-target.js';
 import { CompositeChecksum, ResponseChecksum } from './response-checksum.js';
-import type { Checksum } from '../checksums/index.js';
 import {
   BufferTarget,
   MetaRequest,
@@ -41,19 +41,11 @@ export interface AutoRangedGetOptions {
 /** A part's buffer, which must receive exactly the range asked for. */
 class RangeTarget extends BufferTarget {
   readonly #range: ByteRange;
-  /** A CRC of the part, computed on each chunk right after it is copied, while it is still in cache. */
-  readonly crc: Checksum | null;
-  constructor(buffer: Buffer, range: ByteRange, crc: Checksum | null) {
+  constructor(buffer: Buffer, range: ByteRange) {
     super(buffer);
     this.#range = range;
-    this.crc = crc;
-  }
-  override data(chunk: Buffer, offset: number): void {
-    super.data(chunk, offset);
-    this.crc?.update(chunk);
   }
   start(statusCode: number, headers: ResponseHeaders): void {
-    this.crc?.reset();
     const got = parseContentRange(headerValue(headers, 'content-range') ?? '');
     if (statusCode !== 206 || !got || got.start !== this.#range.start || got.end !== this.#range.end) {
       throw new InvalidResponseError(
@@ -216,7 +208,7 @@ export class AutoRangedGet extends MetaRequest {
     this.#nextPart = 1;
     await this.#continueEarlier(total);
     this.context.wake();
-    await this.#partReceived(0, firstLength === lease.buffer.length ? lease : shrink(lease, firstLength));
+    await this.#partReceived(0, firstLength === lease.buffer.length ? lease : leasePrefix(lease, firstLength));
   }
 
   /**
@@ -273,13 +265,20 @@ export class AutoRangedGet extends MetaRequest {
       const query = byPart ? { ...this.#base.query, partNumber: String(index + 1) } : this.#base.query;
       // A part whose bytes fail its checksum is fetched once more before the download fails.
       for (let attempt = 0; ; attempt++) {
-        const target = new RangeTarget(lease.buffer, range, this.#checksum?.combinable ? this.#checksum.newPartChecksum() : null);
-        const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, target);
-        if (target.crc) this.#checksum!.addPart(index, target.crc, response.length);
+        const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, new RangeTarget(lease.buffer, range));
         if (response.length !== lease.buffer.length)
           throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+        const checksum = this.#composite ?? (this.#checksum?.combinable ? this.#checksum : null);
+        if (!checksum) break;
+        // The part's bytes go to a checksum thread and back while other parts arrive.
+        const { digest, data } = await digestOf(checksum.algorithm, lease.buffer);
+        lease.adopt(data);
+        if (checksum instanceof ResponseChecksum) {
+          checksum.addPart(index, digest, data.length);
+          break;
+        }
         try {
-          this.#composite?.checkPart(index, lease.buffer, response.headers);
+          checksum.checkPart(index, digest, response.headers);
           break;
         } catch (error) {
           if (!(error instanceof ChecksumMismatchError) || attempt > 0) throw error;
@@ -430,8 +429,3 @@ export class AutoRangedGet extends MetaRequest {
 
 /** Discovery found an object of zero bytes; thrown to stop reading a response that has nothing to give. */
 class EmptyObject extends Error {}
-
-/** The first part of a small object is shorter than the buffer reserved for it. */
-function shrink(lease: Lease, length: number): Lease {
-  return { buffer: lease.buffer.subarray(0, length), release: () => lease.release() };
-}

@@ -9,11 +9,12 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
 import { headerList, headerValue } from '../client/xml.js';
-import type { Lease } from './buffer-pool.js';
-import { MetaRequest, type MetaRequestContext, type PartRequest, type S3RequestCallbacks } from './meta-request.js';
+import { leasePrefix, type Lease } from './buffer-pool.js';
+import { MetaRequest, type MetaRequestContext, type PartRequest, type PartResponse, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick, type ListedPart } from './multipart-upload.js';
 import { MAX_PARTS, planUpload } from './part-planner.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
+import { digestOf, isShared } from '../checksums/checksum-threads.js';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
 import { checksumName, combineChecksums, createChecksum, isCrc } from '../checksums/index.js';
 import { StreamReader } from './stream-reader.js';
@@ -112,6 +113,11 @@ export class AutoRangedPut extends MetaRequest {
     if (options.resume && this.#phase !== 'create') throw new InvalidArgumentError('resumeToken', 'this body is too small for a multipart upload');
   }
 
+  /** Parts checksummed on checksum threads are read there in place, from shared memory, while they are sent. */
+  get sharedMemory(): boolean {
+    return this.#checksum !== null;
+  }
+
   /** The body's size when known before reading it. */
   static sizeOf(body: PutBody): number | null {
     return body.kind === 'buffer' ? body.data.length : body.size;
@@ -178,7 +184,7 @@ export class AutoRangedPut extends MetaRequest {
     try {
       length = await this.#reader!.fill(lease.buffer);
       if (length < lease.buffer.length || (await this.#reader!.atEnd())) {
-        return await this.#putSingle({ buffer: lease.buffer.subarray(0, length), release: () => lease.release() });
+        return await this.#putSingle(leasePrefix(lease, length));
       }
     } catch (error) {
       lease.release();
@@ -293,6 +299,7 @@ export class AutoRangedPut extends MetaRequest {
     this.#uploaded++;
   }
 
+  /** Sends one part, its checksum computed meanwhile on a checksum thread when its buffer is shared. */
   async #sendPart(index: number, body: Buffer): Promise<void> {
     let request: PartRequest = {
       operationName: 'UploadPart',
@@ -302,14 +309,20 @@ export class AutoRangedPut extends MetaRequest {
       headers: this.#upload.partHeaders,
       body,
     };
-    if (this.#checksum)
-      request = await withChecksum(
-        request,
-        { kind: 'buffer', data: body },
-        this.#checksum,
-        (value) => (this.#partChecksums[index] = { value, size: body.length }),
-      );
-    const response = await this.send(request);
+    const checksum = this.#checksum;
+    const threaded = checksum && isShared(body) ? digestOf(checksum.algorithm, body) : null;
+    let response: PartResponse;
+    try {
+      if (checksum) {
+        const source: ChecksumSource = { kind: 'buffer', data: body };
+        if (threaded) source.value = threaded.then(({ digest }) => digest.toString('base64'));
+        request = await withChecksum(request, source, checksum, (value) => (this.#partChecksums[index] = { value, size: body.length }));
+      }
+      response = await this.send(request);
+    } finally {
+      // The thread reads the part's buffer, which goes back to the pool after this, until it is done.
+      await threaded?.catch(() => {});
+    }
     const etag = headerValue(response.headers, 'etag');
     if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
     this.#etags[index] = etag;

@@ -13,6 +13,25 @@ export interface Lease {
   readonly buffer: Buffer;
   /** Returns the memory to the pool. Calling it twice is harmless. */
   release(): void;
+  /**
+   * Takes the bytes back after they moved to another thread (a checksum thread) and returned
+   * in `buffer`, the same length as before: the Buffer they left in is empty from then on.
+   */
+  adopt(buffer: Buffer): void;
+}
+
+/** The first `length` bytes of a lease, as a lease of their own that gives back the whole. */
+export function leasePrefix(lease: Lease, length: number): Lease {
+  const whole = lease.buffer.length;
+  const prefix = {
+    buffer: lease.buffer.subarray(0, length),
+    release: () => lease.release(),
+    adopt: (buffer: Buffer) => {
+      lease.adopt(Buffer.from(buffer.buffer, buffer.byteOffset, whole));
+      prefix.buffer = buffer;
+    },
+  };
+  return prefix;
 }
 
 export class BufferPool {
@@ -40,36 +59,45 @@ export class BufferPool {
     return this.#leased;
   }
 
-  /** A lease of `size` bytes, or null when the limit does not allow it now. */
-  tryAcquire(size: number): Lease | null {
+  /**
+   * A lease of `size` bytes, or null when the limit does not allow it now. A `shared` buffer
+   * lives in a SharedArrayBuffer, which checksum threads read in place.
+   */
+  tryAcquire(size: number, shared = false): Lease | null {
     this.#trimmed = false;
-    let buffer = this.#takeFree(size);
+    let buffer = this.#takeFree(size, shared);
     if (!buffer) {
       if (this.#held + size > this.limit) {
         // Cached buffers of other sizes count against the limit; give them up before refusing.
         this.#dropFree();
         if (this.#held + size > this.limit) return null;
       }
-      buffer = Buffer.allocUnsafeSlow(size);
+      buffer = shared ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
       this.#held += size;
     }
     this.#leased += buffer.length;
     return this.#lease(buffer, size);
   }
 
-  #lease(buffer: Buffer, size: number): Lease {
+  #lease(memory: Buffer, size: number): Lease {
     let released = false;
-    return {
-      buffer: buffer.length === size ? buffer : buffer.subarray(0, size),
+    const capacity = memory.length;
+    const lease = {
+      buffer: capacity === size ? memory : memory.subarray(0, size),
       release: () => {
         if (released) return;
         released = true;
-        this.#leased -= buffer.length;
-        this.#free.push(buffer);
+        this.#leased -= capacity;
+        this.#free.push(memory);
         if (this.#trimmed) this.#dropFree();
         this.#onRelease();
       },
+      adopt: (buffer: Buffer) => {
+        memory = Buffer.from(buffer.buffer, buffer.byteOffset, capacity);
+        lease.buffer = buffer;
+      },
     };
+    return lease;
   }
 
   /** Drops the cached free buffers, and those still leased as they come back, until the next lease. */
@@ -78,9 +106,9 @@ export class BufferPool {
     this.#dropFree();
   }
 
-  #takeFree(size: number): Buffer | undefined {
+  #takeFree(size: number, shared: boolean): Buffer | undefined {
     // Parts of one transfer share a size, so an exact fit is the common case.
-    const index = this.#free.findIndex((buffer) => buffer.length === size);
+    const index = this.#free.findIndex((buffer) => buffer.length === size && buffer.buffer instanceof SharedArrayBuffer === shared);
     if (index < 0) return undefined;
     const [buffer] = this.#free.splice(index, 1);
     return buffer;

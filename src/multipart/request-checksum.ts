@@ -1,7 +1,7 @@
 /**
  * Puts a checksum on one request body: in a header, computed before the request
  * goes (one extra pass over the bytes), or in an aws-chunked trailer, computed
- * while the body is sent.
+ * while the body is sent, here or (given as `value`) on a checksum thread.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -17,8 +17,11 @@ export interface RequestChecksum {
   location: S3ChecksumLocation;
 }
 
-/** Where a body's bytes come from, so that they can be read for a checksum and read again to be sent. */
-export type ChecksumSource = { kind: 'buffer'; data: Buffer } | { kind: 'file'; path: string; size: number };
+/**
+ * Where a body's bytes come from, so that they can be read for a checksum and read again to be
+ * sent; a buffer's `value` when its checksum is under way elsewhere (on a checksum thread).
+ */
+export type ChecksumSource = { kind: 'buffer'; data: Buffer; value?: Promise<string> } | { kind: 'file'; path: string; size: number };
 
 /**
  * The request with its checksum. `onValue` receives the checksum (base64): at once for a
@@ -32,18 +35,13 @@ export async function withChecksum(
 ): Promise<PartRequest> {
   const length = source.kind === 'buffer' ? source.data.length : source.size;
   const open = () => (source.kind === 'buffer' ? [source.data] : createReadStream(source.path, { highWaterMark: 1024 * 1024 }));
+  const known = source.kind === 'buffer' ? (source.value ?? null) : null;
   if (plan.location === S3ChecksumLocation.HEADER) {
-    const checksum = createChecksum(plan.algorithm);
-    try {
-      for await (const chunk of open()) checksum.update(chunk as Buffer);
-    } catch (error) {
-      throw new FileIoError(`cannot read ${source.kind === 'file' ? source.path : 'the body'} for its checksum: ${(error as Error).message}`, error);
-    }
-    const value = checksum.digestBase64();
+    const value = await (known ?? readDigest(plan, open, source));
     onValue(value);
     return { ...request, headers: { ...request.headers, [`x-amz-checksum-${checksumName(plan.algorithm)}`]: value } };
   }
-  const encoded = trailerBody(plan.algorithm, length, open);
+  const encoded = trailerBody(plan.algorithm, length, open, known);
   const { 'content-length': encodedLength, ...headers } = encoded.headers;
   return {
     ...request,
@@ -51,4 +49,15 @@ export async function withChecksum(
     body: () => Readable.from(encoded.open(onValue), { objectMode: false }),
     bodyLength: Number(encodedLength),
   };
+}
+
+/** The checksum of a body, read once before it is sent. */
+async function readDigest(plan: RequestChecksum, open: () => Iterable<Uint8Array> | AsyncIterable<unknown>, source: ChecksumSource): Promise<string> {
+  const checksum = createChecksum(plan.algorithm);
+  try {
+    for await (const chunk of open()) checksum.update(chunk as Buffer);
+  } catch (error) {
+    throw new FileIoError(`cannot read ${source.kind === 'file' ? source.path : 'the body'} for its checksum: ${(error as Error).message}`, error);
+  }
+  return checksum.digestBase64();
 }

@@ -46,14 +46,9 @@ export class ResponseChecksum {
     this.#running.update(data);
   }
 
-  /** A fresh checksum of this algorithm, for one part. */
-  newPartChecksum(): Checksum {
-    return createChecksum(this.algorithm);
-  }
-
-  /** Records one part's CRC; parts may come in any order. */
-  addPart(index: number, checksum: Checksum, size: number): void {
-    this.#parts[index] = { value: checksum.digestBase64(), size };
+  /** Records one part's CRC (its digest bytes); parts may come in any order. */
+  addPart(index: number, digest: Buffer, size: number): void {
+    this.#parts[index] = { value: digest.toString('base64'), size };
   }
 
   /** Compares what was received with the stored value; throws ChecksumMismatchError when they differ. */
@@ -96,11 +91,10 @@ export class CompositeChecksum {
     return null;
   }
 
-  /** Checks one part's bytes against the checksum S3 sent with it. */
-  checkPart(index: number, data: Uint8Array, headers: ResponseHeaders): void {
+  /** Checks one part's checksum (its digest bytes) against the one S3 sent with it. */
+  checkPart(index: number, digest: Buffer, headers: ResponseHeaders): void {
     const name = S3ChecksumAlgorithm[this.algorithm];
     const sent = headerValue(headers, `x-amz-checksum-${checksumName(this.algorithm)}`);
-    const digest = createChecksum(this.algorithm).update(data).digest();
     if (sent === undefined) throw new ChecksumMismatchError(name, `a ${name} for part ${index + 1}`, digest.toString('base64'));
     if (sent !== digest.toString('base64')) throw new ChecksumMismatchError(name, sent, digest.toString('base64'));
     this.#digests[index] = digest;
