@@ -3,10 +3,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { useLocalFixture } from './helpers/fixture.js';
+import { S3ChecksumAlgorithm } from '../src/index.js';
+import { createChecksum } from '../src/checksums/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -67,5 +69,29 @@ describe('a function handler bundled with esbuild', () => {
     const parts = fixture.server.requests.filter((request) => request.operation === 'UploadPart').map((request) => request.partNumber);
     expect(parts.sort()).toEqual([1, 2, 3]);
     expect(fixture.server.requests.some((request) => request.operation === 'GetObject' && request.headers.range)).toBe(true);
+  });
+
+  it('computes checksums on a worker thread from inside one bundled, minified file', async () => {
+    const entry = join(fixture.folder.path, 'threads-entry.mjs');
+    await writeFile(
+      entry,
+      `import { digestOf, checksumThreadCount } from ${JSON.stringify(join(ROOT, 'dist/checksums/checksum-threads.js'))};
+       import { S3ChecksumAlgorithm } from ${JSON.stringify(join(ROOT, 'dist/index.js'))};
+       export async function run(data) {
+         const { digest } = await digestOf(S3ChecksumAlgorithm.CRC32C, data);
+         return { digest: digest.toString('base64'), threads: checksumThreadCount() };
+       }`,
+    );
+    const outfile = join(fixture.folder.path, 'threads.mjs');
+    await build({ entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'node', outfile, logLevel: 'error' });
+    const script = `
+      const { run } = await import(${JSON.stringify(pathToFileURL(outfile).href)});
+      const data = Buffer.allocUnsafeSlow(1024 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = i * 7;
+      console.log(JSON.stringify(await run(data)));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const data = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) & 0xff;
+    expect(JSON.parse(stdout.trim())).toEqual({ digest: createChecksum(S3ChecksumAlgorithm.CRC32C).update(data).digestBase64(), threads: 1 });
   });
 });

@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import type { S3ChecksumAlgorithm } from '../client/enums.js';
 import { S3txError } from '../client/errors.js';
 import { checksumName, createChecksum } from './index.js';
-import { crcModule, STAGING, STAGING_SIZE } from './wasm-crc.js';
+import { crcModule, runStaged } from './wasm-crc.js';
 
 /** Below this a message round trip (tens of microseconds) is not worth it. */
 const OFFLOAD_MIN_BYTES = 256 * 1024;
@@ -31,8 +31,8 @@ const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
 
 /**
  * The worker's script. It instantiates the same WebAssembly CRC kernels (the compiled
- * module comes in workerData), copies the bytes into their memory in slices as
- * wasm-crc.ts does, and answers with the checksum's bytes, moving plain memory back.
+ * module comes in workerData), runs them with wasm-crc.ts's own runStaged, and answers
+ * with the checksum's bytes, moving plain memory back.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -41,23 +41,16 @@ const { crc32 } = require('node:zlib');
 const kernels = new WebAssembly.Instance(workerData.crcModule).exports;
 kernels.init();
 const heap = new Uint8Array(kernels.memory.buffer);
-function staged(kernel, state, data) {
-  for (let offset = 0; offset < data.length; offset += ${STAGING_SIZE}) {
-    const slice = data.subarray(offset, offset + ${STAGING_SIZE});
-    heap.set(slice, ${STAGING});
-    state = kernel(state, ${STAGING}, slice.length);
-  }
-  return state;
-}
+const runStaged = ${runStaged.toString()};
 function digest(algorithm, data) {
   if (algorithm === 'crc32c' || algorithm === 'crc32') {
     const out = Buffer.alloc(4);
-    out.writeUInt32BE(algorithm === 'crc32' ? crc32(data) : ~staged(kernels.crc32c, -1, data) >>> 0);
+    out.writeUInt32BE(algorithm === 'crc32' ? crc32(data) : ~runStaged(kernels.crc32c, heap, -1, data) >>> 0);
     return out;
   }
   if (algorithm === 'crc64nvme') {
     const out = Buffer.alloc(8);
-    out.writeBigUInt64BE(BigInt.asUintN(64, ~staged(kernels.crc64nvme, -1n, data)));
+    out.writeBigUInt64BE(BigInt.asUintN(64, ~runStaged(kernels.crc64nvme, heap, -1n, data)));
     return out;
   }
   return createHash(algorithm).update(data).digest();

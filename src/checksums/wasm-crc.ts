@@ -7,10 +7,6 @@
  */
 import { CRC_WASM_BASE64 } from './wasm/crc-module.js';
 
-/** Where crc.wat expects the bytes, and how many fit there. */
-export const STAGING = 32768;
-export const STAGING_SIZE = 65536;
-
 interface CrcExports {
   memory: WebAssembly.Memory;
   init(): void;
@@ -35,24 +31,28 @@ function instance(): { exports: CrcExports; heap: Uint8Array } {
   return kernels;
 }
 
+/**
+ * Runs a kernel over `data`, copied into the kernels' memory in slices. Self-contained (no names
+ * from outside it, the numbers written out), because checksum threads run its source text too.
+ */
+export function runStaged<S>(kernel: (state: S, pointer: number, length: number) => S, heap: Uint8Array, state: S, data: Uint8Array): S {
+  // crc.wat takes the bytes at 32768, after its tables, with room for 65536 of them.
+  for (let offset = 0; offset < data.length; offset += 65536) {
+    const slice = data.subarray(offset, offset + 65536);
+    heap.set(slice, 32768);
+    state = kernel(state, 32768, slice.length);
+  }
+  return state;
+}
+
 /** Advances a pre-inverted CRC32C register over `data`. */
 export function crc32cUpdate(state: number, data: Uint8Array): number {
   const { exports, heap } = instance();
-  for (let offset = 0; offset < data.length; offset += STAGING_SIZE) {
-    const slice = data.subarray(offset, offset + STAGING_SIZE);
-    heap.set(slice, STAGING);
-    state = exports.crc32c(state, STAGING, slice.length);
-  }
-  return state;
+  return runStaged(exports.crc32c, heap, state, data);
 }
 
 /** Advances a pre-inverted CRC64NVME register over `data`. */
 export function crc64nvmeUpdate(state: bigint, data: Uint8Array): bigint {
   const { exports, heap } = instance();
-  for (let offset = 0; offset < data.length; offset += STAGING_SIZE) {
-    const slice = data.subarray(offset, offset + STAGING_SIZE);
-    heap.set(slice, STAGING);
-    state = exports.crc64nvme(state, STAGING, slice.length);
-  }
-  return state;
+  return runStaged(exports.crc64nvme, heap, state, data);
 }
