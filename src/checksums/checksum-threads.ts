@@ -30,14 +30,16 @@ const IDLE_MS = 5000;
 const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
 
 /**
- * The worker's script. It instantiates the same WebAssembly CRC kernels (the compiled
- * module comes in workerData), runs them with wasm-crc.ts's own runStaged, and answers
- * with the checksum's bytes, moving plain memory back.
+ * The worker's script, which runs as CommonJS or as a module (a worker inherits the
+ * parent's flags, `--input-type=module` among them), hence getBuiltinModule. It
+ * instantiates the same WebAssembly CRC kernels (the compiled module comes in
+ * workerData), runs them with wasm-crc.ts's own runStaged, says it is ready, and
+ * answers each part with the checksum's bytes, moving plain memory back.
  */
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { crc32 } = require('node:zlib');
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const { createHash } = process.getBuiltinModule('node:crypto');
+const { crc32 } = process.getBuiltinModule('node:zlib');
 const kernels = new WebAssembly.Instance(workerData.crcModule).exports;
 kernels.init();
 const heap = new Uint8Array(kernels.memory.buffer);
@@ -64,6 +66,7 @@ parentPort.on('message', ({ id, algorithm, memory, offset, length }) => {
   }
   parentPort.postMessage(reply, memory instanceof SharedArrayBuffer ? [] : [memory]);
 });
+parentPort.postMessage({ ready: true });
 `;
 
 /** A checksum and the bytes it was computed over, in a Buffer that may not be the one given. */
@@ -73,6 +76,8 @@ export interface MovedDigest {
 }
 
 interface Job {
+  algorithm: S3ChecksumAlgorithm;
+  data: Buffer;
   offset: number;
   length: number;
   resolve(result: MovedDigest): void;
@@ -80,6 +85,7 @@ interface Job {
 }
 
 interface Reply {
+  ready?: true;
   id: number;
   memory: ArrayBuffer | SharedArrayBuffer;
   digest?: Uint8Array;
@@ -89,16 +95,21 @@ interface Reply {
 class ChecksumThread {
   readonly #worker: Worker;
   readonly #jobs = new Map<number, Job>();
+  /** Jobs taken before the worker said it is ready: their memory has not moved yet. */
+  #waiting: Array<[number, Job]> | null = [];
   #idle: NodeJS.Timeout | null = null;
   #stopping = false;
 
   /** `onGone` runs when the worker stops; `failed` when it was not told to. */
   constructor(onGone: (thread: ChecksumThread, failed: boolean) => void) {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { crcModule: crcModule() } });
-    this.#worker.on('message', (reply: Reply) => this.#settle(reply));
+    this.#worker.on('message', (reply: Reply) => (reply.ready ? this.#start() : this.#settle(reply)));
     const gone = (failed: boolean) => {
       this.#clearIdle();
       onGone(this, failed);
+      // A worker that never started took no memory: those parts are checksummed here.
+      for (const [, job] of this.#waiting ?? []) computeHere(job);
+      this.#waiting = null;
       // The memory of jobs in flight went with the worker.
       for (const job of this.#jobs.values()) job.reject(new S3txError('AWS_ERROR_INVALID_STATE', 'a checksum thread stopped with a part in hand'));
       this.#jobs.clear();
@@ -109,35 +120,51 @@ class ChecksumThread {
   }
 
   get load(): number {
-    return this.#jobs.size;
+    return this.#jobs.size + (this.#waiting?.length ?? 0);
   }
 
-  /** Sends `data` to the worker, shared or moved; false, with nothing sent, when its memory can do neither. */
-  post(id: number, algorithm: S3ChecksumAlgorithm, data: Buffer, job: Job): boolean {
-    const memory = data.buffer;
+  /** Takes a job: sent to the worker, shared or moved, or held until it is ready; false when its memory can do neither. */
+  take(id: number, job: Job): boolean {
+    this.#clearIdle();
+    if (this.load === 0) this.#worker.ref();
+    if (this.#waiting) {
+      this.#waiting.push([id, job]);
+      return true;
+    }
+    return this.#post(id, job);
+  }
+
+  #post(id: number, job: Job): boolean {
+    const memory = job.data.buffer;
     try {
       const moved = memory instanceof SharedArrayBuffer ? [] : [memory];
-      this.#worker.postMessage({ id, algorithm: checksumName(algorithm), memory, offset: data.byteOffset, length: data.length }, moved);
+      this.#worker.postMessage({ id, algorithm: checksumName(job.algorithm), memory, offset: job.offset, length: job.length }, moved);
     } catch {
+      if (this.load === 0) this.#rest();
       return false;
     }
-    this.#clearIdle();
-    if (this.#jobs.size === 0) this.#worker.ref();
     this.#jobs.set(id, job);
     return true;
+  }
+
+  #start(): void {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = null;
+    for (const [id, job] of waiting) if (!this.#post(id, job)) computeHere(job);
   }
 
   #settle(reply: Reply): void {
     const job = this.#jobs.get(reply.id);
     if (!job) return;
     this.#jobs.delete(reply.id);
-    if (this.#jobs.size === 0) this.#rest();
+    if (this.load === 0) this.#rest();
     const data = Buffer.from(reply.memory, job.offset, job.length);
     if (reply.digest) job.resolve({ digest: Buffer.from(reply.digest.buffer, reply.digest.byteOffset, reply.digest.byteLength), data });
     else job.reject(new S3txError('AWS_ERROR_INVALID_STATE', `a checksum thread failed: ${reply.error}`));
   }
 
   #rest(): void {
+    this.#clearIdle();
     this.#worker.unref();
     this.#idle = setTimeout(() => {
       this.#stopping = true;
@@ -184,6 +211,14 @@ export function isShared(data: Uint8Array): boolean {
   return data.buffer instanceof SharedArrayBuffer;
 }
 
+function computeHere(job: Job): void {
+  try {
+    job.resolve({ digest: createChecksum(job.algorithm).update(job.data).digest(), data: job.data });
+  } catch (error) {
+    job.reject(error as Error);
+  }
+}
+
 /**
  * The checksum of `data`, as S3 encodes it (big-endian bytes), with the bytes it was computed
  * over. Large buffers go to a checksum thread. Shared memory stays readable, but must not change
@@ -193,14 +228,9 @@ export function isShared(data: Uint8Array): boolean {
  */
 export function digestOf(algorithm: S3ChecksumAlgorithm, data: Buffer): Promise<MovedDigest> {
   return new Promise<MovedDigest>((resolve, reject) => {
+    const job: Job = { algorithm, data, offset: data.byteOffset, length: data.length, resolve, reject };
     const thread = data.length >= OFFLOAD_MIN_BYTES ? threadFor() : null;
-    const job: Job = { offset: data.byteOffset, length: data.length, resolve, reject };
-    if (thread?.post(nextId++, algorithm, data, job)) return;
-    try {
-      resolve({ digest: createChecksum(algorithm).update(data).digest(), data });
-    } catch (error) {
-      reject(error as Error);
-    }
+    if (!thread?.take(nextId++, job)) computeHere(job);
   });
 }
 
