@@ -16,50 +16,48 @@ import { MiB, makeBuffer, sha256 } from './helpers/servers.js';
 
 const fixture = useLocalFixture('threaded');
 
+/** Uploads `data` from a file with the given checksum; the upload must succeed. */
+async function putFile(key: string, data: Buffer, algorithm: S3ChecksumAlgorithm, location: S3ChecksumLocation): Promise<void> {
+  const path = join(fixture.folder.path, key);
+  await writeFile(path, data);
+  const put = await run(fixture.client, {
+    type: S3RequestType.PUT_OBJECT,
+    request: httpRequest(fixture.server.host, 'PUT', `/threaded/${key}`),
+    sendFilepath: path,
+    checksumConfig: { algorithm, location },
+  });
+  expect(put.error).toBeNull();
+}
+
+/** Downloads an object with validateResponse; the download must succeed. */
+async function getValidated(key: string) {
+  const get = await run(fixture.client, {
+    type: S3RequestType.GET_OBJECT,
+    request: httpRequest(fixture.server.host, 'GET', `/threaded/${key}`),
+    checksumConfig: { validateResponse: true },
+  });
+  expect(get.error).toBeNull();
+  return get;
+}
+
 describe('checksums on checksum threads', () => {
   it('a multipart upload from a file sends part CRCs computed on a thread, and a validated download checks them there', async () => {
     expect(checksumThreadCount()).toBe(0);
     const data = makeBuffer(21 * MiB + 7);
-    const path = join(fixture.folder.path, 'source');
-    await writeFile(path, data);
-    const put = await run(fixture.client, {
-      type: S3RequestType.PUT_OBJECT,
-      request: httpRequest(fixture.server.host, 'PUT', '/threaded/object'),
-      sendFilepath: path,
-      checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
-    });
-    expect(put.error).toBeNull();
+    await putFile('object', data, S3ChecksumAlgorithm.CRC32C, S3ChecksumLocation.TRAILER);
     expect(checksumThreadCount()).toBeGreaterThan(0);
     const head = await fixture.sdk.send(new HeadObjectCommand({ Bucket: 'threaded', Key: 'object', ChecksumMode: 'ENABLED' }));
     expect(head.ChecksumCRC32C).toBe(createChecksum(S3ChecksumAlgorithm.CRC32C).update(data).digestBase64());
 
-    const get = await run(fixture.client, {
-      type: S3RequestType.GET_OBJECT,
-      request: httpRequest(fixture.server.host, 'GET', '/threaded/object'),
-      checksumConfig: { validateResponse: true },
-    });
-    expect(get.error).toBeNull();
+    const get = await getValidated('object');
     expect(get.done[0]!.didValidateChecksum).toBe(true);
     expect(sha256(get.body)).toBe(sha256(data));
   });
 
   it('a composite SHA-256 upload in HEADER form and its download by parts', async () => {
     const data = makeBuffer(17 * MiB + 3);
-    const path = join(fixture.folder.path, 'composite');
-    await writeFile(path, data);
-    const put = await run(fixture.client, {
-      type: S3RequestType.PUT_OBJECT,
-      request: httpRequest(fixture.server.host, 'PUT', '/threaded/composite'),
-      sendFilepath: path,
-      checksumConfig: { algorithm: S3ChecksumAlgorithm.SHA256, location: S3ChecksumLocation.HEADER },
-    });
-    expect(put.error).toBeNull();
-    const get = await run(fixture.client, {
-      type: S3RequestType.GET_OBJECT,
-      request: httpRequest(fixture.server.host, 'GET', '/threaded/composite'),
-      checksumConfig: { validateResponse: true },
-    });
-    expect(get.error).toBeNull();
+    await putFile('composite', data, S3ChecksumAlgorithm.SHA256, S3ChecksumLocation.HEADER);
+    const get = await getValidated('composite');
     expect(get.done[0]!.checksumValidationAlgorithm).toBe(S3ChecksumAlgorithm.SHA256);
     expect(sha256(get.body)).toBe(sha256(data));
   });
