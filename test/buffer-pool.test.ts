@@ -49,6 +49,15 @@ describe('buffer pool', () => {
     expect(pool.tryAcquire(50)!.buffer.buffer).toBe(moved);
   });
 
+  it('forgets memory that moved away and never came back', () => {
+    const pool = new BufferPool(100);
+    const lease = pool.tryAcquire(50)!;
+    structuredClone(lease.buffer.buffer, { transfer: [lease.buffer.buffer as ArrayBuffer] });
+    lease.release();
+    expect(pool.tryAcquire(50)!.buffer.length).toBe(50);
+    expect(pool.tryAcquire(50)!.buffer.length).toBe(50);
+  });
+
   it('lends the first bytes of a lease as a lease of their own', () => {
     const pool = new BufferPool(100);
     const whole = pool.tryAcquire(50)!;

@@ -88,7 +88,9 @@ export class BufferPool {
         if (released) return;
         released = true;
         this.#leased -= capacity;
-        this.#free.push(memory);
+        // Memory that moved to another thread and never came back (its job failed) is gone.
+        if (memory.length === capacity) this.#free.push(memory);
+        else this.#held -= capacity;
         if (this.#trimmed) this.#dropFree();
         this.#onRelease();
       },
