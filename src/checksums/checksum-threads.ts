@@ -9,9 +9,9 @@
  * a part buffer, and V8 copies into shared memory several times slower than into
  * plain memory, more than the checksum it would move away.
  *
- * Small buffers, where a message costs more than it saves, and memory that cannot
- * move (a slice of Node's shared buffer slab, a caller's buffer) are checksummed on
- * the calling thread. The results are the same either way.
+ * Small buffers, where a message costs more than it saves, are checksummed on the
+ * calling thread, and transfers hand over only their own part buffers, never a
+ * caller's memory. The results are the same either way.
  *
  * The workers run a script given as source rather than a file, so that s3tx keeps
  * working when bundled into one file. They start on first use, keep the process
