@@ -22,7 +22,7 @@ import { Worker } from 'node:worker_threads';
 import type { S3ChecksumAlgorithm } from '../client/enums.js';
 import { S3txError } from '../client/errors.js';
 import { checksumName, createChecksum } from './index.js';
-import { crcModule, runStaged } from './wasm-crc.js';
+import { crcModule, foldedCrc32c, runStaged } from './wasm-crc.js';
 
 /** Below this a message round trip (tens of microseconds) is not worth it. */
 const OFFLOAD_MIN_BYTES = 256 * 1024;
@@ -33,8 +33,9 @@ const MAX_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
  * The worker's script, which runs as CommonJS or as a module (a worker inherits the
  * parent's flags, `--input-type=module` among them), hence getBuiltinModule. It
  * instantiates the same WebAssembly CRC kernels (the compiled module comes in
- * workerData), runs them with wasm-crc.ts's own runStaged, says it is ready, and
- * answers each part with the checksum's bytes, moving plain memory back.
+ * workerData), runs them with wasm-crc.ts's own runStaged and foldedCrc32c (parts
+ * reach the thread only from 256 KiB, above foldedCrc32c's 64 KiB), says it is
+ * ready, and answers each part with the checksum's bytes, moving plain memory back.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
@@ -42,17 +43,18 @@ const { createHash } = process.getBuiltinModule('node:crypto');
 const { crc32 } = process.getBuiltinModule('node:zlib');
 const kernels = new WebAssembly.Instance(workerData.crcModule).exports;
 kernels.init();
-const heap = new Uint8Array(kernels.memory.buffer);
 const runStaged = ${runStaged.toString()};
+const foldedCrc32c = ${foldedCrc32c.toString()};
 function digest(algorithm, data) {
   if (algorithm === 'crc32c' || algorithm === 'crc32') {
     const out = Buffer.alloc(4);
-    out.writeUInt32BE(algorithm === 'crc32' ? crc32(data) : ~runStaged(kernels.crc32c, heap, -1, data) >>> 0);
+    out.writeUInt32BE(algorithm === 'crc32' ? crc32(data) : foldedCrc32c(kernels, data));
     return out;
   }
   if (algorithm === 'crc64nvme') {
+    // Folding grows the kernels' memory, which makes a fresh view necessary.
     const out = Buffer.alloc(8);
-    out.writeBigUInt64BE(BigInt.asUintN(64, ~runStaged(kernels.crc64nvme, heap, -1n, data)));
+    out.writeBigUInt64BE(BigInt.asUintN(64, ~runStaged(kernels.crc64nvme, new Uint8Array(kernels.memory.buffer), -1n, data)));
     return out;
   }
   return createHash(algorithm).update(data).digest();

@@ -7,10 +7,11 @@
  */
 import { CRC_WASM_BASE64 } from './wasm/crc-module.js';
 
-interface CrcExports {
+export interface CrcExports {
   memory: WebAssembly.Memory;
   init(): void;
   crc32c(state: number, pointer: number, length: number): number;
+  crc32c_fold(pointer: number, count: number): void;
   crc64nvme(state: bigint, pointer: number, length: number): bigint;
 }
 
@@ -43,6 +44,28 @@ export function runStaged<S>(kernel: (state: S, pointer: number, length: number)
     state = kernel(state, 32768, slice.length);
   }
   return state;
+}
+
+/**
+ * The CRC32C of a whole message of 64 KiB or more, folded first (crc32c_fold in crc.wat: three
+ * XORs per 8 bytes) and finished with the tables over its last 5275 words; about twice as fast as
+ * the tables alone. The message is copied into the kernels' memory whole, which grows to hold it.
+ * Self-contained, like runStaged: checksum threads run its source text.
+ */
+export function foldedCrc32c(kernels: CrcExports, data: Uint8Array): number {
+  // The message is placed to end on a word boundary, after leading zero bytes, which do not change
+  // a CRC that starts from zero; the register's initial all-ones is the first four bytes inverted.
+  const at = 32768;
+  const pad = (8 - (data.length % 8)) % 8;
+  const words = (pad + data.length) / 8;
+  const missing = at + words * 8 - kernels.memory.buffer.byteLength;
+  if (missing > 0) kernels.memory.grow(Math.ceil(missing / 65536));
+  const heap = new Uint8Array(kernels.memory.buffer);
+  heap.fill(0, at, at + pad);
+  heap.set(data, at + pad);
+  for (let i = at + pad; i < at + pad + 4; i++) heap[i] = heap[i]! ^ 0xff;
+  kernels.crc32c_fold(at, words - 5275);
+  return ~kernels.crc32c(0, at + (words - 5275) * 8, 5275 * 8) >>> 0;
 }
 
 /** Advances a pre-inverted CRC32C register over `data`. */

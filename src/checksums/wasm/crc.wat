@@ -100,7 +100,25 @@
         (br $tail)))
     (local.get $crc))
 
-  ;; Advances a CRC64NVME register over n bytes at p.
+;; Folds the 8-byte words [p, p + 8 * count) forward without changing the message's CRC32C.
+  ;; x^(64*5275) = x^(64*4508) + x^(64*2751) + 1 modulo the CRC32C polynomial (found by search), so a
+  ;; word may be cleared and added instead to the words 767, 2524 and 5275 after it: three XORs per
+  ;; 8 bytes instead of eight table lookups. What remains is the last 5275 words, for crc32c to finish.
+  ;; The word itself is left in place: callers run crc32c only over what follows the folded words.
+  (func (export "crc32c_fold") (param $p i32) (param $count i32)
+    (local $end i32) (local $v i64)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $count) (i32.const 3))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+      (loop $words
+        (local.set $v (i64.load (local.get $p)))
+        (i64.store offset=6136 (local.get $p) (i64.xor (i64.load offset=6136 (local.get $p)) (local.get $v)))
+        (i64.store offset=20192 (local.get $p) (i64.xor (i64.load offset=20192 (local.get $p)) (local.get $v)))
+        (i64.store offset=42200 (local.get $p) (i64.xor (i64.load offset=42200 (local.get $p)) (local.get $v)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (br_if $words (i32.lt_u (local.get $p) (local.get $end))))))
+
+    ;; Advances a CRC64NVME register over n bytes at p.
   (func (export "crc64nvme") (param $crc i64) (param $p i32) (param $n i32) (result i64)
     (local $end i32) (local $a i64)
     (local.set $end (i32.add (local.get $p) (local.get $n)))
