@@ -43,6 +43,7 @@ const { createHash } = process.getBuiltinModule('node:crypto');
 const { crc32 } = process.getBuiltinModule('node:zlib');
 const kernels = new WebAssembly.Instance(workerData.crcModule).exports;
 kernels.init();
+const heap = new Uint8Array(kernels.memory.buffer);
 const runStaged = ${runStaged.toString()};
 const foldedCrc32c = ${foldedCrc32c.toString()};
 function digest(algorithm, data) {
@@ -52,9 +53,8 @@ function digest(algorithm, data) {
     return out;
   }
   if (algorithm === 'crc64nvme') {
-    // Folding grows the kernels' memory, which makes a fresh view necessary.
     const out = Buffer.alloc(8);
-    out.writeBigUInt64BE(BigInt.asUintN(64, ~runStaged(kernels.crc64nvme, new Uint8Array(kernels.memory.buffer), -1n, data)));
+    out.writeBigUInt64BE(BigInt.asUintN(64, ~runStaged(kernels.crc64nvme, heap, -1n, data)));
     return out;
   }
   return createHash(algorithm).update(data).digest();

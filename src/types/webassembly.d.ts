@@ -10,6 +10,5 @@ declare namespace WebAssembly {
   }
   class Memory {
     readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
   }
 }

@@ -2,12 +2,12 @@
 ;; slicing-by-8. Compiled to crc-module.ts by scripts/build-wasm.mjs.
 ;;
 ;; Memory: the CRC32C tables (16 x 256 x i32) at 0, the CRC64NVME tables
-;; (8 x 256 x i64) at 16384, and the caller's bytes at 32768 (STAGING), copied
-;; there in slices. Table k advances a byte k+1 places, so in one step the first
+;; (8 x 256 x i64) at 16384, and the caller's bytes from 32768, copied there in
+;; slices: 64 KiB for the table kernels, 41 KiB + 64 KiB for folding. Table k advances a byte k+1 places, so in one step the first
 ;; byte of the block goes through the last table. Registers are pre-inverted:
 ;; callers start from all ones and invert the result.
 (module
-  (memory (export "memory") 2)
+  (memory (export "memory") 3)
 
   (global $crc32c_polynomial i32 (i32.const 0x82f63b78))
   (global $crc64_polynomial i64 (i64.const 0x9a6c9329ac4bc9b5))
