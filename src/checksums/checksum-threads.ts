@@ -80,6 +80,7 @@ export interface MovedDigest {
 interface Job {
   algorithm: S3ChecksumAlgorithm;
   data: Buffer;
+  /** Where `data` lies in its memory, kept apart because `data` reads as empty once the memory moves. */
   offset: number;
   length: number;
   resolve(result: MovedDigest): void;

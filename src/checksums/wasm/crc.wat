@@ -3,9 +3,10 @@
 ;;
 ;; Memory: the CRC32C tables (16 x 256 x i32) at 0, the CRC64NVME tables
 ;; (8 x 256 x i64) at 16384, and the caller's bytes from 32768, copied there in
-;; slices: 64 KiB for the table kernels, 41 KiB + 64 KiB for folding. Table k advances a byte k+1 places, so in one step the first
-;; byte of the block goes through the last table. Registers are pre-inverted:
-;; callers start from all ones and invert the result.
+;; slices: 64 KiB for the table kernels, 41 KiB + 64 KiB for folding. Table k
+;; advances a byte k+1 places, so in one step the first byte of the block goes
+;; through the last table. Registers are pre-inverted: callers start from all
+;; ones and invert the result.
 (module
   (memory (export "memory") 3)
 
@@ -100,7 +101,7 @@
         (br $tail)))
     (local.get $crc))
 
-;; Folds the 8-byte words [p, p + 8 * count) forward without changing the message's CRC32C.
+  ;; Folds the 8-byte words [p, p + 8 * count) forward without changing the message's CRC32C.
   ;; x^(64*5275) = x^(64*4508) + x^(64*2751) + 1 modulo the CRC32C polynomial (found by search), so a
   ;; word may be cleared and added instead to the words 767, 2524 and 5275 after it: three XORs per
   ;; 8 bytes instead of eight table lookups. What remains is the last 5275 words, for crc32c to finish.
@@ -118,7 +119,7 @@
         (local.set $p (i32.add (local.get $p) (i32.const 8)))
         (br_if $words (i32.lt_u (local.get $p) (local.get $end))))))
 
-    ;; Advances a CRC64NVME register over n bytes at p.
+  ;; Advances a CRC64NVME register over n bytes at p.
   (func (export "crc64nvme") (param $crc i64) (param $p i32) (param $n i32) (result i64)
     (local $end i32) (local $a i64)
     (local.set $end (i32.add (local.get $p) (local.get $n)))
