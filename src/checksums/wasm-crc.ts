@@ -23,10 +23,16 @@ export function crcModule(): WebAssembly.Module {
   return (compiled ??= new WebAssembly.Module(Buffer.from(CRC_WASM_BASE64, 'base64')));
 }
 
+/** A fresh instance of the kernels, tables filled, with memory of its own. */
+export function newCrcKernels(): CrcExports {
+  const exports = new WebAssembly.Instance(crcModule()).exports as unknown as CrcExports;
+  exports.init();
+  return exports;
+}
+
 function instance(): { exports: CrcExports; heap: Uint8Array } {
   if (!kernels) {
-    const exports = new WebAssembly.Instance(crcModule()).exports as unknown as CrcExports;
-    exports.init();
+    const exports = newCrcKernels();
     kernels = { exports, heap: new Uint8Array(exports.memory.buffer) };
   }
   return kernels;
