@@ -1,19 +1,30 @@
 /**
- * HTTP exchanges over undici connection pools: one Pool per origin (and per bound
- * interface address), dispatched with a handler object so that each body chunk
+ * HTTP exchanges, each to the connections that serve it best. Requests without a
+ * body (GETs of parts, HEADs, DELETEs) go over s3tx's own HTTP/1.1 connections,
+ * which read a response straight into the memory its sink names; requests with a
+ * body go over undici connection pools (one per origin and bound interface
+ * address). Both deliver through one handler object, so that each body chunk
  * goes straight to its sink without streams or async iteration in between.
  * Knows nothing about S3.
  */
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
+import { ConnectionPool } from './connection-pool.js';
 import { NetworkError, S3txError, TlsError } from './errors.js';
+import type { ExchangeController, ExchangeHandler } from './h1-connection.js';
 import type { TlsConnectionOptions } from './options.js';
 
 /** Where a response goes. Either method may throw to abort the exchange with that error. */
 export interface ResponseSink {
   onResponseStart(statusCode: number, headers: Record<string, string | string[] | undefined>): void;
   onResponseData(chunk: Buffer): void;
+  /**
+   * Memory the body may be read straight into, asked for after onResponseStart: onResponseData
+   * then receives views of it at the body's offsets (and copies of any bytes that came otherwise).
+   */
+  destination?(): Buffer | null;
 }
 
 export interface ExchangeRequest {
@@ -37,10 +48,10 @@ export interface TransportOptions {
 }
 
 /** One request and its response in flight; `abort()` ends it with the given reason. */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, ExchangeHandler {
   readonly done: Promise<void>;
   #sink: ResponseSink;
-  #controller: Dispatcher.DispatchController | null = null;
+  #controller: ExchangeController | null = null;
   #abortReason: Error | null = null;
   #resolve!: () => void;
   #reject!: (error: unknown) => void;
@@ -58,12 +69,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#controller?.abort(reason);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: ExchangeController): void {
     this.#controller = controller;
     if (this.#abortReason) controller.abort(this.#abortReason);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: ExchangeController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     try {
       this.#sink.onResponseStart(statusCode, headers);
     } catch (error) {
@@ -71,7 +82,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  destination(): Buffer | null {
+    return this.#sink.destination?.() ?? null;
+  }
+
+  onResponseData(controller: ExchangeController, chunk: Buffer): void {
     try {
       this.#sink.onResponseData(chunk);
     } catch (error) {
@@ -80,7 +95,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   /** The sink refused the response: end the exchange with the sink's own error, unwrapped. */
-  #stop(controller: Dispatcher.DispatchController, error: unknown): void {
+  #stop(controller: ExchangeController, error: unknown): void {
     this.#abortReason ??= error instanceof Error ? error : new Error(String(error));
     controller.abort(this.#abortReason);
   }
@@ -89,7 +104,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#resolve();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | null, error: Error): void {
+  onResponseError(_controller: ExchangeController | null, error: Error): void {
     if (this.#abortReason) this.#reject(this.#abortReason);
     else this.#reject(error instanceof S3txError ? error : connectionError(error));
   }
@@ -108,6 +123,7 @@ function connectionError(error: Error): S3txError {
 export class Transport {
   #options: TransportOptions;
   #pools = new Map<string, InstanceType<typeof Pool>[]>();
+  #connections = new Map<string, ConnectionPool>();
   #next = 0;
   #closed = false;
 
@@ -122,16 +138,31 @@ export class Transport {
       exchange.onResponseError(null, new NetworkError('the client is closed', null));
       return exchange;
     }
-    const pools = this.#poolsFor(request.origin);
+    const { origin, method, path, headers, body } = request;
+    if (body == null) {
+      this.#connectionsFor(origin).dispatch({ method, path, headers }, exchange);
+      return exchange;
+    }
+    const pools = this.#poolsFor(origin);
     const pool = pools[this.#next++ % pools.length]!;
-    pool.dispatch({ path: request.path, method: request.method, headers: request.headers, body: request.body ?? null }, exchange);
+    pool.dispatch({ path, method, headers, body }, exchange);
     return exchange;
+  }
+
+  #connectionsFor(origin: string): ConnectionPool {
+    let pool = this.#connections.get(origin);
+    if (!pool) {
+      const { connections, stallTimeoutMs, localAddresses } = this.#options;
+      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
+      this.#connections.set(origin, pool);
+    }
+    return pool;
   }
 
   #poolsFor(origin: string): InstanceType<typeof Pool>[] {
     let pools = this.#pools.get(origin);
     if (!pools) {
-      const { connections, stallTimeoutMs, tlsConnectionOptions: tls, localAddresses } = this.#options;
+      const { connections, stallTimeoutMs, localAddresses } = this.#options;
       const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
       const perAddress = Math.max(1, Math.ceil(connections / addresses.length));
       pools = addresses.map(
@@ -142,20 +173,7 @@ export class Transport {
             headersTimeout: stallTimeoutMs,
             bodyTimeout: stallTimeoutMs,
             keepAliveTimeout: 30_000,
-            connect: {
-              timeout: Math.min(stallTimeoutMs, 10_000),
-              ...(localAddress ? { localAddress } : {}),
-              ...(tls
-                ? {
-                    ca: tls.ca,
-                    cert: tls.cert,
-                    key: tls.key,
-                    passphrase: tls.passphrase,
-                    servername: tls.serverName,
-                    rejectUnauthorized: tls.verifyPeer ?? true,
-                  }
-                : {}),
-            },
+            connect: { timeout: Math.min(stallTimeoutMs, 10_000), ...(localAddress ? { localAddress } : {}), ...this.#tlsOptions() },
           }),
       );
       this.#pools.set(origin, pools);
@@ -163,11 +181,27 @@ export class Transport {
     return pools;
   }
 
+  /** The client's TLS options as Node's `tls.connect` names them. */
+  #tlsOptions(): ConnectionOptions {
+    const tls = this.#options.tlsConnectionOptions;
+    if (!tls) return {};
+    return {
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      passphrase: tls.passphrase,
+      ...(tls.serverName ? { servername: tls.serverName } : {}),
+      rejectUnauthorized: tls.verifyPeer ?? true,
+    };
+  }
+
   /** Closes every pool once its requests have finished. */
   async close(): Promise<void> {
     this.#closed = true;
     const pools = [...this.#pools.values()].flat();
+    const connections = [...this.#connections.values()];
     this.#pools.clear();
-    await Promise.all(pools.map((pool) => pool.close()));
+    this.#connections.clear();
+    await Promise.all([...pools.map((pool) => pool.close()), ...connections.map((pool) => pool.close())]);
   }
 }

@@ -188,6 +188,7 @@ export class AutoRangedGet extends MetaRequest {
         total = got.total;
       },
       data: (chunk, offset) => (whole ? wholeTarget.data(chunk, offset) : partTarget.data(chunk, offset)),
+      destination: () => (whole ? null : partTarget.destination()),
       get committed() {
         return wholeTarget.committed;
       },

@@ -90,6 +90,8 @@ export interface BodyTarget {
   start?(statusCode: number, headers: ResponseHeaders): void;
   /** Each chunk with its offset in this response; may throw. */
   data(chunk: Buffer, offset: number): void;
+  /** Memory the body may be read straight into, at its offsets; `data` then receives views of it. */
+  destination?(): Buffer | null;
   /** True once bytes have left for the caller, after which the part can no longer be retried. */
   readonly committed?: boolean;
 }
@@ -104,7 +106,11 @@ export class BufferTarget implements BodyTarget {
     if (offset + chunk.length > this.buffer.length) {
       throw new InvalidResponseError(`the response body is longer than the ${this.buffer.length} bytes asked for`);
     }
-    this.buffer.set(chunk, offset);
+    // Bytes the connection read straight into place need no copy.
+    if (chunk.buffer !== this.buffer.buffer || chunk.byteOffset !== this.buffer.byteOffset + offset) this.buffer.set(chunk, offset);
+  }
+  destination(): Buffer {
+    return this.buffer;
   }
 }
 
@@ -165,6 +171,10 @@ class PartSink implements ResponseSink {
       this.#target.data(chunk, this.length);
     }
     this.length += chunk.length;
+  }
+
+  destination(): Buffer | null {
+    return this.#errorChunks ? null : (this.#target.destination?.() ?? null);
   }
 
   get errorBody(): Buffer | null {

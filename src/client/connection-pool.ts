@@ -1,0 +1,102 @@
+/**
+ * s3tx's own HTTP/1.1 connections to one origin: at most `connections` of them,
+ * reused while the server keeps them alive, with requests beyond that waiting
+ * their turn in order.
+ */
+import { isIP } from 'node:net';
+import type tls from 'node:tls';
+import { H1Connection, type BodylessRequest, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
+
+export interface ConnectionPoolOptions {
+  origin: string;
+  connections: number;
+  stallTimeoutMs: number;
+  /** For https: options passed on to `tls.connect`. */
+  tls: tls.ConnectionOptions | null;
+  /** Local addresses to bind, round-robin; empty for the OS's choice. */
+  localAddresses: readonly string[];
+}
+
+interface Waiting {
+  request: BodylessRequest;
+  handler: ExchangeHandler;
+}
+
+export class ConnectionPool {
+  readonly #options: ConnectionPoolOptions;
+  readonly #connect: Omit<ConnectOptions, 'localAddress'>;
+  readonly #all = new Set<H1Connection>();
+  /** Connections ready for a request, the most recently used last: it is the likeliest still open. */
+  readonly #idle: H1Connection[] = [];
+  readonly #waiting: Waiting[] = [];
+  #nextAddress = 0;
+  #closing: (() => void) | null = null;
+
+  constructor(options: ConnectionPoolOptions) {
+    this.#options = options;
+    const url = new URL(options.origin);
+    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const https = url.protocol === 'https:';
+    this.#connect = {
+      protocol: https ? 'https:' : 'http:',
+      hostname,
+      port: Number(url.port) || (https ? 443 : 80),
+      tls: https ? { servername: isIP(hostname) ? undefined : hostname, ...options.tls } : null,
+      connectTimeoutMs: Math.min(options.stallTimeoutMs, 10_000),
+      stallTimeoutMs: options.stallTimeoutMs,
+    };
+  }
+
+  dispatch(request: BodylessRequest, handler: ExchangeHandler): void {
+    const connection = this.#idle.pop() ?? (this.#all.size < this.#options.connections ? this.#open() : null);
+    if (connection) return connection.start(request, handler);
+    const waiting = { request, handler };
+    this.#waiting.push(waiting);
+    const controller: ExchangeController = {
+      abort: (reason) => {
+        const index = this.#waiting.indexOf(waiting);
+        if (index < 0) return;
+        this.#waiting.splice(index, 1);
+        handler.onResponseError(null, reason);
+      },
+    };
+    handler.onRequestStart(controller);
+  }
+
+  /** Closes idle connections now and the others when their exchanges end. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#closing = resolve;
+      for (const connection of this.#idle.splice(0)) connection.close();
+      this.#settleClose();
+    });
+  }
+
+  #open(): H1Connection {
+    const addresses = this.#options.localAddresses;
+    const localAddress = addresses.length > 0 ? addresses[this.#nextAddress++ % addresses.length] : undefined;
+    const connection = new H1Connection({ ...this.#connect, localAddress }, { idle: (done) => this.#onIdle(done), closed: (gone) => this.#onClosed(gone) });
+    this.#all.add(connection);
+    return connection;
+  }
+
+  #onIdle(connection: H1Connection): void {
+    const next = this.#waiting.shift();
+    if (next) return connection.start(next.request, next.handler);
+    if (this.#closing) return connection.close();
+    this.#idle.push(connection);
+  }
+
+  #onClosed(connection: H1Connection): void {
+    this.#all.delete(connection);
+    const index = this.#idle.indexOf(connection);
+    if (index >= 0) this.#idle.splice(index, 1);
+    const next = this.#waiting[0] && this.#all.size < this.#options.connections ? this.#waiting.shift() : undefined;
+    if (next) this.#open().start(next.request, next.handler);
+    this.#settleClose();
+  }
+
+  #settleClose(): void {
+    if (this.#closing && this.#all.size === 0 && this.#waiting.length === 0) this.#closing();
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * One HTTP/1.1 connection of s3tx's own, carrying one body-less request at a time.
+ * It exists for speed: the socket reads (through Node's `onread`) straight into
+ * memory the response's sink names, so a ranged GET's bytes go from the kernel
+ * into the part's buffer with no copy in JavaScript, no per-read allocation and
+ * no stream machinery in between. Bytes that arrive with the head, error bodies
+ * and chunked bodies go through a small scratch buffer instead.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { ChunkedDecoder, ProtocolError, bodyFraming, parseResponseHead, type BodyFraming } from './h1-parser.js';
+
+/** Stops one exchange with a reason. undici's dispatch controllers fit this too. */
+export interface ExchangeController {
+  abort(reason: Error): void;
+}
+
+/** The receiving end of an exchange, in undici's handler shape plus `destination`. */
+export interface ExchangeHandler {
+  onRequestStart(controller: ExchangeController): void;
+  onResponseStart(controller: ExchangeController, statusCode: number, headers: Record<string, string | string[] | undefined>): void;
+  /** Memory the body may be read into directly; `onResponseData` then receives views of it. */
+  destination(): Buffer | null;
+  onResponseData(controller: ExchangeController, chunk: Buffer): void;
+  onResponseEnd(): void;
+  onResponseError(controller: ExchangeController | null, error: Error): void;
+}
+
+export interface BodylessRequest {
+  method: string;
+  /** Path and query string, already encoded. */
+  path: string;
+  headers: Record<string, string>;
+}
+
+export interface ConnectOptions {
+  protocol: 'http:' | 'https:';
+  hostname: string;
+  port: number;
+  localAddress: string | undefined;
+  /** For https: options passed on to `tls.connect`. */
+  tls: tls.ConnectionOptions | null;
+  connectTimeoutMs: number;
+  /** Fail an exchange that waits this long for the next bytes of its response. */
+  stallTimeoutMs: number;
+}
+
+/** What the pool learns from a connection. */
+export interface ConnectionEvents {
+  /** The exchange is over and the connection can take another. */
+  idle(connection: H1Connection): void;
+  /** The socket is gone; the connection must not be used again. */
+  closed(connection: H1Connection): void;
+}
+
+/** Head bytes a response may have; also the size of each connection's scratch buffer. */
+const SCRATCH_SIZE = 64 * 1024;
+/** How long an unused connection is kept when the server gives no Keep-Alive hint. */
+const DEFAULT_IDLE_MS = 30_000;
+/** Header values that would end a line early: refused rather than sent. */
+const UNSAFE_VALUE = /[\r\n\0]/;
+const METHODS_WITH_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
+
+type Phase = 'connecting' | 'idle' | 'head' | 'body' | 'closed';
+
+export class H1Connection {
+  readonly #socket: net.Socket;
+  readonly #events: ConnectionEvents;
+  readonly #stallTimeoutMs: number;
+  readonly #scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  #phase: Phase = 'connecting';
+  #connected = false;
+  #handler: ExchangeHandler | null = null;
+  /** Aborts the current exchange only: a late abort must not reach the next one. */
+  #controller: ExchangeController = { abort: () => {} };
+  #method = '';
+  /** Head bytes gathered in the scratch buffer so far. */
+  #headBytes = 0;
+  #framing: BodyFraming = { kind: 'none' };
+  /** Body bytes still to come, for a Content-Length body. */
+  #remaining = 0;
+  #received = 0;
+  #destination: Buffer | null = null;
+  #chunked: ChunkedDecoder | null = null;
+  #reusable = true;
+  #idleMs = DEFAULT_IDLE_MS;
+  /** A request head waiting for the connection (and its TLS handshake) to be made. */
+  #pending: string | null = null;
+
+  constructor(options: ConnectOptions, events: ConnectionEvents) {
+    this.#events = events;
+    this.#stallTimeoutMs = options.stallTimeoutMs;
+    const onread = { buffer: () => this.#nextBuffer(), callback: (bytes: number, buffer: Buffer) => this.#onRead(bytes, buffer) };
+    const base = { host: options.hostname, port: options.port, localAddress: options.localAddress, noDelay: true, onread };
+    const socket = options.protocol === 'https:' ? tls.connect({ ...options.tls, ...base, ALPNProtocols: ['http/1.1'] }) : net.connect(base);
+    this.#socket = socket;
+    socket.setTimeout(options.connectTimeoutMs);
+    socket.once(options.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
+      this.#connected = true;
+      socket.setTimeout(this.#stallTimeoutMs);
+      if (this.#pending !== null) socket.write(this.#pending, 'latin1');
+      this.#pending = null;
+    });
+    socket.on('timeout', () => this.#onTimeout(options.connectTimeoutMs));
+    socket.on('error', (error) => this.#fail(error));
+    socket.on('end', () => this.#onEnd());
+    socket.on('close', () => this.#fail(new Error('the connection closed before the response ended')));
+  }
+
+  get busy(): boolean {
+    return this.#handler !== null;
+  }
+
+  /** Sends `request` and routes its response to `handler`; the connection must not be busy. */
+  start(request: BodylessRequest, handler: ExchangeHandler): void {
+    this.#handler = handler;
+    this.#controller = { abort: (reason) => this.#handler === handler && this.#fail(reason) };
+    this.#method = request.method;
+    this.#phase = 'head';
+    this.#headBytes = 0;
+    this.#reusable = true;
+    this.#socket.ref();
+    if (this.#connected) this.#socket.setTimeout(this.#stallTimeoutMs);
+    handler.onRequestStart(this.#controller);
+    if (this.#handler !== handler) return;
+    let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (UNSAFE_VALUE.test(value)) return this.#fail(new ProtocolError(`header ${name} has a line break or NUL in its value`));
+      head += `${name}: ${value}\r\n`;
+    }
+    if (METHODS_WITH_PAYLOAD.has(request.method) && !('content-length' in request.headers)) head += 'content-length: 0\r\n';
+    head += '\r\n';
+    if (this.#connected) this.#socket.write(head, 'latin1');
+    else this.#pending = head;
+  }
+
+  /** Closes an idle connection. */
+  close(): void {
+    if (!this.busy) this.#fail(new Error('closed'));
+  }
+
+  /**
+   * Where the next read goes: the sink's destination while it has room, the scratch buffer for a
+   * head, else fresh memory, as a sink may keep the chunks it is given.
+   */
+  #nextBuffer(): Buffer {
+    if (this.#phase === 'head') return this.#scratch.subarray(this.#headBytes);
+    if (this.#phase !== 'body') return this.#scratch;
+    const destination = this.#destination;
+    if (destination && this.#remaining > 0 && this.#received < destination.length) {
+      return destination.subarray(this.#received, this.#received + Math.min(destination.length - this.#received, this.#remaining));
+    }
+    return Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+  }
+
+  /** Always true: the socket keeps reading, as only the response asked for may arrive. */
+  #onRead(bytes: number, buffer: Buffer): boolean {
+    try {
+      if (this.#phase === 'head') {
+        this.#headBytes += bytes;
+        this.#readHead();
+      } else if (this.#phase === 'body') {
+        this.#readBody(buffer.subarray(0, bytes));
+      } else {
+        // Bytes no request asked for: the connection is out of step with the server.
+        this.#fail(new ProtocolError('the server sent bytes while no request was waiting'));
+      }
+    } catch (error) {
+      this.#fail(error as Error);
+    }
+    return true;
+  }
+
+  #readHead(): void {
+    for (;;) {
+      const head = parseResponseHead(this.#scratch.subarray(0, this.#headBytes));
+      if (!head) {
+        if (this.#headBytes === SCRATCH_SIZE) throw new ProtocolError(`the response head is larger than ${SCRATCH_SIZE} bytes`);
+        return;
+      }
+      const after = this.#scratch.subarray(head.length, this.#headBytes);
+      if (head.statusCode >= 100 && head.statusCode < 200) {
+        if (head.statusCode === 101) throw new ProtocolError('the server switched protocols, which s3tx never asks for');
+        // An interim response (100 Continue and the like): the real one follows.
+        this.#headBytes = after.copy(this.#scratch);
+        continue;
+      }
+      this.#framing = bodyFraming(this.#method, head);
+      this.#reusable = head.keepAlive && this.#framing.kind !== 'close';
+      this.#idleMs = idleTimeout(head.headers['keep-alive']);
+      this.#remaining = this.#framing.kind === 'length' ? this.#framing.length : 0;
+      this.#received = 0;
+      this.#chunked = this.#framing.kind === 'chunked' ? new ChunkedDecoder() : null;
+      this.#phase = 'body';
+      const handler = this.#handler!;
+      handler.onResponseStart(this.#controller, head.statusCode, head.headers);
+      if (this.#handler !== handler) return;
+      this.#destination = this.#framing.kind === 'length' ? handler.destination() : null;
+      if (this.#framing.kind === 'none' || (this.#framing.kind === 'length' && this.#remaining === 0)) {
+        if (after.length > 0) this.#reusable = false;
+        return this.#complete();
+      }
+      // Body bytes that came with the head: copied out of the scratch buffer unless they go to the destination.
+      if (after.length > 0) this.#readBody(this.#destination ? after : Buffer.from(after));
+      return;
+    }
+  }
+
+  #readBody(data: Buffer): void {
+    const framing = this.#framing;
+    if (framing.kind === 'chunked') {
+      const used = this.#chunked!.feed(data, (chunk) => this.#emit(chunk));
+      if (!this.#chunked!.done) return;
+      if (used < data.length) this.#reusable = false;
+      return this.#complete();
+    }
+    if (framing.kind === 'close') return this.#emit(data);
+    const take = Math.min(data.length, this.#remaining);
+    this.#remaining -= take;
+    if (take > 0) this.#emit(take === data.length ? data : data.subarray(0, take));
+    if (this.#handler === null) return;
+    if (take < data.length) this.#reusable = false;
+    if (this.#remaining === 0) this.#complete();
+  }
+
+  #emit(chunk: Buffer): void {
+    this.#received += chunk.length;
+    this.#handler?.onResponseData(this.#controller, chunk);
+  }
+
+  #complete(): void {
+    const handler = this.#handler!;
+    this.#handler = null;
+    this.#destination = null;
+    this.#phase = 'idle';
+    handler.onResponseEnd();
+    if (!this.#reusable) return this.#fail(new Error('closed'));
+    this.#socket.setTimeout(this.#idleMs);
+    this.#socket.unref();
+    this.#events.idle(this);
+  }
+
+  #onTimeout(connectTimeoutMs: number): void {
+    if (!this.#connected) this.#fail(new Error(`connect timed out after ${connectTimeoutMs} ms`));
+    else if (this.busy) this.#fail(new Error(`no response bytes for ${this.#stallTimeoutMs} ms`));
+    else this.#fail(new Error('idle'));
+  }
+
+  #onEnd(): void {
+    // A body delimited by the end of the connection is complete now.
+    if (this.#phase === 'body' && this.#framing.kind === 'close') this.#complete();
+    else this.#fail(new Error('the server closed the connection before the response ended'));
+  }
+
+  /** The one way out: the exchange in progress, if any, fails with `error` and the socket closes. */
+  #fail(error: Error): void {
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#destination = null;
+    if (this.#phase === 'closed') return void handler?.onResponseError(null, error);
+    this.#phase = 'closed';
+    this.#socket.destroy();
+    handler?.onResponseError(null, error);
+    this.#events.closed(this);
+  }
+}
+
+/** How long to keep an idle connection: a second less than the server's Keep-Alive hint, at most the default. */
+export function idleTimeout(keepAlive: string | string[] | undefined): number {
+  const hint = /\btimeout=(\d+)/i.exec(String(keepAlive ?? ''));
+  if (!hint) return DEFAULT_IDLE_MS;
+  return Math.max(1000, Math.min(DEFAULT_IDLE_MS, Number(hint[1]) * 1000 - 1000));
+}

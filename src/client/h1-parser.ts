@@ -1,0 +1,128 @@
+/**
+ * The HTTP/1.1 response framing that s3tx's own connections need: the status line
+ * and headers, how the body is delimited, and chunked transfer coding. Pure
+ * functions over bytes; the connection owns the sockets.
+ */
+
+/** A parsed status line and header block. */
+export interface ResponseHead {
+  statusCode: number;
+  /** Header names in lower case; a repeated header becomes an array, as undici reports it. */
+  headers: Record<string, string | string[]>;
+  /** Bytes of the head, including the blank line that ends it. */
+  length: number;
+  /** Whether the connection may carry another request after this response. */
+  keepAlive: boolean;
+}
+
+/** How a response's body ends. */
+export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+
+/** A response that breaks HTTP/1.1's rules; the connection cannot be trusted afterwards. */
+export class ProtocolError extends Error {
+  readonly code = 'S3TX_HTTP_PROTOCOL';
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+
+/** The head at the start of `data`, or null while its blank line has not arrived. */
+export function parseResponseHead(data: Buffer): ResponseHead | null {
+  const end = data.indexOf(HEAD_END);
+  if (end < 0) return null;
+  const lines = data.toString('latin1', 0, end).split('\r\n');
+  const status = STATUS_LINE.exec(lines[0]!);
+  if (!status) throw new ProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const header = HEADER_LINE.exec(lines[i]!);
+    if (!header) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
+    const name = header[1]!.toLowerCase();
+    const value = header[2]!;
+    const earlier = headers[name];
+    if (earlier === undefined) headers[name] = value;
+    else if (Array.isArray(earlier)) earlier.push(value);
+    else headers[name] = [earlier, value];
+  }
+  const connection = String(headers['connection'] ?? '').toLowerCase();
+  const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  return { statusCode: Number(status[2]), headers, length: end + HEAD_END.length, keepAlive };
+}
+
+/** How the body of a response to `method` with this head is delimited (RFC 9112, section 6.3). */
+export function bodyFraming(method: string, head: Pick<ResponseHead, 'statusCode' | 'headers'>): BodyFraming {
+  const { statusCode, headers } = head;
+  if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return { kind: 'none' };
+  const codings = headers['transfer-encoding'];
+  if (codings !== undefined) {
+    const last = String(codings).split(',').pop()!.trim().toLowerCase();
+    return last === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+  }
+  const lengths = headers['content-length'];
+  if (lengths === undefined) return { kind: 'close' };
+  const values = new Set(
+    String(lengths)
+      .split(',')
+      .map((value) => value.trim()),
+  );
+  const [only] = values;
+  if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) throw new ProtocolError(`invalid Content-Length: ${JSON.stringify(String(lengths))}`);
+  return { kind: 'length', length: Number(only) };
+}
+
+/** A limit on chunk-size and trailer lines, which are short in any honest response. */
+const MAX_LINE = 8 * 1024;
+
+/** Decodes a chunked body as it arrives, handing each run of data bytes on without copying. */
+export class ChunkedDecoder {
+  #state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
+  #line = '';
+  #remaining = 0;
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+
+  /**
+   * Consumes bytes from `data`, passing body bytes to `emit`; returns how many bytes it used,
+   * which is fewer than given only when the body ended before them.
+   */
+  feed(data: Buffer, emit: (chunk: Buffer) => void): number {
+    let at = 0;
+    while (at < data.length && this.#state !== 'done') {
+      if (this.#state === 'data') {
+        const take = Math.min(this.#remaining, data.length - at);
+        emit(data.subarray(at, at + take));
+        at += take;
+        this.#remaining -= take;
+        if (this.#remaining === 0) this.#state = 'data-end';
+        continue;
+      }
+      const newline = data.indexOf(10, at);
+      const stop = newline < 0 ? data.length : newline + 1;
+      this.#line += data.toString('latin1', at, stop);
+      at = stop;
+      if (this.#line.length > MAX_LINE) throw new ProtocolError('a chunked-coding line is longer than 8 KiB');
+      if (newline < 0) continue;
+      const line = this.#line.replace(/\r?\n$/, '');
+      this.#line = '';
+      this.#lineEnded(line);
+    }
+    return at;
+  }
+
+  #lineEnded(line: string): void {
+    if (this.#state === 'data-end') {
+      if (line !== '') throw new ProtocolError('a chunk is longer than its size line says');
+      this.#state = 'size';
+    } else if (this.#state === 'size') {
+      const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(line);
+      if (!size) throw new ProtocolError(`invalid chunk size line: ${JSON.stringify(line.slice(0, 80))}`);
+      this.#remaining = parseInt(size[1]!, 16);
+      this.#state = this.#remaining === 0 ? 'trailer' : 'data';
+    } else if (line === '') {
+      this.#state = 'done';
+    }
+  }
+}
