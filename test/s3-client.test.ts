@@ -535,6 +535,13 @@ describe.each([
       );
     });
 
+    it('a header that would break the request head: a line break or NUL in a value, a name that is not a token', () => {
+      for (const headers of <Record<string, string>[]>[{ 'x-amz-meta-a': 'one\r\nx-injected: yes' }, { 'x-amz-meta-a': 'nul\0' }, { 'bad name': 'x' }]) {
+        const error = refused(() => client.makeRequest({ type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', '/b/x', headers) }));
+        expect(error.option).toBe('request.headers');
+      }
+    });
+
     it('a part larger than the memory limit', () => {
       const small = newClient({ memoryLimit: 16 * MiB });
       try {

@@ -46,11 +46,15 @@ export function checkHttpRequest(request: unknown): HttpRequestLike {
   return request as HttpRequestLike;
 }
 
-/** Header names in lower case, values as strings. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Header names in lower case, values as strings; a name or value that would break the request's head is refused. */
 export function normalizeHeaders(headers: Record<string, unknown>): Record<string, string> {
   const normalized: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
+    if (!TOKEN.test(name)) throw new InvalidArgumentError('request.headers', `has a header name that is not an HTTP token: ${JSON.stringify(name)}`);
+    if (/[\r\n\0]/.test(String(value))) throw new InvalidArgumentError('request.headers', `header ${name} has a line break or NUL in its value`);
     const key = name.toLowerCase();
     normalized[key] = key in normalized ? `${normalized[key]}, ${String(value)}` : String(value);
   }

@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetworkError } from '../src/client/errors.js';
+import { Transport, type ResponseSink } from '../src/client/transport.js';
+
+interface Received {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+/** A TCP server that reads body-less request heads and lets the test write whatever bytes it likes back. */
+async function scriptedServer(respond: (request: Received, socket: Socket) => void) {
+  const sockets = new Set<Socket>();
+  let opened = 0;
+  let mostAtOnce = 0;
+  const requests: Received[] = [];
+  const server: Server = createServer((socket) => {
+    opened++;
+    sockets.add(socket);
+    mostAtOnce = Math.max(mostAtOnce, sockets.size);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let pending = '';
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        const [line, ...lines] = pending.slice(0, end).split('\r\n');
+        pending = pending.slice(end + 4);
+        const [method, path] = line!.split(' ');
+        const headers = Object.fromEntries(
+          lines.map((header) => [header.slice(0, header.indexOf(':')).toLowerCase(), header.slice(header.indexOf(':') + 1).trim()]),
+        );
+        const request = { method: method!, path: path!, headers };
+        requests.push(request);
+        respond(request, socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    requests,
+    get opened() {
+      return opened;
+    },
+    get mostAtOnce() {
+      return mostAtOnce;
+    },
+    get openNow() {
+      return sockets.size;
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A sink that keeps every chunk as given (as a caller may) and can offer a destination. */
+class Sink implements ResponseSink {
+  statusCode = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  chunks: Buffer[] = [];
+  received = 0;
+  constructor(readonly into: Buffer | null = null) {}
+  onResponseStart(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+  onResponseData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    if (this.into && chunk.buffer !== this.into.buffer) chunk.copy(this.into, this.received);
+    this.received += chunk.length;
+  }
+  destination(): Buffer | null {
+    return this.into;
+  }
+  get body(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(respond: (request: Received, socket: Socket) => void, options: { connections?: number; stallTimeoutMs?: number } = {}) {
+  const server = await scriptedServer(respond);
+  const transport = new Transport({
+    connections: options.connections ?? 4,
+    stallTimeoutMs: options.stallTimeoutMs ?? 5000,
+    tlsConnectionOptions: null,
+    localAddresses: [],
+  });
+  cleanups.push(
+    () => server.close(),
+    () => transport.close(),
+  );
+  const get = async (path: string, sink = new Sink(), method = 'GET') => {
+    await transport.send({ origin: server.origin, method, path, headers: { host: 'test' } }, sink).done;
+    return sink;
+  };
+  return { server, transport, get };
+}
+
+const answer = (socket: Socket, body: Buffer, extra = '') =>
+  socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n`), body]));
+
+describe('transport: s3tx connections for body-less requests', () => {
+  it('reads a body straight into the destination: the sink sees views of it, past the bytes that came with the head', async () => {
+    const body = randomBytes(3 * 1024 * 1024 + 17);
+    const { get } = await setup((_, socket) => answer(socket, body));
+    const destination = Buffer.alloc(body.length);
+    const sink = await get('/object', new Sink(destination));
+    expect(destination.equals(body)).toBe(true);
+    const inPlace = sink.chunks.filter((chunk) => chunk.buffer === destination.buffer);
+    expect(inPlace.length).toBeGreaterThan(0);
+    expect(inPlace.reduce((sum, chunk) => sum + chunk.length, 0)).toBeGreaterThan(body.length - 64 * 1024);
+  });
+
+  it('gives a sink without a destination chunks it may keep: none is overwritten by later reads', async () => {
+    const body = randomBytes(1024 * 1024 + 5);
+    const { get } = await setup((_, socket) => answer(socket, body));
+    for (let i = 0; i < 3; i++) expect((await get('/object')).body.equals(body)).toBe(true);
+  });
+
+  it('reuses one connection for requests in turn, and honours Connection: close', async () => {
+    let close = false;
+    const { server, get } = await setup((_, socket) => {
+      answer(socket, Buffer.from('ok'), close ? 'Connection: close\r\n' : '');
+      if (close) socket.end();
+    });
+    for (let i = 0; i < 5; i++) expect((await get(`/${i}`)).body.toString()).toBe('ok');
+    expect(server.opened).toBe(1);
+    close = true;
+    await get('/a');
+    await get('/b');
+    expect(server.opened).toBe(2);
+  });
+
+  it('opens at most `connections` sockets and queues the rest in order', async () => {
+    const { server, get } = await setup((request, socket) => setTimeout(() => answer(socket, Buffer.from(request.path)), 20), { connections: 3 });
+    const sinks = await Promise.all(Array.from({ length: 12 }, (_, i) => get(`/${i}`)));
+    expect(sinks.map((sink) => sink.body.toString())).toEqual(Array.from({ length: 12 }, (_, i) => `/${i}`));
+    expect(server.mostAtOnce).toBe(3);
+    expect(server.opened).toBe(3);
+  });
+
+  it('skips an interim 100 response, decodes a chunked body, and gives HEAD and 204 answers no body', async () => {
+    const { get } = await setup((request, socket) => {
+      if (request.method === 'HEAD') return socket.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
+      if (request.path === '/empty') return socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+      socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 500 Internal Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      setTimeout(() => socket.write('6\r\n world\r\n0\r\n\r\n'), 10);
+    });
+    const chunked = await get('/chunked', new Sink(Buffer.alloc(100)));
+    expect(chunked.statusCode).toBe(500);
+    expect(chunked.body.toString()).toBe('hello world');
+    const head = await get('/object', new Sink(), 'HEAD');
+    expect(head.headers['content-length']).toBe('1000');
+    expect(head.body.length).toBe(0);
+    expect((await get('/empty')).statusCode).toBe(204);
+  });
+
+  it('fails with a NetworkError when the server closes mid-body or goes quiet, and recovers on a new connection', async () => {
+    let mode = 'cut';
+    const { server, get } = await setup(
+      (_, socket) => {
+        if (mode === 'cut') return socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly some');
+        if (mode === 'quiet') return socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n');
+        answer(socket, Buffer.from('fine'));
+      },
+      { stallTimeoutMs: 300 },
+    );
+    await expect(get('/a')).rejects.toThrow(/closed the connection before the response ended/);
+    mode = 'quiet';
+    const quiet = get('/b');
+    await expect(quiet).rejects.toBeInstanceOf(NetworkError);
+    await expect(quiet).rejects.toThrow(/no response bytes for 300 ms/);
+    mode = 'fine';
+    expect((await get('/c')).body.toString()).toBe('fine');
+    expect(server.opened).toBe(3);
+  });
+
+  it('refuses a response that breaks HTTP/1.1 and never reuses its connection', async () => {
+    let bad = true;
+    const { server, get } = await setup((_, socket) =>
+      bad ? socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nab') : answer(socket, Buffer.from('ok')),
+    );
+    await expect(get('/a')).rejects.toThrow(/invalid Content-Length/);
+    bad = false;
+    expect((await get('/b')).body.toString()).toBe('ok');
+    expect(server.opened).toBe(2);
+  });
+
+  it('aborts a waiting or running exchange with the reason given, and a late abort does not touch the next exchange', async () => {
+    let arrived!: () => void;
+    const hangArrived = new Promise<void>((resolve) => (arrived = resolve));
+    const { server, transport } = await setup((request, socket) => (request.path === '/hang' ? arrived() : answer(socket, Buffer.from('ok'))), {
+      connections: 1,
+    });
+    const send = (path: string) => transport.send({ origin: server.origin, method: 'GET', path, headers: { host: 'test' } }, new Sink());
+    const hanging = send('/hang');
+    await hangArrived;
+    const waiting = send('/wait');
+    waiting.abort(new Error('not needed'));
+    await expect(waiting.done).rejects.toThrow('not needed');
+    hanging.abort(new Error('stop'));
+    await expect(hanging.done).rejects.toThrow('stop');
+    const first = send('/1');
+    await first.done;
+    const second = send('/2');
+    first.abort(new Error('too late'));
+    await second.done;
+    expect(server.requests.map((request) => request.path)).toEqual(['/hang', '/1', '/2']);
+  });
+
+  it('lets the process exit while connections idle, and close() ends them', async () => {
+    // A process that leaves its transport open must still exit once its requests are done.
+    const script = `
+      import { createServer } from 'node:net';
+      import { Transport } from ${JSON.stringify(fileURLToPath(new URL('../dist/client/transport.js', import.meta.url)))};
+      const server = createServer((socket) => socket.unref().on('data', () => socket.write('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'))).listen(0, '127.0.0.1');
+      server.unref();
+      await new Promise((resolve) => server.once('listening', resolve));
+      const transport = new Transport({ connections: 2, stallTimeoutMs: 5000, tlsConnectionOptions: null, localAddresses: [] });
+      const sink = { onResponseStart() {}, onResponseData(chunk) { process.stdout.write(chunk); } };
+      await transport.send({ origin: 'http://127.0.0.1:' + server.address().port, method: 'GET', path: '/', headers: { host: 'x' } }, sink).done;`;
+    // The idle timeout is 30 s; a child still running after 8 s was held open by a connection.
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 8000 });
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('ok');
+    expect(child.status).toBe(0);
+
+    const { server, transport, get } = await setup((_, socket) => answer(socket, Buffer.from('ok')));
+    await get('/a');
+    await transport.close();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.openNow).toBe(0);
+  });
+});
