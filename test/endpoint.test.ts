@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/client/endpoint.js';
+import { isLoopbackHost, objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/client/endpoint.js';
 import { keyUnder, safeLocalPath } from '../src/transfer/paths.js';
 
 describe('endpoint resolution', () => {
+  it('knows an endpoint on this machine by its name or address', () => {
+    for (const host of ['localhost', 'minio.localhost', '127.0.0.1', '127.1.2.3', '[::1]', '::1', '[::ffff:127.0.0.1]'])
+      expect(isLoopbackHost(host)).toBe(true);
+    for (const host of ['s3.amazonaws.com', '10.0.0.1', '128.0.0.1', '[::2]', 'localhost.example.com', '127.0.0.1.nip.io'])
+      expect(isLoopbackHost(host)).toBe(false);
+  });
+
   const profileText = `
 # comment
 [default]

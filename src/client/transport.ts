@@ -12,6 +12,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import { ConnectionPool } from './connection-pool.js';
+import { isLoopbackHost } from './endpoint.js';
 import { NetworkError, S3txError, TlsError } from './errors.js';
 import type { ExchangeController, ExchangeHandler } from './h1-connection.js';
 import type { TlsConnectionOptions } from './options.js';
@@ -40,6 +41,8 @@ export interface ExchangeRequest {
 export interface TransportOptions {
   /** Connections per origin in total, spread over the local addresses. */
   connections: number;
+  /** Connections to an origin on this machine. */
+  loopbackConnections: number;
   /** Drop a connection that waits this long for headers or between body chunks. */
   stallTimeoutMs: number;
   tlsConnectionOptions: TlsConnectionOptions | null;
@@ -152,8 +155,8 @@ export class Transport {
   #connectionsFor(origin: string): ConnectionPool {
     let pool = this.#connections.get(origin);
     if (!pool) {
-      const { connections, stallTimeoutMs, localAddresses } = this.#options;
-      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
+      const { stallTimeoutMs, localAddresses } = this.#options;
+      pool = new ConnectionPool({ origin, connections: this.#connectionsTo(origin), stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
       this.#connections.set(origin, pool);
     }
     return pool;
@@ -162,9 +165,9 @@ export class Transport {
   #poolsFor(origin: string): InstanceType<typeof Pool>[] {
     let pools = this.#pools.get(origin);
     if (!pools) {
-      const { connections, stallTimeoutMs, localAddresses } = this.#options;
+      const { stallTimeoutMs, localAddresses } = this.#options;
       const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
-      const perAddress = Math.max(1, Math.ceil(connections / addresses.length));
+      const perAddress = Math.max(1, Math.ceil(this.#connectionsTo(origin) / addresses.length));
       pools = addresses.map(
         (localAddress) =>
           new Pool(origin, {
@@ -179,6 +182,10 @@ export class Transport {
       this.#pools.set(origin, pools);
     }
     return pools;
+  }
+
+  #connectionsTo(origin: string): number {
+    return isLoopbackHost(new URL(origin).hostname) ? this.#options.loopbackConnections : this.#options.connections;
   }
 
   /** The client's TLS options as Node's `tls.connect` names them. */

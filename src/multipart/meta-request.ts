@@ -62,6 +62,8 @@ export interface MetaRequestContext {
   retry: RetryOptions;
   /** The largest buffer a part may reserve: the client's memory limit. */
   maxPartMemory: number;
+  /** Connections to the endpoint, and so parts in flight at most. */
+  connections: number;
   /** Ask the scheduler for a pass: a part became ready. */
   wake(): void;
   /** Called once when the transfer has ended, so the scheduler stops asking it. */
@@ -228,6 +230,11 @@ export abstract class MetaRequest implements Schedulable {
     this.shutdown = new Promise<void>((resolve) => {
       this.#resolveShutdown = resolve;
     });
+  }
+
+  /** Parts in flight at most: one per connection to the endpoint. */
+  get maxInFlight(): number {
+    return this.context.connections;
   }
 
   abstract nextPartMemory(): number | null;
