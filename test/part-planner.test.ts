@@ -3,7 +3,7 @@ import {
   GiB,
   MiB,
   connectionCount,
-  loopbackConnectionCount,
+  loopbackPartsInFlight,
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
@@ -22,10 +22,10 @@ describe('part planner', () => {
     expect(maxRequestsInFlight(25)).toBe(25);
   });
 
-  it('gives an endpoint on this machine at most 4 connections, unless the caller set the count', () => {
-    expect(loopbackConnectionCount(25, false)).toBe(4);
-    expect(loopbackConnectionCount(2, false)).toBe(2);
-    expect(loopbackConnectionCount(25, true)).toBe(25);
+  it('keeps at most 4 parts of a transfer in flight to an endpoint on this machine, unless the caller set the connections', () => {
+    expect(loopbackPartsInFlight(25, false)).toBe(4);
+    expect(loopbackPartsInFlight(2, false)).toBe(2);
+    expect(loopbackPartsInFlight(25, true)).toBe(25);
   });
 
   it('defaults the memory limit by throughput and never above a quarter of usable memory', () => {

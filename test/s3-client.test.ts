@@ -133,10 +133,10 @@ describe.each([
       const uploadParts = server.requests.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='));
       expect(uploadParts).toHaveLength(13);
       expect(server.requests.some((r) => r.method === 'POST' && r.url.includes('uploads'))).toBe(true);
-      // An endpoint on this machine gets at most 4 connections (LOOPBACK_CONNECTIONS), all of them used.
+      // A transfer to an endpoint on this machine keeps at most 4 parts in flight (LOOPBACK_PARTS_IN_FLIGHT).
       expect(server.maxConcurrent).toBeGreaterThanOrEqual(2);
       expect(server.maxConcurrent).toBeLessThanOrEqual(4);
-      expect(new Set(uploadParts.map((r) => r.connection)).size).toBe(4);
+      expect(new Set(uploadParts.map((r) => r.connection)).size).toBeGreaterThanOrEqual(2);
 
       server.resetStats();
       const target = join(folder.path, 'large.downloaded');

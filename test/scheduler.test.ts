@@ -20,7 +20,7 @@ function transfer(parts: number, maxInFlight: number) {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('scheduler', () => {
-  it('runs no more parts of a transfer than its endpoint has connections, while another transfer uses the rest', async () => {
+  it('runs no more parts of a transfer than it allows, while another transfer uses the rest of the client slots', async () => {
     const scheduler = new Scheduler(new BufferPool(1000), 6);
     const local = transfer(10, 2);
     const remote = transfer(10, 25);

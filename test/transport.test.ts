@@ -94,7 +94,6 @@ async function setup(respond: (request: Received, socket: Socket) => void, optio
   const server = await scriptedServer(respond);
   const transport = new Transport({
     connections: options.connections ?? 4,
-    loopbackConnections: options.connections ?? 4,
     stallTimeoutMs: options.stallTimeoutMs ?? 5000,
     tlsConnectionOptions: null,
     localAddresses: [],
@@ -230,7 +229,7 @@ describe('transport: s3tx connections for body-less requests', () => {
       const server = createServer((socket) => socket.unref().on('data', () => socket.write('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'))).listen(0, '127.0.0.1');
       server.unref();
       await new Promise((resolve) => server.once('listening', resolve));
-      const transport = new Transport({ connections: 2, loopbackConnections: 2, stallTimeoutMs: 5000, tlsConnectionOptions: null, localAddresses: [] });
+      const transport = new Transport({ connections: 2, stallTimeoutMs: 5000, tlsConnectionOptions: null, localAddresses: [] });
       const sink = { onResponseStart() {}, onResponseData(chunk) { process.stdout.write(chunk); } };
       await transport.send({ origin: 'http://127.0.0.1:' + server.address().port, method: 'GET', path: '/', headers: { host: 'x' } }, sink).done;`;
     // The idle timeout is 30 s; a child still running after 8 s was held open by a connection.

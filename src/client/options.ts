@@ -15,7 +15,7 @@ import {
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
-  loopbackConnectionCount,
+  loopbackPartsInFlight,
 } from '../multipart/part-planner.js';
 
 /** TLS settings of every connection (ignored, as the reference says, when `tlsMode` is DISABLED). */
@@ -70,8 +70,8 @@ export interface S3ClientOptions {
   forcePathStyle?: boolean;
   /**
    * s3tx (as aws-c-s3's max_active_connections_override): connections per endpoint, instead of
-   * the count `throughputTargetGbps` gives (one per 0.4 Gbit/s, at least 10; at most 4 to an
-   * endpoint on this machine, which needs no more).
+   * the count `throughputTargetGbps` gives (one per 0.4 Gbit/s, at least 10). Without it, a
+   * transfer to an endpoint on this machine keeps at most 4 parts in flight, which is all loopback needs.
    */
   maxConnections?: number;
 }
@@ -87,8 +87,8 @@ export interface ResolvedClientConfig {
   throughputTargetGbps: number;
   memoryLimit: number;
   connections: number;
-  /** Connections to an endpoint on this machine (localhost, 127.0.0.0/8, ::1). */
-  loopbackConnections: number;
+  /** Parts of one transfer in flight to an endpoint on this machine (localhost, 127.0.0.0/8, ::1). */
+  loopbackPartsInFlight: number;
   maxRequestsInFlight: number;
   networkInterfaceNames: readonly string[];
   retry: RetryOptions;
@@ -248,7 +248,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throughputTargetGbps,
     memoryLimit,
     connections,
-    loopbackConnections: loopbackConnectionCount(connections, options.maxConnections !== undefined),
+    loopbackPartsInFlight: loopbackPartsInFlight(connections, options.maxConnections !== undefined),
     maxRequestsInFlight: maxRequestsInFlight(connections),
     networkInterfaceNames,
     retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },

@@ -83,8 +83,8 @@ export interface S3RequestOptions extends S3RequestCallbacks {
   /**
    * GET_OBJECT with onBody (s3tx): fetch at most this many bytes ahead of what onBody has taken.
    * With an onBody that returns Promises, a slow consumer then slows the download. By default
-   * one part per connection: as many parts run at once as there are connections, and parts that
-   * arrive early wait no further ahead than that.
+   * as many parts as run at once (one per connection, at most 4 to an endpoint on this machine):
+   * parts that arrive early wait no further ahead than that.
    */
   readAhead?: number;
   /**
@@ -122,7 +122,6 @@ export class S3Client {
     });
     this.#transport = new Transport({
       connections: this.#config.connections,
-      loopbackConnections: this.#config.loopbackConnections,
       stallTimeoutMs: this.#config.stallTimeoutMs,
       tlsConnectionOptions: this.#config.tls ? this.#config.tlsConnectionOptions : null,
       localAddresses,
@@ -179,7 +178,7 @@ export class S3Client {
 
     const headers = normalizeHeaders(request.headers);
     const endpoint = resolveEndpoint(request, headers, config.tls);
-    const connections = isLoopbackHost(new URL(endpoint.origin).hostname) ? config.loopbackConnections : config.connections;
+    const partsInFlight = isLoopbackHost(new URL(endpoint.origin).hostname) ? config.loopbackPartsInFlight : config.connections;
     const { path, query } = splitPath(request);
     const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
     const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
@@ -216,7 +215,7 @@ export class S3Client {
       host: endpoint.host,
       retry: config.retry,
       maxPartMemory: config.memoryLimit,
-      connections,
+      partsInFlight,
       wake: () => this.#scheduler.wake(),
       detach: () => this.#scheduler.remove(meta!),
     };
@@ -236,7 +235,7 @@ export class S3Client {
           partSize,
           recvFilepath,
           validate,
-          options.readAhead ?? connections * partSize,
+          options.readAhead ?? partsInFlight * partSize,
           options.resumable ?? false,
         );
         break;

@@ -16,7 +16,7 @@ export interface Schedulable {
   startNextPart(lease: Lease | null): Promise<void>;
   /** Whether part buffers should be shared memory, which checksum threads read in place. */
   readonly sharedMemory?: boolean;
-  /** Parts of this transfer in flight at once, at most: its endpoint's connections. */
+  /** Parts of this transfer in flight at once, at most. */
   readonly maxInFlight: number;
 }
 

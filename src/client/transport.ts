@@ -12,7 +12,6 @@ import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import { ConnectionPool } from './connection-pool.js';
-import { isLoopbackHost } from './endpoint.js';
 import { NetworkError, S3txError, TlsError } from './errors.js';
 import type { ExchangeController, ExchangeHandler } from './h1-connection.js';
 import type { TlsConnectionOptions } from './options.js';
@@ -41,8 +40,6 @@ export interface ExchangeRequest {
 export interface TransportOptions {
   /** Connections per origin in total, spread over the local addresses. */
   connections: number;
-  /** Connections to an origin on this machine. */
-  loopbackConnections: number;
   /** Drop a connection that waits this long for headers or between body chunks. */
   stallTimeoutMs: number;
   tlsConnectionOptions: TlsConnectionOptions | null;
@@ -156,7 +153,7 @@ export class Transport {
     let pool = this.#connections.get(origin);
     if (!pool) {
       const { stallTimeoutMs, localAddresses } = this.#options;
-      pool = new ConnectionPool({ origin, connections: this.#connectionsTo(origin), stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
+      pool = new ConnectionPool({ origin, connections: this.#options.connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
       this.#connections.set(origin, pool);
     }
     return pool;
@@ -167,7 +164,7 @@ export class Transport {
     if (!pools) {
       const { stallTimeoutMs, localAddresses } = this.#options;
       const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
-      const perAddress = Math.max(1, Math.ceil(this.#connectionsTo(origin) / addresses.length));
+      const perAddress = Math.max(1, Math.ceil(this.#options.connections / addresses.length));
       pools = addresses.map(
         (localAddress) =>
           new Pool(origin, {
@@ -182,10 +179,6 @@ export class Transport {
       this.#pools.set(origin, pools);
     }
     return pools;
-  }
-
-  #connectionsTo(origin: string): number {
-    return isLoopbackHost(new URL(origin).hostname) ? this.#options.loopbackConnections : this.#options.connections;
   }
 
   /** The client's TLS options as Node's `tls.connect` names them. */

@@ -62,8 +62,8 @@ export interface MetaRequestContext {
   retry: RetryOptions;
   /** The largest buffer a part may reserve: the client's memory limit. */
   maxPartMemory: number;
-  /** Connections to the endpoint, and so parts in flight at most. */
-  connections: number;
+  /** Parts of the transfer in flight at most: one per connection, or fewer to an endpoint on this machine. */
+  partsInFlight: number;
   /** Ask the scheduler for a pass: a part became ready. */
   wake(): void;
   /** Called once when the transfer has ended, so the scheduler stops asking it. */
@@ -232,9 +232,8 @@ export abstract class MetaRequest implements Schedulable {
     });
   }
 
-  /** Parts in flight at most: one per connection to the endpoint. */
   get maxInFlight(): number {
-    return this.context.connections;
+    return this.context.partsInFlight;
   }
 
   abstract nextPartMemory(): number | null;

@@ -33,17 +33,18 @@ export function connectionCount(throughputTargetGbps: number): number {
 }
 
 /**
- * Connections to an endpoint on this machine. The throughput target's count assumes S3's
- * per-connection rate and round trips to hide; over loopback one connection moves gigabytes a
- * second and there is no round trip, so more connections only add memory and contention: on
- * 127.0.0.1 a 2 GiB GET ran fastest at 2-4 connections and a PUT as fast at 4 as at 25, with a
- * third of the memory (bench/RESULTS.md, Scaling).
+ * Parts of one transfer in flight to an endpoint on this machine. The throughput target's count
+ * assumes S3's per-connection rate and round trips to hide; over loopback one connection moves
+ * gigabytes a second and there is no round trip, so more parts at once only add memory and
+ * contention: on 127.0.0.1 a 2 GiB GET ran fastest with 2-4 parts in flight and a PUT as fast at 4
+ * as at 25, with a third of the memory (bench/RESULTS.md, Scaling). Many small transfers still
+ * use all the connections: each has one part, and there the round trips do add up.
  */
-export const LOOPBACK_CONNECTIONS = 4;
+export const LOOPBACK_PARTS_IN_FLIGHT = 4;
 
-/** Connections to a loopback endpoint: the client's count when set explicitly, else at most {@link LOOPBACK_CONNECTIONS}. */
-export function loopbackConnectionCount(connections: number, explicit: boolean): number {
-  return explicit ? connections : Math.min(connections, LOOPBACK_CONNECTIONS);
+/** Parts of one transfer in flight to a loopback endpoint: one per connection when the count was set explicitly, else at most {@link LOOPBACK_PARTS_IN_FLIGHT}. */
+export function loopbackPartsInFlight(connections: number, explicit: boolean): number {
+  return explicit ? connections : Math.min(connections, LOOPBACK_PARTS_IN_FLIGHT);
 }
 
 /** Parts in flight across the client: one per connection. */
