@@ -108,9 +108,9 @@ describe('load', () => {
       expect(uploaded).toBe(size);
       expect(server.maxConcurrent).toBeLessThanOrEqual(8);
 
-      // Part buffers stay within the limit; the rest is Node itself (about 55 MiB) and, for the GET, the socket's
-      // read buffers that wait for the next garbage collection (V8 lets about 64 MiB of them pile up).
-      expect(get.peakRss).toBeLessThan(64 * MiB + 150 * MiB);
+      // Part buffers stay within the limit; the rest is Node itself (about 55 MiB). The GET's sockets read into
+      // the part buffers (96 MiB peak on Node 20, 103 on 24); the PUT also holds undici's and fs's buffers.
+      expect(get.peakRss).toBeLessThan(64 * MiB + 80 * MiB);
       expect(put.peakRss).toBeLessThan(64 * MiB + 150 * MiB);
     } finally {
       await server.close();
