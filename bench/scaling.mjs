@@ -71,7 +71,7 @@ try {
     }
     out('');
   }
-  out('Object size, default options (25 connections, 8 MiB parts):\n');
+  out('Object size, default options (25 connections, at most 4 parts of a transfer in flight to 127.0.0.1, 8 MiB parts):\n');
   out('| size | GET to memory | PUT from a file |');
   out('|---|---|---|');
   for (const size of sizes) {
