@@ -152,8 +152,8 @@ export class Transport {
   #connectionsFor(origin: string): ConnectionPool {
     let pool = this.#connections.get(origin);
     if (!pool) {
-      const { stallTimeoutMs, localAddresses } = this.#options;
-      pool = new ConnectionPool({ origin, connections: this.#options.connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
+      const { connections, stallTimeoutMs, localAddresses } = this.#options;
+      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
       this.#connections.set(origin, pool);
     }
     return pool;
@@ -162,9 +162,9 @@ export class Transport {
   #poolsFor(origin: string): InstanceType<typeof Pool>[] {
     let pools = this.#pools.get(origin);
     if (!pools) {
-      const { stallTimeoutMs, localAddresses } = this.#options;
+      const { connections, stallTimeoutMs, localAddresses } = this.#options;
       const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
-      const perAddress = Math.max(1, Math.ceil(this.#options.connections / addresses.length));
+      const perAddress = Math.max(1, Math.ceil(connections / addresses.length));
       pools = addresses.map(
         (localAddress) =>
           new Pool(origin, {
