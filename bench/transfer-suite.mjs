@@ -77,13 +77,17 @@ function summary(values) {
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-/** Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike. */
+/**
+ * Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike, and in an
+ * order rotated each round so that no contender always runs right after the same one and inherits its after-effects
+ * (the page cache, the server's heap) every time.
+ */
 async function workload(name, bytes, contenders, prepare = async () => {}, verify = null) {
   if (ONLY && !ONLY.test(name)) return null;
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   const skipped = {};
   for (let run = 0; run < RUNS; run++) {
-    for (const contender of contenders) {
+    for (const contender of contenders.map((_, i) => contenders[(i + run) % contenders.length])) {
       if (contender.skip) {
         skipped[contender.name] = contender.skip;
         continue;
