@@ -54,6 +54,34 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
   };
 }
 
+/**
+ * The local server in sink mode, in a process of its own (the bench's own work, which piles up in a long run,
+ * never shares its thread), on `port` (0 for any). `stop()` ends it.
+ */
+export async function startSink(port, accessKeyId, secretAccessKey) {
+  const local = new URL('../dist/local/index.js', import.meta.url).href;
+  const credentials = JSON.stringify({ accessKeyId, secretAccessKey });
+  const script = `import { startLocalS3 } from ${JSON.stringify(local)};
+    const server = await startLocalS3({ sink: true, port: ${Number(port)}, credentials: ${credentials}, requestLogSize: 0 });
+    process.stdout.write(JSON.stringify({ endpoint: server.endpoint, host: server.host }) + '\\n');`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (data) => {
+      out += data;
+      if (out.includes('\n')) resolve(out.split('\n')[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`the sink server exited (${code}) before it listened`)));
+  });
+  return {
+    ...JSON.parse(line),
+    stop: () => {
+      child.kill();
+      return new Promise((resolve) => child.once('close', resolve));
+    },
+  };
+}
+
 /** An s3tx client for setting a server up (buckets, objects), in this process. */
 export function setupClient(endpoint, accessKeyId, secretAccessKey) {
   return new S3Client({

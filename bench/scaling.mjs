@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startLocalS3 } from '../dist/local/index.js';
-import { createBucket, setupClient, startNginx, writeData } from './lib.mjs';
+import { createBucket, setupClient, startNginx, startSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONTENDER = join(ROOT, 'bench/contenders/node.mjs');
@@ -40,7 +39,7 @@ await mkdir(data, { recursive: true });
 const sizes = [64 * 1024, MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB];
 for (const size of sizes) await writeData(join(data, `object-${size}`), size);
 const nginx = await startNginx(work, join(work, 'data'), 8181);
-const sink = await startLocalS3({ sink: true, credentials: { accessKeyId: 'K', secretAccessKey: 'S' }, requestLogSize: 0 });
+const sink = await startSink(0, 'K', 'S');
 const nginxEndpoint = nginx.endpoint;
 const lines = [];
 const out = (line) => {
@@ -84,6 +83,6 @@ try {
   }
 } finally {
   await nginx.stop();
-  await sink.close();
+  await sink.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -1,7 +1,7 @@
 // The transfer bench: s3tx beside the native CRT and the JavaScript peers, same server, same
 // object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
-// mode, all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh processes (3 by default)
-// with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
+// mode (in a process of its own), all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh
+// processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
 // missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3; BENCH_ONLY=<regex>
 // runs only the workloads it matches and prints them without touching bench/results)
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createReadStream } from 'node:fs';
 import { Crc32c } from '../dist/checksums/index.js';
-import { startLocalS3 } from '../dist/local/index.js';
-import { createBucket, setupClient, startNginx, writeData } from './lib.mjs';
+import { createBucket, setupClient, startNginx, startSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -218,7 +217,7 @@ try {
   // PUTs into the local server in sink mode.
   {
     const port = await freePort(80);
-    const sink = await startLocalS3({ sink: true, port, credentials: { accessKeyId: ACCESS, secretAccessKey: SECRET }, requestLogSize: 0 });
+    const sink = await startSink(port, ACCESS, SECRET);
     const endpoint = sink.endpoint;
     const host = port === 80 ? '127.0.0.1' : sink.host;
     try {
@@ -251,7 +250,7 @@ try {
         ]),
       );
     } finally {
-      await sink.close();
+      await sink.stop();
     }
   }
 } finally {
