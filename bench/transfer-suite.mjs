@@ -48,7 +48,11 @@ async function freePort(preferred) {
     new Promise((resolve) => {
       const server = createServer();
       server.once('error', () => resolve(null));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(server.address()?.port ?? port)));
+      server.listen(port, '127.0.0.1', () => {
+        // Asked for 0, the port is known only while listening.
+        const bound = server.address().port;
+        server.close(() => resolve(bound));
+      });
     });
   return (await attempt(preferred)) ?? (await attempt(0));
 }
