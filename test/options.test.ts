@@ -96,16 +96,21 @@ describe('request endpoint', () => {
   const request = { method: 'GET', path: '/b/k', headers: {} };
 
   it('takes host and port from the Host header, scheme from the TLS mode', () => {
-    expect(resolveEndpoint(request, { host: '127.0.0.1:9000' }, false)).toEqual({ origin: 'http://127.0.0.1:9000', host: '127.0.0.1:9000' });
+    expect(resolveEndpoint(request, { host: '127.0.0.1:9000' }, false)).toEqual({ origin: 'http://127.0.0.1:9000', host: '127.0.0.1:9000', loopback: true });
     expect(resolveEndpoint(request, { host: 'bucket.s3.amazonaws.com' }, true)).toEqual({
       origin: 'https://bucket.s3.amazonaws.com',
       host: 'bucket.s3.amazonaws.com',
+      loopback: false,
     });
-    expect(resolveEndpoint(request, { host: '[::1]:9000' }, false).origin).toBe('http://[::1]:9000');
+    expect(resolveEndpoint(request, { host: '[::1]:9000' }, false)).toMatchObject({ origin: 'http://[::1]:9000', loopback: true });
   });
 
   it('falls back to the hostname and port of the request', () => {
-    expect(resolveEndpoint({ ...request, hostname: 'localhost', port: 4568 }, {}, false)).toEqual({ origin: 'http://localhost:4568', host: 'localhost:4568' });
+    expect(resolveEndpoint({ ...request, hostname: 'localhost', port: 4568 }, {}, false)).toEqual({
+      origin: 'http://localhost:4568',
+      host: 'localhost:4568',
+      loopback: true,
+    });
   });
 
   it('refuses a Host header that is not a host', () => {

@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { ChunkedDecoder, ProtocolError, bodyFraming, parseResponseHead, type BodyFraming } from './h1-parser.js';
+import { ChunkedDecoder, ProtocolError, UNSAFE_HEADER_VALUE, bodyFraming, parseResponseHead, type BodyFraming } from './h1-parser.js';
 
 /** Stops one exchange with a reason. undici's dispatch controllers fit this too. */
 export interface ExchangeController {
@@ -57,8 +57,6 @@ export interface ConnectionEvents {
 const SCRATCH_SIZE = 64 * 1024;
 /** How long an unused connection is kept when the server gives no Keep-Alive hint. */
 const DEFAULT_IDLE_MS = 30_000;
-/** Header values that would end a line early: refused rather than sent. */
-const UNSAFE_VALUE = /[\r\n\0]/;
 const METHODS_WITH_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
 
 type Phase = 'connecting' | 'idle' | 'head' | 'body' | 'closed';
@@ -125,7 +123,7 @@ export class H1Connection {
     if (this.#handler !== handler) return;
     let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
     for (const [name, value] of Object.entries(request.headers)) {
-      if (UNSAFE_VALUE.test(value)) return this.#fail(new ProtocolError(`header ${name} has a line break or NUL in its value`));
+      if (UNSAFE_HEADER_VALUE.test(value)) return this.#fail(new ProtocolError(`header ${name} has a line break or NUL in its value`));
       head += `${name}: ${value}\r\n`;
     }
     if (METHODS_WITH_PAYLOAD.has(request.method) && !('content-length' in request.headers)) head += 'content-length: 0\r\n';

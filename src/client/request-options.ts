@@ -7,7 +7,9 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, isEnumValue, type S3ChecksumConfig } from './enums.js';
+import { isLoopbackHost } from './endpoint.js';
 import { InvalidArgumentError } from './errors.js';
+import { HTTP_TOKEN, UNSAFE_HEADER_VALUE } from './h1-parser.js';
 import { describe } from './options.js';
 
 /** What `request.body` may be. */
@@ -19,6 +21,8 @@ export interface Endpoint {
   origin: string;
   /** The Host header as sent and signed. */
   host: string;
+  /** Whether the host is this machine (localhost, 127.0.0.0/8, ::1). */
+  loopback: boolean;
 }
 
 /** The shape of an HttpRequest that makeRequest reads (s3tx's own or `@smithy/protocol-http`'s). */
@@ -46,15 +50,13 @@ export function checkHttpRequest(request: unknown): HttpRequestLike {
   return request as HttpRequestLike;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
 /** Header names in lower case, values as strings; a name or value that would break the request's head is refused. */
 export function normalizeHeaders(headers: Record<string, unknown>): Record<string, string> {
   const normalized: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || value === null) continue;
-    if (!TOKEN.test(name)) throw new InvalidArgumentError('request.headers', `has a header name that is not an HTTP token: ${JSON.stringify(name)}`);
-    if (/[\r\n\0]/.test(String(value))) throw new InvalidArgumentError('request.headers', `header ${name} has a line break or NUL in its value`);
+    if (!HTTP_TOKEN.test(name)) throw new InvalidArgumentError('request.headers', `has a header name that is not an HTTP token: ${JSON.stringify(name)}`);
+    if (UNSAFE_HEADER_VALUE.test(String(value))) throw new InvalidArgumentError('request.headers', `header ${name} has a line break or NUL in its value`);
     const key = name.toLowerCase();
     normalized[key] = key in normalized ? `${normalized[key]}, ${String(value)}` : String(value);
   }
@@ -82,7 +84,7 @@ export function resolveEndpoint(request: HttpRequestLike, headers: Record<string
   }
   if (url.pathname !== '/' || url.search || url.username)
     throw new InvalidArgumentError('request.headers.host', `must be a host and optional port, got ${describe(host)}`);
-  return { origin: url.origin, host };
+  return { origin: url.origin, host, loopback: isLoopbackHost(url.hostname) };
 }
 
 /** Splits `/bucket/key?a=b` into the encoded path and decoded query values, merged with `request.query`. */
@@ -229,5 +231,6 @@ export function copySourceLocation(source: { bucket: string; key: string }, endp
   const match = VIRTUAL_HOSTED.exec(endpoint.host);
   if (!match) return { endpoint, path: `/${source.bucket}/${source.key}` };
   const host = `${source.bucket}.${match[1]}${match[2] ?? ''}`;
-  return { endpoint: { origin: `${new URL(endpoint.origin).protocol}//${host}`, host }, path: `/${source.key}` };
+  // An amazonaws.com host, never this machine.
+  return { endpoint: { origin: `${new URL(endpoint.origin).protocol}//${host}`, host, loopback: false }, path: `/${source.key}` };
 }

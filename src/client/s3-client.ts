@@ -23,7 +23,7 @@ import type { DownloadOptions, DownloadResult, DownloadSource } from '../transfe
 import type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo } from '../transfer/objects.js';
 import type { UploadOptions, UploadResult } from '../transfer/upload.js';
 import { AwsCredentialsProvider } from './credentials.js';
-import { isLoopbackHost, readProfile, resolveEndpointConfig, type EndpointConfig } from './endpoint.js';
+import { readProfile, resolveEndpointConfig, type EndpointConfig } from './endpoint.js';
 import { S3RequestType, type S3ChecksumConfig } from './enums.js';
 import { InvalidArgumentError, RequestCanceledError } from './errors.js';
 import {
@@ -178,7 +178,7 @@ export class S3Client {
 
     const headers = normalizeHeaders(request.headers);
     const endpoint = resolveEndpoint(request, headers, config.tls);
-    const partsInFlight = isLoopbackHost(new URL(endpoint.origin).hostname) ? config.loopbackPartsInFlight : config.connections;
+    const partsInFlight = endpoint.loopback ? config.loopbackPartsInFlight : config.connections;
     const { path, query } = splitPath(request);
     const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
     const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
