@@ -57,8 +57,8 @@ export function runStaged<S>(kernel: (state: S, pointer: number, length: number)
  * XORs per 8 bytes, two words at a time) and finished with the tables over its last 5275 or 5276
  * words (41 KiB). The message passes through the kernels' memory in 256 KiB slices behind the 41 KiB
  * that folding still writes into (64 KiB slices spent a third of the time moving that 41 KiB along;
- * with the pairs, 5.5 against 3.7 GiB/s for 8 MiB in one loop). Self-contained, like runStaged: checksum threads run
- * its source text.
+ * with the pairs, 5.5 against 3.7 GiB/s for 8 MiB in one loop). Self-contained, like runStaged:
+ * checksum threads run its source text.
  */
 export function foldedCrc32c(kernels: CrcExports, data: Uint8Array): number {
   // The message is placed to end on a word boundary, after leading zero bytes, which do not change
