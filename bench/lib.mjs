@@ -47,10 +47,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
   await new Promise((resolve) => setTimeout(resolve, 500));
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    stop: () => {
-      nginx.kill();
-      return new Promise((resolve) => nginx.once('close', resolve));
-    },
+    stop: stopper(nginx),
   };
 }
 
@@ -75,10 +72,15 @@ export async function startSink(port, accessKeyId, secretAccessKey) {
   });
   return {
     ...JSON.parse(line),
-    stop: () => {
-      child.kill();
-      return new Promise((resolve) => child.once('close', resolve));
-    },
+    stop: stopper(child),
+  };
+}
+
+/** Ends a server's process; the promise settles once it has exited. */
+function stopper(child) {
+  return () => {
+    child.kill();
+    return new Promise((resolve) => child.once('close', resolve));
   };
 }
 

@@ -1,17 +1,17 @@
 // The transfer bench: s3tx beside the native CRT and the JavaScript peers, same server, same
 // object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
 // mode (in a process of its own), all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh
-// processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A contender whose tool is
-// missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048, BENCH_RUNS=3; BENCH_ONLY=<regex>
-// runs only the workloads it matches and prints them without touching bench/results)
+// processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A
+// contender whose tool is missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048,
+// BENCH_RUNS=3; BENCH_ONLY=<regex> runs only the workloads it matches and prints them without
+// touching bench/results)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createReadStream } from 'node:fs';
 import { Crc32c } from '../dist/checksums/index.js';
 import { createBucket, setupClient, startNginx, startSink, writeData } from './lib.mjs';
 
