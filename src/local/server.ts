@@ -2,17 +2,17 @@
  * The local S3-compatible server: HTTP plumbing, authentication, fault injection
  * and the request log. The operations themselves are in operations.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { decodeAwsChunked, type ChunkedResult } from './aws-chunked.js';
 import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
 import { handle, type OperationContext } from './operations.js';
+import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { route } from './router.js';
 import { S3Error, errorXml } from './s3-error.js';
-import { verifySignature, type VerifiedRequest } from './sigv4.js';
+import { verifySignature } from './sigv4.js';
 import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
 import { SinkStorage } from './sink-storage.js';
 
@@ -192,7 +192,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
         sink: options.sink ?? false,
         fault,
         trailers,
-        body: () => requestBody(counted(req, record), req.headers, auth, trailers),
+        body: () => readBody(req, bodyDecoder(req.headers, auth, trailers), record),
+        pipeBody: (writable, hashes) => pipeBody(req, bodyDecoder(req.headers, auth, trailers), record, writable, hashes),
         respond: (status, headers, body) => respond(res, record, status, headers, body, fault),
       };
       await handle(context);
@@ -302,56 +303,6 @@ async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: 
     return true;
   }
   return false;
-}
-
-/** The raw request body, counted into the request log as it is read. */
-async function* counted(req: IncomingMessage, record: RecordedRequest): AsyncGenerator<Buffer> {
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    record.bytesIn += chunk.length;
-    yield chunk;
-  }
-}
-
-/** The request body, decoded (aws-chunked) and checked against its declared hash and length. */
-async function* requestBody(
-  req: AsyncIterable<Buffer>,
-  headers: IncomingMessage['headers'],
-  auth: VerifiedRequest | null,
-  trailers: Record<string, string>,
-): AsyncGenerator<Buffer> {
-  const declared = String(headers['x-amz-content-sha256'] ?? auth?.payloadHash ?? 'UNSIGNED-PAYLOAD');
-  if (declared.startsWith('STREAMING-')) {
-    const signed = declared.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
-    if (signed && !auth) throw new S3Error('AccessDenied', 'A signed streaming body needs a signed request');
-    const result: ChunkedResult = { trailers: {} };
-    const decodedLength = Number(headers['x-amz-decoded-content-length']);
-    if (!Number.isSafeInteger(decodedLength)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
-    let length = 0;
-    for await (const chunk of decodeAwsChunked(
-      req,
-      signed && auth ? { signingKey: auth.signingKey, seed: auth.signature, scope: auth.scope, amzDate: auth.amzDate } : null,
-      result,
-    )) {
-      length += chunk.length;
-      yield chunk;
-    }
-    if (length !== decodedLength) throw new S3Error('IncompleteBody', `The body has ${length} bytes; x-amz-decoded-content-length says ${decodedLength}.`);
-    Object.assign(trailers, result.trailers);
-    return;
-  }
-  const hash = /^[0-9a-f]{64}$/.test(declared) ? createHash('sha256') : null;
-  let length = 0;
-  for await (const chunk of req) {
-    hash?.update(chunk);
-    length += chunk.length;
-    yield chunk;
-  }
-  const expectedLength = headers['content-length'] === undefined ? null : Number(headers['content-length']);
-  if (expectedLength !== null && length !== expectedLength)
-    throw new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
-  if (hash && hash.digest('hex') !== declared) {
-    throw new S3Error('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.");
-  }
 }
 
 /** Waits until a response can take more, or has closed. */
