@@ -3,12 +3,12 @@
 ;;
 ;; Memory: the CRC32C tables (16 x 256 x i32) at 0, the CRC64NVME tables
 ;; (8 x 256 x i64) at 16384, and the caller's bytes from 32768, copied there in
-;; slices: 64 KiB for the table kernels, 41 KiB + 256 KiB for folding. Table k
-;; advances a byte k+1 places, so in one step the first byte of the block goes
-;; through the last table. Registers are pre-inverted: callers start from all
-;; ones and invert the result.
+;; slices: 64 KiB for the table kernels; for folding, 512 KiB after the 41 KiB
+;; of folded words they need before them. Table k advances a byte k+1 places,
+;; so in one step the first byte of the block goes through the last table.
+;; Registers are pre-inverted: callers start from all ones and invert the result.
 (module
-  (memory (export "memory") 6)
+  (memory (export "memory") 10)
 
   (global $crc32c_polynomial i32 (i32.const 0x82f63b78))
   (global $crc64_polynomial i64 (i64.const 0x9a6c9329ac4bc9b5))
@@ -101,25 +101,50 @@
         (br $tail)))
     (local.get $crc))
 
-  ;; Folds the 8-byte words [p, p + 8 * count) forward without changing the message's CRC32C.
-  ;; x^(64*5275) = x^(64*4508) + x^(64*2751) + 1 modulo the CRC32C polynomial (found by search), so a
-  ;; word may be cleared and added instead to the words 767, 2524 and 5275 after it: three XORs per
-  ;; 8 bytes instead of eight table lookups. What remains is the last 5275 words, for crc32c to finish.
-  ;; The word itself is left in place: callers run crc32c only over what follows the folded words.
-  ;; Two words at a time in a SIMD register (the nearest target is 767 words on, so a pair never
-  ;; feeds itself): count must be even.
+  ;; Folds the 8-byte words [p, p + 8 * count) without changing the message's CRC32C, in place.
+  ;; x^(64*5275) = x^(64*4508) + x^(64*2751) + 1 modulo the CRC32C polynomial (found by search), so
+  ;; any word may be cleared and added instead to the words 767, 2524 and 5275 after it. Done to every
+  ;; word in turn, a word ends up as itself plus the folded words 767, 2524 and 5275 before it: three
+  ;; loads and one store per word, where adding forward took three stores. The 5275 words before p
+  ;; must hold the folded words that came before (zeros at the start of a message). Two words at a
+  ;; time in a SIMD register (the nearest source is 767 words back, so a pair never feeds itself).
   (func (export "crc32c_fold") (param $p i32) (param $count i32)
-    (local $end i32) (local $v v128)
-    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $count) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
-      (loop $words
-        (local.set $v (v128.load (local.get $p)))
-        (v128.store offset=6136 (local.get $p) (v128.xor (v128.load offset=6136 (local.get $p)) (local.get $v)))
-        (v128.store offset=20192 (local.get $p) (v128.xor (v128.load offset=20192 (local.get $p)) (local.get $v)))
-        (v128.store offset=42200 (local.get $p) (v128.xor (v128.load offset=42200 (local.get $p)) (local.get $v)))
-        (local.set $p (i32.add (local.get $p) (i32.const 16)))
-        (br_if $words (i32.lt_u (local.get $p) (local.get $end))))))
+    (local $q i32) (local $end i32)
+    ;; Addressed from 5275 words back, since offsets cannot be negative.
+    (local.set $q (i32.sub (local.get $p) (i32.const 42200)))
+    (local.set $end (i32.add (local.get $q) (i32.shl (local.get $count) (i32.const 3))))
+    (block $pairs_done
+      (br_if $pairs_done (i32.gt_u (i32.add (local.get $q) (i32.const 16)) (local.get $end)))
+      (loop $pairs
+        (v128.store offset=42200 (local.get $q)
+          (v128.xor
+            (v128.xor (v128.load offset=42200 (local.get $q)) (v128.load offset=36064 (local.get $q)))
+            (v128.xor (v128.load offset=22008 (local.get $q)) (v128.load (local.get $q)))))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br_if $pairs (i32.le_u (i32.add (local.get $q) (i32.const 16)) (local.get $end)))))
+    (if (i32.lt_u (local.get $q) (local.get $end))
+      (then
+        (i64.store offset=42200 (local.get $q)
+          (i64.xor
+            (i64.xor (i64.load offset=42200 (local.get $q)) (i64.load offset=36064 (local.get $q)))
+            (i64.xor (i64.load offset=22008 (local.get $q)) (i64.load (local.get $q))))))))
+
+  ;; Turns the last 5275 folded words of a message, at m, into its remainder for crc32c to finish.
+  ;; Those words were folded as if the message went on, but a word within 5275 of the end has no
+  ;; words to be added to: each gives back what it added to the words 767 and 2524 after it. Last
+  ;; word first, so that every word gives back its value as folded.
+  (func (export "crc32c_unfold") (param $m i32)
+    (local $k i32) (local $word i64)
+    (local.set $k (i32.add (local.get $m) (i32.const 42192)))
+    (loop $words
+      (local.set $word (i64.load (local.get $k)))
+      (if (i32.ge_u (i32.sub (local.get $k) (i32.const 6136)) (local.get $m))
+        (then (local.set $word (i64.xor (local.get $word) (i64.load (i32.sub (local.get $k) (i32.const 6136)))))))
+      (if (i32.ge_u (i32.sub (local.get $k) (i32.const 20192)) (local.get $m))
+        (then (local.set $word (i64.xor (local.get $word) (i64.load (i32.sub (local.get $k) (i32.const 20192)))))))
+      (i64.store (local.get $k) (local.get $word))
+      (local.set $k (i32.sub (local.get $k) (i32.const 8)))
+      (br_if $words (i32.ge_u (local.get $k) (local.get $m)))))
 
   ;; Advances a CRC64NVME register over n bytes at p.
   (func (export "crc64nvme") (param $crc i64) (param $p i32) (param $n i32) (result i64)
