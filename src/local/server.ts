@@ -349,7 +349,8 @@ async function respond(
       chunk[flipAt - sent] = chunk[flipAt - sent]! ^ 0xff;
     }
     if (sent + chunk.length >= stopAt) {
-      res.write(chunk.subarray(0, stopAt - sent));
+      // The bytes before the reset must reach the socket first: destroying it at once drops what is still queued.
+      await new Promise((resolve) => res.write(chunk.subarray(0, stopAt - sent), resolve));
       record.bytesOut = stopAt;
       if (fault?.type === 'stall') await stall(res, fault.ms);
       res.destroy();
