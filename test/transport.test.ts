@@ -188,6 +188,28 @@ describe('transport: s3tx connections for body-less requests', () => {
     expect(server.opened).toBe(3);
   });
 
+  it('sends a GET again on a new connection when the server drops it unanswered on a reused one; never a POST, nor on a new connection', async () => {
+    // Each connection answers its first request and closes on the second unread, as a server shutting an idle connection would.
+    const served = new Map<Socket, number>();
+    const { server, get } = await setup((request, socket) => {
+      const count = (served.get(socket) ?? 0) + 1;
+      served.set(socket, count);
+      if (count === 1) answer(socket, Buffer.from(request.path));
+      else socket.destroy();
+    });
+    expect((await get('/a')).body.toString()).toBe('/a');
+    expect((await get('/b')).body.toString()).toBe('/b');
+    expect(server.opened).toBe(2);
+    expect(server.requests.map((request) => request.path)).toEqual(['/a', '/b', '/b']);
+    // The server may have acted on a POST before it closed.
+    await expect(get('/c', new Sink(), 'POST')).rejects.toBeInstanceOf(NetworkError);
+    expect(server.opened).toBe(2);
+
+    const { server: dropping, get: getDropped } = await setup((_, socket) => socket.destroy());
+    await expect(getDropped('/x')).rejects.toBeInstanceOf(NetworkError);
+    expect(dropping.opened).toBe(1);
+  });
+
   it('refuses a response that breaks HTTP/1.1 and never reuses its connection', async () => {
     let bad = true;
     const { server, get } = await setup((_, socket) =>

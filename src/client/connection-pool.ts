@@ -75,7 +75,10 @@ export class ConnectionPool {
   #open(): H1Connection {
     const addresses = this.#options.localAddresses;
     const localAddress = addresses.length > 0 ? addresses[this.#nextAddress++ % addresses.length] : undefined;
-    const connection = new H1Connection({ ...this.#connect, localAddress }, { idle: (done) => this.#onIdle(done), closed: (gone) => this.#onClosed(gone) });
+    const connection = new H1Connection(
+      { ...this.#connect, localAddress },
+      { idle: (done) => this.#onIdle(done), closed: (gone) => this.#onClosed(gone), replay: (request, handler) => this.#replay(request, handler) },
+    );
     this.#all.add(connection);
     return connection;
   }
@@ -94,6 +97,12 @@ export class ConnectionPool {
     const next = this.#waiting[0] && this.#all.size < this.#options.connections ? this.#waiting.shift() : undefined;
     if (next) this.#open().start(next.request, next.handler);
     this.#settleClose();
+  }
+
+  /** A request to send again: on a new connection where the cap allows, since idle ones may be as stale as the last. */
+  #replay(request: BodylessRequest, handler: ExchangeHandler): void {
+    if (this.#all.size < this.#options.connections) this.#open().start(request, handler);
+    else this.dispatch(request, handler);
   }
 
   #settleClose(): void {

@@ -51,6 +51,11 @@ export interface ConnectionEvents {
   idle(connection: H1Connection): void;
   /** The socket is gone; the connection must not be used again. */
   closed(connection: H1Connection): void;
+  /**
+   * The server closed this reused connection without a byte of answer to `request`, which can
+   * safely go again: a server that shuts an idle connection as a request arrives never read it.
+   */
+  replay(request: BodylessRequest, handler: ExchangeHandler): void;
 }
 
 /** Head bytes a response may have; also the size of each connection's scratch buffer. */
@@ -58,6 +63,10 @@ const SCRATCH_SIZE = 64 * 1024;
 /** How long an unused connection is kept when the server gives no Keep-Alive hint. */
 const DEFAULT_IDLE_MS = 30_000;
 const METHODS_WITH_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
+/** Requests that change nothing on the server, so sending one twice is harmless. */
+const REPLAYABLE = new Set(['GET', 'HEAD']);
+/** Socket errors of a server that closed its end. */
+const PEER_CLOSED = new Set(['ECONNRESET', 'EPIPE']);
 
 type Phase = 'connecting' | 'idle' | 'head' | 'body' | 'closed';
 
@@ -69,6 +78,9 @@ export class H1Connection {
   #phase: Phase = 'connecting';
   #connected = false;
   #handler: ExchangeHandler | null = null;
+  #request: BodylessRequest | null = null;
+  /** Exchanges completed on this connection. */
+  #served = 0;
   /** Aborts the current exchange only: a late abort must not reach the next one. */
   #controller: ExchangeController = { abort: () => {} };
   #method = '';
@@ -100,9 +112,9 @@ export class H1Connection {
       this.#pending = null;
     });
     socket.on('timeout', () => this.#onTimeout(options.connectTimeoutMs));
-    socket.on('error', (error) => this.#fail(error));
+    socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(error, PEER_CLOSED.has(error.code ?? '')));
     socket.on('end', () => this.#onEnd());
-    socket.on('close', () => this.#fail(new Error('the connection closed before the response ended')));
+    socket.on('close', () => this.#fail(new Error('the connection closed before the response ended'), true));
   }
 
   get busy(): boolean {
@@ -112,6 +124,7 @@ export class H1Connection {
   /** Sends `request` and routes its response to `handler`; the connection must not be busy. */
   start(request: BodylessRequest, handler: ExchangeHandler): void {
     this.#handler = handler;
+    this.#request = request;
     this.#controller = { abort: (reason) => this.#handler === handler && this.#fail(reason) };
     this.#method = request.method;
     this.#phase = 'head';
@@ -231,6 +244,7 @@ export class H1Connection {
     this.#handler = null;
     this.#destination = null;
     this.#phase = 'idle';
+    this.#served++;
     handler.onResponseEnd();
     if (!this.#reusable) return this.#fail(new Error('closed'));
     this.#socket.setTimeout(this.#idleMs);
@@ -247,19 +261,29 @@ export class H1Connection {
   #onEnd(): void {
     // A body delimited by the end of the connection is complete now.
     if (this.#phase === 'body' && this.#framing.kind === 'close') this.#complete();
-    else this.#fail(new Error('the server closed the connection before the response ended'));
+    else this.#fail(new Error('the server closed the connection before the response ended'), true);
   }
 
-  /** The one way out: the exchange in progress, if any, fails with `error` and the socket closes. */
-  #fail(error: Error): void {
+  /**
+   * The one way out: the socket closes and the exchange in progress, if any, fails with `error`,
+   * unless the server closed (`peerClosed`) a reused connection before answering a request that
+   * may go again. That is the race every keep-alive client meets, as servers close idle
+   * connections on their own schedule; the retry policy would recover too, but after a backoff
+   * and at the cost of a retry.
+   */
+  #fail(error: Error, peerClosed = false): void {
     const handler = this.#handler;
+    const request = this.#request;
+    const replay = peerClosed && this.#phase === 'head' && this.#headBytes === 0 && this.#served > 0 && REPLAYABLE.has(this.#method);
     this.#handler = null;
+    this.#request = null;
     this.#destination = null;
     if (this.#phase === 'closed') return void handler?.onResponseError(null, error);
     this.#phase = 'closed';
     this.#socket.destroy();
-    handler?.onResponseError(null, error);
     this.#events.closed(this);
+    if (handler && request && replay) this.#events.replay(request, handler);
+    else handler?.onResponseError(null, error);
   }
 }
 
