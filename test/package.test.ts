@@ -34,6 +34,29 @@ describe('the package', () => {
     expect(resources("await import('s3tx')")).toEqual(resources("await import('node:path')"));
   });
 
+  it('loads undici only with the first request that has a body', () => {
+    const loaded = node([
+      '--input-type=module',
+      '-e',
+      `import { createRequire } from 'node:module';
+      const { startLocalS3 } = await import('s3tx/local');
+      const { S3Client, AwsCredentialsProvider, createDefaultS3SigningConfig } = await import('s3tx');
+      const undici = () => Object.keys(createRequire(import.meta.url).cache).some((path) => path.includes('undici'));
+      const server = await startLocalS3({ anonymous: true });
+      const atImport = undici();
+      const client = new S3Client({ region: 'us-east-1', endpoint: server.endpoint, forcePathStyle: true,
+        signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(server.credentials.accessKeyId, server.credentials.secretAccessKey) }) });
+      await fetch(server.endpoint + '/bucket', { method: 'PUT' });
+      await client.listBuckets();
+      const afterHead = undici();
+      await client.upload({ bucket: 'bucket', key: 'k', body: Buffer.from('x') });
+      console.log(JSON.stringify([atImport, afterHead, undici()]));
+      await client.close();
+      await server.close();`,
+    ]);
+    expect(JSON.parse(loaded.trim().split('\n').pop()!)).toEqual([false, false, true]);
+  });
+
   it("reaches undici's Pool through the module path its pinned version range keeps", async () => {
     // s3tx loads lib/dispatcher/pool.js rather than undici's root, which brings fetch, WebSocket, cache and mocks.
     // When a new undici moves that file, this fails before any user sees it.
