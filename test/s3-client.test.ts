@@ -438,6 +438,45 @@ describe.each([
       expect(await readdir(dir)).toEqual([]);
     });
 
+    it('a cancel while the finished file is being put in place reports what happened: a file means success', async () => {
+      const source = join(folder.path, 'late-cancel-source');
+      await makeFile(source, 12 * MiB);
+      expect((await put('late-cancel-download', { sendFilepath: source })).error).toBeNull();
+      const dir = join(folder.path, 'late-cancel-download');
+      await mkdir(dir);
+      // Cancels a moment after the last byte arrived, at delays that land before, during and after the file's rename.
+      const outcomes: string[] = [];
+      for (const delay of [0, 1, 2, 3, 4, 5, 6, 8, 10, 15]) {
+        const target = join(dir, `target-${delay}.bin`);
+        let received = 0;
+        const request = client.makeRequest({
+          type: S3RequestType.GET_OBJECT,
+          request: httpRequest(server.host, 'GET', `/${bucket}/late-cancel-download`),
+          recvFilepath: target,
+          onProgress: (bytes) => {
+            received += bytes;
+            if (received === 12 * MiB) {
+              let turns = delay;
+              const later = () => (turns-- > 0 ? setImmediate(later) : request.cancel());
+              later();
+            }
+          },
+        });
+        const outcome = await request.finishedFuture.then(
+          () => 'done',
+          (error: { code?: string }) => error.code ?? 'error',
+        );
+        await request.shutdownEvent;
+        outcomes.push(outcome);
+        if (outcome === 'done') expect(await sha256File(target)).toBe(await sha256File(source));
+        else expect([outcome, existsSync(target)]).toEqual(['AWS_ERROR_S3_CANCELED', false]);
+      }
+      expect((await readdir(dir)).filter((name) => !/^target-\d+\.bin$/.test(name))).toEqual([]);
+      // Some cancels came in time, some too late.
+      expect(outcomes).toContain('done');
+      expect(outcomes).toContain('AWS_ERROR_S3_CANCELED');
+    });
+
     it('cancel after the end changes nothing', async () => {
       const request = client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/late-cancel`, {}, 'x') });
       await request.finishedFuture;

@@ -343,9 +343,10 @@ export class AutoRangedGet extends MetaRequest {
       checksum.verify();
       this.validatedChecksum = checksum.algorithm;
     }
-    await this.#file?.commit();
-    this.#file = null;
-    this.succeed(this.#statusCode);
+    await this.succeedWith(async () => {
+      await this.#file?.commit();
+      this.#file = null;
+    }, this.#statusCode);
   }
 
   /** A GET without Range, delivered as it streams. */

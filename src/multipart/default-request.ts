@@ -61,9 +61,10 @@ export class DefaultRequest extends MetaRequest {
     }
     this.#emitHeaders(response.statusCode, response.headers);
     if (!streaming && response.length > 0) this.#deliver(collected.body, 0);
-    await this.#file?.commit();
-    this.#file = null;
-    this.succeed(response.statusCode);
+    await this.succeedWith(async () => {
+      await this.#file?.commit();
+      this.#file = null;
+    }, response.statusCode);
   }
 
   #emitHeaders(statusCode: number, headers: Record<string, string | string[] | undefined>): void {

@@ -191,6 +191,10 @@ function queryString(query: Record<string, string>): string {
 
 type State = 'active' | 'ending' | 'ended';
 
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new S3txError('AWS_ERROR_UNKNOWN', String(reason));
+}
+
 export interface SendOptions {
   checkErrorBody?: boolean;
   cleanup?: boolean;
@@ -280,7 +284,7 @@ export abstract class MetaRequest implements Schedulable {
   /** The one failure path. */
   fail(reason: unknown): void {
     if (this.#state !== 'active') return;
-    const error = reason instanceof Error ? reason : new S3txError('AWS_ERROR_UNKNOWN', String(reason));
+    const error = asError(reason);
     this.#state = 'ending';
     this.#error = error;
     this.context.detach();
@@ -295,10 +299,31 @@ export abstract class MetaRequest implements Schedulable {
 
   /** Ends the transfer successfully with the final status code; call once all work is done. */
   protected succeed(statusCode: number): void {
-    if (this.#state !== 'active') return;
+    if (this.#beginSuccess()) void this.#end(null, statusCode);
+  }
+
+  /**
+   * Ends the transfer successfully once `commit` has run: a file's rename over its target, which
+   * cannot be taken back. From the moment it starts a cancel is too late, a no-op as after the end;
+   * before, a cancel had the transfer report RequestCanceledError with its file in place. A commit
+   * that fails fails the transfer; a transfer already failing commits nothing.
+   */
+  protected async succeedWith(commit: () => Promise<void>, statusCode: number): Promise<void> {
+    if (!this.#beginSuccess()) return;
+    try {
+      await commit();
+    } catch (reason) {
+      this.#error = asError(reason);
+      return void this.#end(this.#error);
+    }
+    void this.#end(null, statusCode);
+  }
+
+  #beginSuccess(): boolean {
+    if (this.#state !== 'active') return false;
     this.#state = 'ending';
     this.context.detach();
-    void this.#end(null, statusCode);
+    return true;
   }
 
   async #end(error: Error | null, statusCode: number | null = null): Promise<void> {
