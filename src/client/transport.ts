@@ -155,8 +155,13 @@ export class Transport {
     }
     const dispatch = (PoolClass: typeof Pool) => {
       if (this.#closed) return exchange.onResponseError(null, new NetworkError('the client is closed', null));
-      const pools = this.#poolsFor(PoolClass, origin);
-      pools[this.#next++ % pools.length]!.dispatch({ path, method, headers, body }, exchange);
+      // Called from a promise when undici has just loaded: what it throws belongs to the exchange.
+      try {
+        const pools = this.#poolsFor(PoolClass, origin);
+        pools[this.#next++ % pools.length]!.dispatch({ path, method, headers, body }, exchange);
+      } catch (error) {
+        exchange.onResponseError(null, error as Error);
+      }
     };
     if (loadedPool) dispatch(loadedPool);
     else
