@@ -477,6 +477,41 @@ describe.each([
       expect(outcomes).toContain('AWS_ERROR_S3_CANCELED');
     });
 
+    it('a cancel while CompleteMultipartUpload is on its way reports what happened: an object means success', async () => {
+      const source = join(folder.path, 'late-cancel-upload');
+      await makeFile(source, 12 * MiB);
+      const expected = await sha256File(source);
+      const outcomes: string[] = [];
+      for (const delay of [0, 1, 2, 3, 4, 5, 6, 8, 10, 15]) {
+        const key = `late-cancel-upload-${delay}`;
+        let sent = 0;
+        const request = client.makeRequest({
+          type: S3RequestType.PUT_OBJECT,
+          request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`),
+          sendFilepath: source,
+          onProgress: (bytes) => {
+            sent += bytes;
+            if (sent === 12 * MiB) {
+              let turns = delay;
+              const later = () => (turns-- > 0 ? setImmediate(later) : request.cancel());
+              later();
+            }
+          },
+        });
+        const outcome = await request.finishedFuture.then(
+          () => 'done',
+          (error: { code?: string }) => error.code ?? 'error',
+        );
+        await request.shutdownEvent;
+        outcomes.push(outcome);
+        const stored = await get(key);
+        if (outcome === 'done') expect(sha256(stored.body)).toBe(expected);
+        else expect([outcome, stored.error]).toMatchObject(['AWS_ERROR_S3_CANCELED', { code: 'NoSuchKey' }]);
+      }
+      expect(outcomes).toContain('done');
+      expect(outcomes).toContain('AWS_ERROR_S3_CANCELED');
+    });
+
     it('cancel after the end changes nothing', async () => {
       const request = client.makeRequest({ type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/late-cancel`, {}, 'x') });
       await request.finishedFuture;

@@ -346,7 +346,8 @@ export class AutoRangedGet extends MetaRequest {
     await this.succeedWith(async () => {
       await this.#file?.commit();
       this.#file = null;
-    }, this.#statusCode);
+      return this.#statusCode;
+    });
   }
 
   /** A GET without Range, delivered as it streams. */

@@ -382,10 +382,12 @@ export class AutoRangedPut extends MetaRequest {
     if (this.#completing || this.#partCount === null || this.#uploaded < this.#partCount || !this.active) return;
     this.#completing = true;
     const parts = this.#etags.map((etag, index) => ({ etag, checksumXml: this.#partChecksumXml(index) }));
-    const response = await this.#upload.complete(parts, this.#fullObjectChecksum());
-    await this.#closeFile();
-    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
-    this.succeed(response.statusCode);
+    await this.succeedWith(async () => {
+      const response = await this.#upload.complete(parts, this.#fullObjectChecksum());
+      await this.#closeFile();
+      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      return response.statusCode;
+    });
   }
 
   /** CreateMultipartUpload names the algorithm: CRCs as one full-object value, SHAs as S3's composite. */

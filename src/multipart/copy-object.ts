@@ -137,9 +137,11 @@ export class CopyObject extends MetaRequest {
     this.#etags[index] = etag;
     this.progress(range.end - range.start + 1);
     if (++this.#copied < this.#partCount || !this.active) return;
-    const response = await this.#upload.complete(this.#etags.map((partEtag) => ({ etag: partEtag })));
-    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
-    this.succeed(response.statusCode);
+    await this.succeedWith(async () => {
+      const response = await this.#upload.complete(this.#etags.map((partEtag) => ({ etag: partEtag })));
+      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      return response.statusCode;
+    });
   }
 
   protected async cleanUpAfterFailure(): Promise<void> {

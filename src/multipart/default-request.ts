@@ -64,7 +64,8 @@ export class DefaultRequest extends MetaRequest {
     await this.succeedWith(async () => {
       await this.#file?.commit();
       this.#file = null;
-    }, response.statusCode);
+      return response.statusCode;
+    });
   }
 
   #emitHeaders(statusCode: number, headers: Record<string, string | string[] | undefined>): void {

@@ -189,7 +189,7 @@ function queryString(query: Record<string, string>): string {
   return pairs.length > 0 ? `?${pairs.join('&')}` : '';
 }
 
-type State = 'active' | 'ending' | 'ended';
+type State = 'active' | 'committing' | 'ending' | 'ended';
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new S3txError('AWS_ERROR_UNKNOWN', String(reason));
@@ -268,7 +268,7 @@ export abstract class MetaRequest implements Schedulable {
 
   /** Calls a user callback and returns what it returns; an exception from it fails the transfer. */
   protected callUser<A extends unknown[], R>(callback: ((...args: A) => R) | undefined, ...args: A): R | undefined {
-    if (!callback || !this.active) return undefined;
+    if (!callback || (this.#state !== 'active' && this.#state !== 'committing')) return undefined;
     return callback(...args);
   }
 
@@ -299,31 +299,34 @@ export abstract class MetaRequest implements Schedulable {
 
   /** Ends the transfer successfully with the final status code; call once all work is done. */
   protected succeed(statusCode: number): void {
-    if (this.#beginSuccess()) void this.#end(null, statusCode);
-  }
-
-  /**
-   * Ends the transfer successfully once `commit` has run: a file's rename over its target, which
-   * cannot be taken back. From the moment it starts a cancel is too late, a no-op as after the end;
-   * before, a cancel had the transfer report RequestCanceledError with its file in place. A commit
-   * that fails fails the transfer; a transfer already failing commits nothing.
-   */
-  protected async succeedWith(commit: () => Promise<void>, statusCode: number): Promise<void> {
-    if (!this.#beginSuccess()) return;
-    try {
-      await commit();
-    } catch (reason) {
-      this.#error = asError(reason);
-      return void this.#end(this.#error);
-    }
+    if (this.#state !== 'active') return;
+    this.#state = 'ending';
+    this.context.detach();
     void this.#end(null, statusCode);
   }
 
-  #beginSuccess(): boolean {
-    if (this.#state !== 'active') return false;
-    this.#state = 'ending';
+  /**
+   * Ends the transfer with the outcome of `commit`, the step that cannot be taken back: a file's
+   * rename over its target, or CompleteMultipartUpload, which S3 carries out whether or not the
+   * client waits for its answer. From the moment it starts a cancel is too late, a no-op as after
+   * the end, so that what the transfer reports is what happened (before, a cancel in that moment
+   * reported RequestCanceledError with the file or object in place). A commit that fails fails the
+   * transfer; a transfer already failing commits nothing. `commit` returns the final status code.
+   */
+  protected async succeedWith(commit: () => Promise<number>): Promise<void> {
+    if (this.#state !== 'active') return;
+    this.#state = 'committing';
     this.context.detach();
-    return true;
+    let statusCode: number;
+    try {
+      statusCode = await commit();
+    } catch (reason) {
+      this.#state = 'ending';
+      this.#error = asError(reason);
+      return void this.#end(this.#error);
+    }
+    this.#state = 'ending';
+    void this.#end(null, statusCode);
   }
 
   async #end(error: Error | null, statusCode: number | null = null): Promise<void> {
