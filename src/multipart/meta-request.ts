@@ -309,9 +309,9 @@ export abstract class MetaRequest implements Schedulable {
    * Ends the transfer with the outcome of `commit`, the step that cannot be taken back: a file's
    * rename over its target, or CompleteMultipartUpload, which S3 carries out whether or not the
    * client waits for its answer. From the moment it starts a cancel is too late, a no-op as after
-   * the end, so that what the transfer reports is what happened (before, a cancel in that moment
-   * reported RequestCanceledError with the file or object in place). A commit that fails fails the
-   * transfer; a transfer already failing commits nothing. `commit` returns the final status code.
+   * the end, so that what the transfer reports is what happened: never RequestCanceledError with
+   * the file or object in place. A commit that fails fails the transfer; a transfer already failing
+   * commits nothing. `commit` returns the final status code.
    */
   protected async succeedWith(commit: () => Promise<number>): Promise<void> {
     if (this.#state !== 'active') return;
