@@ -438,35 +438,43 @@ describe.each([
       expect(await readdir(dir)).toEqual([]);
     });
 
+    /** Delays (in event-loop turns after the last byte) that land before, during and after a transfer's commit. */
+    const LATE_CANCEL_TURNS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 15];
+
+    /** Runs a 12 MiB transfer, cancels it `turns` event-loop turns after its last byte, and says how it ended. */
+    async function cancelAfterLastByte(options: S3RequestOptions, turns: number): Promise<string> {
+      let moved = 0;
+      const request = client.makeRequest({
+        ...options,
+        onProgress: (bytes) => {
+          moved += bytes;
+          if (moved < 12 * MiB) return;
+          let left = turns;
+          const later = () => (left-- > 0 ? setImmediate(later) : request.cancel());
+          later();
+        },
+      });
+      const outcome = await request.finishedFuture.then(
+        () => 'done',
+        (error: { code?: string }) => error.code ?? 'error',
+      );
+      await request.shutdownEvent;
+      return outcome;
+    }
+
     it('a cancel while the finished file is being put in place reports what happened: a file means success', async () => {
       const source = join(folder.path, 'late-cancel-source');
       await makeFile(source, 12 * MiB);
       expect((await put('late-cancel-download', { sendFilepath: source })).error).toBeNull();
       const dir = join(folder.path, 'late-cancel-download');
       await mkdir(dir);
-      // Cancels a moment after the last byte arrived, at delays that land before, during and after the file's rename.
       const outcomes: string[] = [];
-      for (const delay of [0, 1, 2, 3, 4, 5, 6, 8, 10, 15]) {
-        const target = join(dir, `target-${delay}.bin`);
-        let received = 0;
-        const request = client.makeRequest({
-          type: S3RequestType.GET_OBJECT,
-          request: httpRequest(server.host, 'GET', `/${bucket}/late-cancel-download`),
-          recvFilepath: target,
-          onProgress: (bytes) => {
-            received += bytes;
-            if (received === 12 * MiB) {
-              let turns = delay;
-              const later = () => (turns-- > 0 ? setImmediate(later) : request.cancel());
-              later();
-            }
-          },
-        });
-        const outcome = await request.finishedFuture.then(
-          () => 'done',
-          (error: { code?: string }) => error.code ?? 'error',
+      for (const turns of LATE_CANCEL_TURNS) {
+        const target = join(dir, `target-${turns}.bin`);
+        const outcome = await cancelAfterLastByte(
+          { type: S3RequestType.GET_OBJECT, request: httpRequest(server.host, 'GET', `/${bucket}/late-cancel-download`), recvFilepath: target },
+          turns,
         );
-        await request.shutdownEvent;
         outcomes.push(outcome);
         if (outcome === 'done') expect(await sha256File(target)).toBe(await sha256File(source));
         else expect([outcome, existsSync(target)]).toEqual(['AWS_ERROR_S3_CANCELED', false]);
@@ -482,27 +490,12 @@ describe.each([
       await makeFile(source, 12 * MiB);
       const expected = await sha256File(source);
       const outcomes: string[] = [];
-      for (const delay of [0, 1, 2, 3, 4, 5, 6, 8, 10, 15]) {
-        const key = `late-cancel-upload-${delay}`;
-        let sent = 0;
-        const request = client.makeRequest({
-          type: S3RequestType.PUT_OBJECT,
-          request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`),
-          sendFilepath: source,
-          onProgress: (bytes) => {
-            sent += bytes;
-            if (sent === 12 * MiB) {
-              let turns = delay;
-              const later = () => (turns-- > 0 ? setImmediate(later) : request.cancel());
-              later();
-            }
-          },
-        });
-        const outcome = await request.finishedFuture.then(
-          () => 'done',
-          (error: { code?: string }) => error.code ?? 'error',
+      for (const turns of LATE_CANCEL_TURNS) {
+        const key = `late-cancel-upload-${turns}`;
+        const outcome = await cancelAfterLastByte(
+          { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', `/${bucket}/${key}`), sendFilepath: source },
+          turns,
         );
-        await request.shutdownEvent;
         outcomes.push(outcome);
         const stored = await get(key);
         if (outcome === 'done') expect(sha256(stored.body)).toBe(expected);
