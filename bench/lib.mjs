@@ -115,3 +115,13 @@ export async function warmUp(client, bucket) {
   }
   await client.upload({ bucket, key: 'warm-up/large', body: Buffer.alloc(24 * MiB, 2) });
 }
+
+/** A sink process started afresh on `port` (0 for any), with `bucket` made and its code warmed up. */
+export async function startWarmSink(port, accessKeyId, secretAccessKey, bucket) {
+  const sink = await startSink(port, accessKeyId, secretAccessKey);
+  const setup = setupClient(sink.endpoint, accessKeyId, secretAccessKey);
+  await createBucket(setup, sink.host, bucket);
+  await warmUp(setup, bucket);
+  await setup.close();
+  return sink;
+}

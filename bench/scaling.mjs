@@ -1,13 +1,15 @@
 // How s3tx's throughput moves with connections, part size and object size, on 127.0.0.1:
 // GET to memory from nginx and PUT from a file to the sink server, each in a fresh process
-// under GNU time, median of BENCH_RUNS (3). Run: npm run bench:scaling  (after bench/setup.sh)
+// under GNU time, median of BENCH_RUNS (3); every PUT meets a sink started afresh and warmed up,
+// as in the transfer suite, so that no row inherits what the rows before it did to the server.
+// Run: npm run bench:scaling  (after bench/setup.sh)
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createBucket, setupClient, startNginx, startSink, writeData } from './lib.mjs';
+import { startNginx, startWarmSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONTENDER = join(ROOT, 'bench/contenders/node.mjs');
@@ -25,9 +27,12 @@ async function once(env, args, bytes) {
   return { gbps: bytes / seconds / 1e9, cpuPerGiB: (user + system) / (bytes / 1024 ** 3), rssMiB: kib / 1024 };
 }
 
-async function median(env, args, bytes) {
+async function median(env, args, bytes, prepare = async () => {}) {
   const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await once(env, args, bytes));
+  for (let i = 0; i < RUNS; i++) {
+    await prepare();
+    runs.push(await once(env, args, bytes));
+  }
   const pick = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
   return { gbps: pick('gbps'), cpuPerGiB: pick('cpuPerGiB'), rssMiB: pick('rssMiB') };
 }
@@ -39,7 +44,12 @@ await mkdir(data, { recursive: true });
 const sizes = [64 * 1024, MiB, 16 * MiB, 256 * MiB, 1024 * MiB, 4096 * MiB];
 for (const size of sizes) await writeData(join(data, `object-${size}`), size);
 const nginx = await startNginx(work, join(work, 'data'), 8181);
-const sink = await startSink(0, 'K', 'S');
+let sink = await startWarmSink(0, 'K', 'S', 'bench');
+const sinkPort = Number(new URL(sink.endpoint).port);
+const freshSink = async () => {
+  await sink.stop();
+  sink = await startWarmSink(sinkPort, 'K', 'S', 'bench');
+};
 const nginxEndpoint = nginx.endpoint;
 const lines = [];
 const out = (line) => {
@@ -47,14 +57,11 @@ const out = (line) => {
   console.log(line);
 };
 try {
-  const setup = setupClient(sink.endpoint, 'K', 'S');
-  await createBucket(setup, sink.host, 'bench');
-  await setup.close();
   const gib = 1024 * MiB;
   out(`Scaling, ${new Date().toISOString().slice(0, 10)}, 1 GiB, median of ${RUNS}: GB/s (CPU s/GiB, peak RSS MiB)\n`);
-  for (const [label, args] of [
+  for (const [label, args, prepare] of [
     ['GET to memory', (size) => ['get-memory', nginxEndpoint, 'bench', 'K', 'S', `object-${size}`]],
-    ['PUT from a file', (size) => ['put-file', sink.endpoint, 'bench', 'K', 'S', 'upload', join(data, `object-${size}`)]],
+    ['PUT from a file', (size) => ['put-file', sink.endpoint, 'bench', 'K', 'S', 'upload', join(data, `object-${size}`)], freshSink],
   ]) {
     out(`${label}:\n`);
     const parts = [5, 8, 16, 64];
@@ -63,7 +70,7 @@ try {
     for (const connections of [1, 4, 8, 16, 25, 50]) {
       const cells = [];
       for (const part of parts) {
-        const r = await median({ S3TX_CONNECTIONS: String(connections), S3TX_PART_MIB: String(part) }, args(gib), gib);
+        const r = await median({ S3TX_CONNECTIONS: String(connections), S3TX_PART_MIB: String(part) }, args(gib), gib, prepare);
         cells.push(`${r.gbps.toFixed(2)} (${r.cpuPerGiB.toFixed(2)}, ${r.rssMiB.toFixed(0)})`);
       }
       out(`| ${connections} | ${cells.join(' | ')} |`);
@@ -75,7 +82,7 @@ try {
   out('|---|---|---|');
   for (const size of sizes) {
     const get = await median({}, ['get-memory', nginxEndpoint, 'bench', 'K', 'S', `object-${size}`], size);
-    const put = await median({}, ['put-file', sink.endpoint, 'bench', 'K', 'S', 'upload', join(data, `object-${size}`)], size);
+    const put = await median({}, ['put-file', sink.endpoint, 'bench', 'K', 'S', 'upload', join(data, `object-${size}`)], size, freshSink);
     const label = size >= MiB ? `${size / MiB} MiB` : `${size / 1024} KiB`;
     out(
       `| ${label} | ${get.gbps.toFixed(3)} GB/s (${get.cpuPerGiB.toFixed(2)} CPU s/GiB) | ${put.gbps.toFixed(3)} GB/s (${put.cpuPerGiB.toFixed(2)} CPU s/GiB) |`,

@@ -13,7 +13,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Crc32c } from '../dist/checksums/index.js';
-import { createBucket, setupClient, startNginx, startSink, warmUp, writeData } from './lib.mjs';
+import { startNginx, startWarmSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -229,11 +229,7 @@ try {
     let sink = null;
     const freshSink = async () => {
       await sink?.stop();
-      sink = await startSink(port, ACCESS, SECRET);
-      const setup = setupClient(sink.endpoint, ACCESS, SECRET);
-      await createBucket(setup, sink.host, 'bench');
-      await warmUp(setup, 'bench');
-      await setup.close();
+      sink = await startWarmSink(port, ACCESS, SECRET, 'bench');
     };
     await freshSink();
     const endpoint = sink.endpoint;
