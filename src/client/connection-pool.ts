@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
+import { bareHostname } from './endpoint.js';
 import { H1Connection, type BodylessRequest, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
 
 export interface ConnectionPoolOptions {
@@ -35,7 +36,7 @@ export class ConnectionPool {
   constructor(options: ConnectionPoolOptions) {
     this.#options = options;
     const url = new URL(options.origin);
-    const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const hostname = bareHostname(url.hostname);
     const https = url.protocol === 'https:';
     this.#connect = {
       protocol: https ? 'https:' : 'http:',
