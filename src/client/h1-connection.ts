@@ -83,7 +83,6 @@ export class H1Connection {
   #served = 0;
   /** Aborts the current exchange only: a late abort must not reach the next one. */
   #controller: ExchangeController = { abort: () => {} };
-  #method = '';
   /** Head bytes gathered in the scratch buffer so far. */
   #headBytes = 0;
   #framing: BodyFraming = { kind: 'none' };
@@ -126,7 +125,6 @@ export class H1Connection {
     this.#handler = handler;
     this.#request = request;
     this.#controller = { abort: (reason) => this.#handler === handler && this.#fail(reason) };
-    this.#method = request.method;
     this.#phase = 'head';
     this.#headBytes = 0;
     this.#reusable = true;
@@ -196,7 +194,7 @@ export class H1Connection {
         this.#headBytes = after.copy(this.#scratch);
         continue;
       }
-      this.#framing = bodyFraming(this.#method, head);
+      this.#framing = bodyFraming(this.#request!.method, head);
       this.#reusable = head.keepAlive && this.#framing.kind !== 'close';
       this.#idleMs = idleTimeout(head.headers['keep-alive']);
       this.#remaining = this.#framing.kind === 'length' ? this.#framing.length : 0;
@@ -274,7 +272,7 @@ export class H1Connection {
   #fail(error: Error, peerClosed = false): void {
     const handler = this.#handler;
     const request = this.#request;
-    const replay = peerClosed && this.#phase === 'head' && this.#headBytes === 0 && this.#served > 0 && REPLAYABLE.has(this.#method);
+    const replay = peerClosed && this.#phase === 'head' && this.#headBytes === 0 && this.#served > 0 && request !== null && REPLAYABLE.has(request.method);
     this.#handler = null;
     this.#request = null;
     this.#destination = null;
