@@ -72,6 +72,7 @@ export async function startSink(port, accessKeyId, secretAccessKey) {
   });
   return {
     ...JSON.parse(line),
+    pid: child.pid,
     stop: stopper(child),
   };
 }

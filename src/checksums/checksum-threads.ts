@@ -43,7 +43,7 @@ const { createHash } = process.getBuiltinModule('node:crypto');
 const { crc32 } = process.getBuiltinModule('node:zlib');
 const kernels = new WebAssembly.Instance(workerData.crcModule).exports;
 kernels.init();
-const heap = new Uint8Array(kernels.memory.buffer);
+const heap = Buffer.from(kernels.memory.buffer);
 const runStaged = ${runStaged.toString()};
 const foldedCrc32c = ${foldedCrc32c.toString()};
 function digest(algorithm, data) {
