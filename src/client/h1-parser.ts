@@ -76,14 +76,46 @@ export function bodyFraming(method: string, head: Pick<ResponseHead, 'statusCode
   return { kind: 'length', length: Number(only) };
 }
 
-/** A limit on chunk-size and trailer lines, which are short in any honest response. */
-const MAX_LINE = 8 * 1024;
+/**
+ * What the lines of a chunked coding mean: HTTP's own (RFC 9112, section 7.1), or a variant
+ * that carries more in them, as aws-chunked does (a signature on each size line, checked
+ * trailers). The framing itself, size line, data, CRLF, trailers, blank line, is the same.
+ */
+export interface ChunkedSyntax {
+  /** Longest size or trailer line accepted, CRLF included. */
+  maxLine: number;
+  /** The size a size line gives (CRLF removed); throws when the line is malformed. */
+  size(line: string): number;
+  /** A chunk's data and the CRLF after it have passed. */
+  chunkEnded?(): void;
+  /** A trailer line, not the blank one that ends the body. */
+  trailer?(line: string): void;
+  /** The error a framing fault is reported as. */
+  error(message: string): Error;
+}
+
+/** HTTP's chunked transfer coding: a hex size, extensions ignored, trailers dropped. */
+const HTTP_CHUNKED: ChunkedSyntax = {
+  // Size and trailer lines are short in any honest response.
+  maxLine: 8 * 1024,
+  size(line) {
+    const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(line);
+    if (!size) throw new ProtocolError(`invalid chunk size line: ${JSON.stringify(line.slice(0, 80))}`);
+    return parseInt(size[1]!, 16);
+  },
+  error: (message) => new ProtocolError(message),
+};
 
 /** Decodes a chunked body as it arrives, handing each run of data bytes on without copying. */
 export class ChunkedDecoder {
+  #syntax: ChunkedSyntax;
   #state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
   #line = '';
   #remaining = 0;
+
+  constructor(syntax: ChunkedSyntax = HTTP_CHUNKED) {
+    this.#syntax = syntax;
+  }
 
   get done(): boolean {
     return this.#state === 'done';
@@ -108,7 +140,7 @@ export class ChunkedDecoder {
       const stop = newline < 0 ? data.length : newline + 1;
       this.#line += data.toString('latin1', at, stop);
       at = stop;
-      if (this.#line.length > MAX_LINE) throw new ProtocolError('a chunked-coding line is longer than 8 KiB');
+      if (this.#line.length > this.#syntax.maxLine) throw this.#syntax.error(`a chunked-coding line is longer than ${this.#syntax.maxLine} bytes`);
       if (newline < 0) continue;
       const line = this.#line.replace(/\r?\n$/, '');
       this.#line = '';
@@ -119,15 +151,16 @@ export class ChunkedDecoder {
 
   #lineEnded(line: string): void {
     if (this.#state === 'data-end') {
-      if (line !== '') throw new ProtocolError('a chunk is longer than its size line says');
+      if (line !== '') throw this.#syntax.error('a chunk is longer than its size line says');
+      this.#syntax.chunkEnded?.();
       this.#state = 'size';
     } else if (this.#state === 'size') {
-      const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(line);
-      if (!size) throw new ProtocolError(`invalid chunk size line: ${JSON.stringify(line.slice(0, 80))}`);
-      this.#remaining = parseInt(size[1]!, 16);
+      this.#remaining = this.#syntax.size(line);
       this.#state = this.#remaining === 0 ? 'trailer' : 'data';
     } else if (line === '') {
       this.#state = 'done';
+    } else {
+      this.#syntax.trailer?.(line);
     }
   }
 }

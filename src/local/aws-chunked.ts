@@ -6,6 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { S3Error } from './s3-error.js';
+import { ChunkedDecoder } from '../client/h1-parser.js';
 import { hmac, sha256Hex } from '../client/sigv4.js';
 
 const EMPTY_SHA256 = sha256Hex('');
@@ -26,16 +27,23 @@ function malformed(message: string): S3Error {
 /**
  * Decodes an aws-chunked body pushed to it piece by piece, in whatever pieces the socket
  * delivered; `trailers` holds the trailer headers (lower-case names) once {@link end} has passed.
+ * The framing is HTTP's chunked coding; what this adds is in the lines: chunk signatures, trailers kept.
  */
 export class AwsChunkedDecoder {
   readonly trailers: Record<string, string> = {};
   #signing: ChunkSigning | null;
   #previous: string;
-  #state: 'header' | 'data' | 'data-end' | 'trailers' | 'done' = 'header';
-  #line: Buffer = Buffer.alloc(0);
-  #remaining = 0;
   #chunkSignature = '';
   #hash: Hash | null = null;
+  #coding = new ChunkedDecoder({
+    maxLine: MAX_LINE,
+    size: (line) => this.#sizeLine(line),
+    chunkEnded: () => {
+      if (this.#hash) this.#verifyChunk(this.#hash.digest('hex'));
+    },
+    trailer: (line) => this.#trailerLine(line),
+    error: malformed,
+  });
 
   constructor(signing: ChunkSigning | null) {
     this.#signing = signing;
@@ -44,34 +52,21 @@ export class AwsChunkedDecoder {
 
   /** Passes the data bytes of `piece` to `emit`, as views of it. */
   push(piece: Buffer, emit: (data: Buffer) => void): void {
-    let chunk = piece;
-    while (chunk.length > 0) {
-      if (this.#state === 'data') {
-        const take = Math.min(this.#remaining, chunk.length);
-        const data = chunk.subarray(0, take);
-        this.#hash?.update(data);
-        this.#remaining -= take;
-        chunk = chunk.subarray(take);
-        emit(data);
-        if (this.#remaining === 0) this.#state = 'data-end';
-        continue;
-      }
-      // Line-oriented states: gather up to the next CRLF.
-      const end = chunk.indexOf('\n');
-      const part = end < 0 ? chunk : chunk.subarray(0, end + 1);
-      this.#line = this.#line.length === 0 ? part : Buffer.concat([this.#line, part]);
-      chunk = end < 0 ? chunk.subarray(chunk.length) : chunk.subarray(end + 1);
-      if (this.#line.length > MAX_LINE) throw malformed('an aws-chunked line is too long');
-      if (end < 0) continue;
-      const text = this.#line.toString('latin1').replace(/\r?\n$/, '');
-      this.#line = Buffer.alloc(0);
-      this.#takeLine(text);
-    }
+    const used = this.#coding.feed(
+      piece,
+      this.#signing
+        ? (data) => {
+            this.#hash!.update(data);
+            emit(data);
+          }
+        : emit,
+    );
+    if (used < piece.length) throw malformed('bytes after the end of an aws-chunked body');
   }
 
   /** Checks that the body was complete and its trailer signature, if any. */
   end(): void {
-    if (this.#state !== 'done') throw malformed('the aws-chunked body ended early');
+    if (!this.#coding.done) throw malformed('the aws-chunked body ended early');
     const trailerSignature = this.trailers['x-amz-trailer-signature'];
     const signing = this.#signing;
     if (signing && trailerSignature !== undefined) {
@@ -89,35 +84,21 @@ export class AwsChunkedDecoder {
     }
   }
 
-  #takeLine(text: string): void {
-    if (this.#state === 'data-end') {
-      if (text !== '') throw malformed('a chunk is longer than its size line says');
-      if (this.#hash) this.#verifyChunk(this.#hash.digest('hex'));
-      this.#state = 'header';
-    } else if (this.#state === 'header') {
-      const match = /^([0-9a-fA-F]+)(?:;chunk-signature=([0-9a-f]{64}))?$/.exec(text);
-      if (!match) throw malformed(`malformed chunk size line ${JSON.stringify(text.slice(0, 80))}`);
-      this.#remaining = parseInt(match[1]!, 16);
-      this.#chunkSignature = match[2] ?? '';
-      if (this.#signing && !this.#chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'a chunk has no signature');
-      this.#hash = this.#signing ? createHash('sha256') : null;
-      if (this.#remaining > 0) {
-        this.#state = 'data';
-      } else {
-        this.#verifyChunk(EMPTY_SHA256);
-        this.#state = 'trailers';
-      }
-    } else if (this.#state === 'trailers') {
-      if (text === '') {
-        this.#state = 'done';
-        return;
-      }
-      const colon = text.indexOf(':');
-      if (colon < 0) throw malformed(`malformed trailer ${JSON.stringify(text.slice(0, 80))}`);
-      this.trailers[text.slice(0, colon).trim().toLowerCase()] = text.slice(colon + 1).trim();
-    } else {
-      throw malformed('bytes after the end of an aws-chunked body');
-    }
+  #sizeLine(line: string): number {
+    const match = /^([0-9a-fA-F]+)(?:;chunk-signature=([0-9a-f]{64}))?$/.exec(line);
+    if (!match) throw malformed(`malformed chunk size line ${JSON.stringify(line.slice(0, 80))}`);
+    const size = parseInt(match[1]!, 16);
+    this.#chunkSignature = match[2] ?? '';
+    if (this.#signing && !this.#chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'a chunk has no signature');
+    this.#hash = this.#signing ? createHash('sha256') : null;
+    if (size === 0) this.#verifyChunk(EMPTY_SHA256);
+    return size;
+  }
+
+  #trailerLine(line: string): void {
+    const colon = line.indexOf(':');
+    if (colon < 0) throw malformed(`malformed trailer ${JSON.stringify(line.slice(0, 80))}`);
+    this.trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
 
   #verifyChunk(dataHash: string): void {
