@@ -39,8 +39,19 @@ export function parseResponseHead(data: Buffer): ResponseHead | null {
   const lines = data.toString('latin1', 0, end).split('\r\n');
   const status = STATUS_LINE.exec(lines[0]!);
   if (!status) throw new ProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
+  const headers = parseHeaderLines(lines, 1);
+  const connection = String(headers['connection'] ?? '').toLowerCase();
+  const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+  return { statusCode: Number(status[2]), headers, length: end + HEAD_END.length, keepAlive };
+}
+
+/**
+ * The header lines of a head from `lines[start]` on: names in lower case, a repeated header
+ * as an array of its values in order.
+ */
+export function parseHeaderLines(lines: ReadonlyArray<string>, start: number): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
-  for (let i = 1; i < lines.length; i++) {
+  for (let i = start; i < lines.length; i++) {
     const header = HEADER_LINE.exec(lines[i]!);
     if (!header) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
     const name = header[1]!.toLowerCase();
@@ -50,9 +61,7 @@ export function parseResponseHead(data: Buffer): ResponseHead | null {
     else if (Array.isArray(earlier)) earlier.push(value);
     else headers[name] = [earlier, value];
   }
-  const connection = String(headers['connection'] ?? '').toLowerCase();
-  const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-  return { statusCode: Number(status[2]), headers, length: end + HEAD_END.length, keepAlive };
+  return headers;
 }
 
 /** How the body of a response to `method` with this head is delimited (RFC 9112, section 6.3). */

@@ -3,11 +3,11 @@
  * and the request log. The operations themselves are in operations.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
+import { Exchange, H1ServerConnection } from './h1-server.js';
 import { handle, type OperationContext } from './operations.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { route } from './router.js';
@@ -114,39 +114,34 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const requests: RecordedRequest[] = [];
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
-  const sockets = new Map<Socket, number>();
+  const sockets = new Set<Socket>();
   let connections = 0;
   let active = 0;
   let maxConcurrent = 0;
 
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
+  const handler = (exchange: Exchange) => {
     active++;
     maxConcurrent = Math.max(maxConcurrent, active);
-    // A request stops counting once its response has been handed over ('finish'), or its connection dropped.
-    let counted = true;
-    const done = () => {
-      if (counted) active--;
-      counted = false;
-    };
-    res.once('finish', done);
-    res.once('close', done);
-    void serve(req, res);
+    // A request stops counting once its response has been handed over, or its connection dropped.
+    exchange.once('close', () => active--);
+    void serve(exchange);
   };
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handler) : createServer(handler);
-  // For HTTPS, requests arrive on the TLS socket, not the TCP one 'connection' reports.
-  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket) => sockets.set(socket, ++connections));
-  server.keepAliveTimeout = 60_000;
-  server.headersTimeout = 65_000;
-  // Uploads of 5 GiB parts may take long; the client's own timeouts decide.
-  server.requestTimeout = 0;
+  // An idle connection is closed after a minute; a request in progress has no time limit, since
+  // uploads of 5 GiB parts may take long and the client's own timeouts decide.
+  const connect = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new H1ServerConnection(socket, ++connections, 60_000, handler);
+  };
+  // For TLS, requests arrive on the TLS socket the server hands over once the handshake is done.
+  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, connect) : createServer(connect);
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? '/';
+  async function serve(exchange: Exchange): Promise<void> {
+    const { url, method, headers } = exchange;
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
-    const method = req.method ?? 'GET';
-    const where = route(method, String(req.headers.host ?? ''), path, query, req.headers['x-amz-copy-source'] !== undefined);
+    const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
     const record: RecordedRequest = {
       method,
@@ -157,11 +152,11 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       key: where.key,
       partNumber,
       headers: Object.fromEntries(
-        Object.entries(req.headers)
+        Object.entries(headers)
           .filter(([name]) => !HIDDEN_HEADERS.has(name))
           .map(([name, value]) => [name, String(value)]),
       ),
-      connection: sockets.get(req.socket) ?? 0,
+      connection: exchange.connection,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
@@ -173,50 +168,49 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       if (requests.length > logSize) requests.splice(0, Math.ceil(logSize / 10));
     }
     const requestId = randomBytes(8).toString('hex').toUpperCase();
-    res.setHeader('x-amz-request-id', requestId);
-    res.setHeader('server', 's3tx-local');
-    res.once('finish', () => (record.status = res.statusCode));
+    exchange.setHeader('x-amz-request-id', requestId);
+    exchange.setHeader('server', 's3tx-local');
+    exchange.once('finish', () => (record.status = exchange.statusCode));
     try {
-      const auth = verifySignature({ method, url, headers: req.headers }, (id) => secrets.get(id));
+      const auth = verifySignature({ method, url, headers }, (id) => secrets.get(id));
       if (!auth && !options.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
-      const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (req.headers.range as string | undefined) ?? null });
+      const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (headers.range as string | undefined) ?? null });
       record.fault = fault?.type ?? null;
-      if (fault && (await applyRequestFault(fault, req, res))) return;
+      if (fault && (await applyRequestFault(fault, exchange))) return;
       const trailers: Record<string, string> = {};
       const context: OperationContext = {
         route: where,
         method,
         query,
-        headers: req.headers,
+        headers,
         storage,
         sink: options.sink ?? false,
         fault,
         trailers,
-        body: () => readBody(req, bodyDecoder(req.headers, auth, trailers), record),
-        pipeBody: (writable, hashes) => pipeBody(req, bodyDecoder(req.headers, auth, trailers), record, writable, hashes),
-        respond: (status, headers, body) => respond(res, record, status, headers, body, fault),
+        body: () => readBody(exchange, bodyDecoder(headers, auth, trailers), record),
+        pipeBody: (writable, hashes) => pipeBody(exchange, bodyDecoder(headers, auth, trailers), record, writable, hashes),
+        respond: (status, responseHeaders, body) => respond(exchange, record, status, responseHeaders, body, fault),
       };
       await handle(context);
     } catch (error) {
-      answerError(res, record, error, path, requestId);
+      answerError(exchange, record, error, path, requestId);
     }
   }
 
-  function answerError(res: ServerResponse, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
+  function answerError(exchange: Exchange, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
     // A client that went away is no server error.
-    if (res.destroyed || res.socket?.destroyed) return void res.destroy();
+    if (exchange.destroyed) return;
     const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
     if (!(error instanceof S3Error)) process.emitWarning(`s3tx local server: ${(error as Error)?.stack ?? String(error)}`);
-    if (res.headersSent) {
-      res.destroy();
+    if (exchange.headersSent) {
+      exchange.destroy();
       return;
     }
     record.status = s3Error.status;
     const body = record.method === 'HEAD' ? '' : errorXml(s3Error.code, s3Error.message, resource, requestId, s3Error.detail);
     // A request body the server stopped reading must not be taken for the next request.
-    res.shouldKeepAlive = false;
-    res.writeHead(s3Error.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), connection: 'close' });
-    res.end(body);
+    exchange.writeHead(s3Error.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    exchange.end(body);
   }
 
   const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -241,86 +235,80 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }
 
 /** Waits `ms`, or less when the client gives up on the connection first: no timer outlives its socket. */
-function stall(res: ServerResponse, ms: number): Promise<void> {
+function stall(exchange: Exchange, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = () => {
       clearTimeout(timer);
-      res.off('close', done);
+      exchange.off('close', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    res.once('close', done);
+    exchange.once('close', done);
   });
 }
 
-/** Reads and drops the rest of a request body, so that an answer can follow it on the connection. */
-function drain(req: IncomingMessage): Promise<unknown> {
-  req.resume();
-  return new Promise((resolve) => req.once('end', resolve).once('close', resolve));
-}
-
 /** Faults that act before the operation runs. Returns true when the request has been dealt with. */
-async function applyRequestFault(fault: FaultAction, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+async function applyRequestFault(fault: FaultAction, exchange: Exchange): Promise<boolean> {
   if (fault.type === 'error') {
-    await drain(req);
+    await exchange.discardBody();
     throw new S3Error(fault.code, fault.message ?? 'injected by a fault rule', {}, fault.status);
   }
   if (fault.type === 'respond') {
-    await drain(req);
+    await exchange.discardBody();
     const body = Buffer.from(fault.body ?? '');
-    res.writeHead(fault.status, { 'content-length': String(body.length), ...fault.headers });
-    res.end(body);
+    exchange.writeHead(fault.status, { 'content-length': String(body.length), ...fault.headers });
+    exchange.end(body);
     return true;
   }
   if (fault.type === 'reset-request') {
     let seen = 0;
     await new Promise<void>((resolve) => {
-      const check = (chunk?: Buffer) => {
-        seen += chunk?.length ?? 0;
-        if (seen >= fault.afterBytes) {
-          req.socket.destroy();
-          resolve();
-        }
-      };
-      req.on('data', check);
-      req.once('end', () => {
-        req.socket.destroy();
+      const reset = () => {
+        exchange.destroy();
         resolve();
+      };
+      if (fault.afterBytes <= 0) return reset();
+      exchange.readBody({
+        piece: (data) => {
+          seen += data.length;
+          if (seen >= fault.afterBytes) reset();
+        },
+        end: reset,
+        abort: () => resolve(),
       });
-      check();
     });
     return true;
   }
   if (fault.type === 'stall' && !fault.afterBytes) {
-    await stall(res, fault.ms);
-    res.destroy();
+    await stall(exchange, fault.ms);
+    exchange.destroy();
     return true;
   }
   return false;
 }
 
 /** Waits until a response can take more, or has closed. */
-function drained(res: ServerResponse): Promise<void> {
+function drained(exchange: Exchange): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
+      exchange.off('drain', done);
+      exchange.off('close', done);
       resolve();
     };
-    res.on('drain', done);
-    res.on('close', done);
+    exchange.on('drain', done);
+    exchange.on('close', done);
   });
 }
 
 /** Sends a response, applying response-phase faults to its body. */
 async function respond(
-  res: ServerResponse,
+  exchange: Exchange,
   record: RecordedRequest,
   status: number,
   headers: Record<string, string | number>,
@@ -329,14 +317,14 @@ async function respond(
 ): Promise<void> {
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     const data = typeof body === 'string' ? Buffer.from(body) : body;
-    res.writeHead(status, { ...headers, 'content-length': data.length });
+    exchange.writeHead(status, { ...headers, 'content-length': data.length });
     record.bytesOut = data.length;
-    res.end(data);
+    exchange.end(data);
     return;
   }
-  res.writeHead(status, headers);
+  exchange.writeHead(status, headers);
   if (!body) {
-    res.end();
+    exchange.end();
     return;
   }
   const length = Number(headers['content-length'] ?? NaN);
@@ -350,18 +338,18 @@ async function respond(
     }
     if (sent + chunk.length >= stopAt) {
       // The bytes before the reset must reach the socket first: destroying it at once drops what is still queued.
-      await new Promise((resolve) => res.write(chunk.subarray(0, stopAt - sent), resolve));
+      await new Promise<void>((resolve) => exchange.write(chunk.subarray(0, stopAt - sent), resolve));
       record.bytesOut = stopAt;
-      if (fault?.type === 'stall') await stall(res, fault.ms);
-      res.destroy();
+      if (fault?.type === 'stall') await stall(exchange, fault.ms);
+      exchange.destroy();
       return;
     }
     sent += chunk.length;
-    if (!res.write(chunk)) await drained(res);
-    if (res.destroyed) return;
+    if (!exchange.write(chunk)) await drained(exchange);
+    if (exchange.destroyed) return;
   }
   record.bytesOut = sent;
-  res.end();
+  exchange.end();
   // Past the end of the response, straight onto the connection.
-  if (fault?.type === 'extra-bytes') res.socket?.write(Buffer.alloc(fault.count, 0x41));
+  if (fault?.type === 'extra-bytes') exchange.socket.write(Buffer.alloc(fault.count, 0x41));
 }
