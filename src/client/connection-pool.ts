@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
 import { bareHostname } from './endpoint.js';
-import { H1Connection, type BodylessRequest, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
+import { H1Connection, type H1Request, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
 
 export interface ConnectionPoolOptions {
   origin: string;
@@ -19,7 +19,7 @@ export interface ConnectionPoolOptions {
 }
 
 interface Waiting {
-  request: BodylessRequest;
+  request: H1Request;
   handler: ExchangeHandler;
 }
 
@@ -48,7 +48,7 @@ export class ConnectionPool {
     };
   }
 
-  dispatch(request: BodylessRequest, handler: ExchangeHandler): void {
+  dispatch(request: H1Request, handler: ExchangeHandler): void {
     const connection = this.#idle.pop() ?? (this.#all.size < this.#options.connections ? this.#open() : null);
     if (connection) return connection.start(request, handler);
     const waiting = { request, handler };
@@ -101,7 +101,7 @@ export class ConnectionPool {
   }
 
   /** A request to send again: on a new connection where the cap allows, since idle ones may be as stale as the last. */
-  #replay(request: BodylessRequest, handler: ExchangeHandler): void {
+  #replay(request: H1Request, handler: ExchangeHandler): void {
     if (this.#all.size < this.#options.connections) this.#open().start(request, handler);
     else this.dispatch(request, handler);
   }

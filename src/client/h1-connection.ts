@@ -26,11 +26,13 @@ export interface ExchangeHandler {
   onResponseError(controller: ExchangeController | null, error: Error): void;
 }
 
-export interface BodylessRequest {
+export interface H1Request {
   method: string;
   /** Path and query string, already encoded. */
   path: string;
   headers: Record<string, string>;
+  /** A body already in memory, written right after the head; a body that streams goes over undici. */
+  body?: Buffer | null;
 }
 
 export interface ConnectOptions {
@@ -55,7 +57,7 @@ export interface ConnectionEvents {
    * The server closed this reused connection without a byte of answer to `request`, which can
    * safely go again: a server that shuts an idle connection as a request arrives never read it.
    */
-  replay(request: BodylessRequest, handler: ExchangeHandler): void;
+  replay(request: H1Request, handler: ExchangeHandler): void;
 }
 
 /** Head bytes a response may have; also the size of each connection's scratch buffer. */
@@ -78,7 +80,7 @@ export class H1Connection {
   #phase: Phase = 'connecting';
   #connected = false;
   #handler: ExchangeHandler | null = null;
-  #request: BodylessRequest | null = null;
+  #request: H1Request | null = null;
   /** Exchanges completed on this connection. */
   #served = 0;
   /** Aborts the current exchange only: a late abort must not reach the next one. */
@@ -93,8 +95,8 @@ export class H1Connection {
   #chunked: ChunkedDecoder | null = null;
   #reusable = true;
   #idleMs = DEFAULT_IDLE_MS;
-  /** A request head waiting for the connection (and its TLS handshake) to be made. */
-  #pending: string | null = null;
+  /** A request waiting for the connection (and its TLS handshake) to be made. */
+  #pending: { head: string; body: Buffer | null } | null = null;
 
   constructor(options: ConnectOptions, events: ConnectionEvents) {
     this.#events = events;
@@ -107,7 +109,7 @@ export class H1Connection {
     socket.once(options.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
       this.#connected = true;
       socket.setTimeout(this.#stallTimeoutMs);
-      if (this.#pending !== null) socket.write(this.#pending, 'latin1');
+      if (this.#pending !== null) this.#write(this.#pending.head, this.#pending.body);
       this.#pending = null;
     });
     socket.on('timeout', () => this.#onTimeout(options.connectTimeoutMs));
@@ -121,7 +123,7 @@ export class H1Connection {
   }
 
   /** Sends `request` and routes its response to `handler`; the connection must not be busy. */
-  start(request: BodylessRequest, handler: ExchangeHandler): void {
+  start(request: H1Request, handler: ExchangeHandler): void {
     this.#handler = handler;
     this.#request = request;
     this.#controller = { abort: (reason) => this.#handler === handler && this.#fail(reason) };
@@ -137,10 +139,20 @@ export class H1Connection {
       if (UNSAFE_HEADER_VALUE.test(value)) return this.#fail(new ProtocolError(`header ${name} has a line break or NUL in its value`));
       head += `${name}: ${value}\r\n`;
     }
-    if (METHODS_WITH_PAYLOAD.has(request.method) && !('content-length' in request.headers)) head += 'content-length: 0\r\n';
+    const body = request.body ?? null;
+    if (!('content-length' in request.headers) && (body || METHODS_WITH_PAYLOAD.has(request.method))) head += `content-length: ${body?.length ?? 0}\r\n`;
     head += '\r\n';
-    if (this.#connected) this.#socket.write(head, 'latin1');
-    else this.#pending = head;
+    if (this.#connected) this.#write(head, body);
+    else this.#pending = { head, body };
+  }
+
+  /** Hands a request to the socket in one go: head and body leave in the same write where they fit. */
+  #write(head: string, body: Buffer | null): void {
+    if (!body) return void this.#socket.write(head, 'latin1');
+    this.#socket.cork();
+    this.#socket.write(head, 'latin1');
+    this.#socket.write(body);
+    this.#socket.uncork();
   }
 
   /** Closes an idle connection. */
@@ -195,7 +207,10 @@ export class H1Connection {
         continue;
       }
       this.#framing = bodyFraming(this.#request!.method, head);
-      this.#reusable = head.keepAlive && this.#framing.kind !== 'close';
+      // An answer to a request whose body the server may not have read (an error, or bytes still queued
+      // here) leaves the connection at an unknown point of the stream.
+      const bodyUnread = !!this.#request!.body && (head.statusCode >= 300 || this.#socket.writableLength > 0);
+      this.#reusable = head.keepAlive && this.#framing.kind !== 'close' && !bodyUnread;
       this.#idleMs = idleTimeout(head.headers['keep-alive']);
       this.#remaining = this.#framing.kind === 'length' ? this.#framing.length : 0;
       this.#received = 0;

@@ -1,13 +1,14 @@
 /**
  * HTTP exchanges, each to the connections that serve it best. Requests without a
- * body (GETs of parts, HEADs, DELETEs) go over s3tx's own HTTP/1.1 connections,
- * which read a response straight into the memory its sink names; requests with a
- * body go over undici connection pools (one per origin and bound interface
- * address). Both deliver through one handler object, so that each body chunk
- * goes straight to its sink without streams or async iteration in between.
- * undici loads with the first request that has a body: it is a third of the
- * package's import time (about 22 ms), which a client that only downloads never needs.
- * Knows nothing about S3.
+ * body or with one already in memory (GETs of parts, HEADs, parts and objects
+ * uploaded from buffers) go over s3tx's own HTTP/1.1 connections, which read a
+ * response straight into the memory its sink names; requests whose body streams
+ * (aws-chunked with a trailing checksum, a stream of unknown length) go over
+ * undici connection pools (one per origin and bound interface address). Both
+ * deliver through one handler object, so that each body chunk goes straight to
+ * its sink without streams or async iteration in between. undici loads with the
+ * first streaming body: it is a third of the package's import time (about 22 ms),
+ * which most clients never need. Knows nothing about S3.
  */
 import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
@@ -149,8 +150,8 @@ export class Transport {
       return exchange;
     }
     const { origin, method, path, headers, body } = request;
-    if (body == null) {
-      this.#connectionsFor(origin).dispatch({ method, path, headers }, exchange);
+    if (body == null || Buffer.isBuffer(body)) {
+      this.#connectionsFor(origin).dispatch({ method, path, headers, body }, exchange);
       return exchange;
     }
     const dispatch = (PoolClass: typeof Pool) => {
