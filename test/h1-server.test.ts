@@ -32,8 +32,6 @@ class Wire {
   }
 }
 
-const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
-
 // A broken server leaves a wire waiting: fail in seconds, not at the suite's two minutes.
 describe("the local server's HTTP/1.1", { timeout: 10_000 }, () => {
   let server: LocalS3;
