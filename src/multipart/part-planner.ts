@@ -36,7 +36,7 @@ export function connectionCount(throughputTargetGbps: number): number {
  * Parts of one transfer in flight to an endpoint on this machine. The throughput target's count
  * assumes S3's per-connection rate and round trips to hide; over loopback one connection moves
  * gigabytes a second and there is no round trip, so more parts at once only add memory and
- * contention: on 127.0.0.1 a 1 GiB GET ran fastest with 1-4 parts in flight and a PUT with 4-8,
+ * contention: on 127.0.0.1 a 1 GiB GET ran fastest with 1-8 parts in flight and a PUT with 4,
  * both with a third of the memory of 25 (bench/RESULTS.md, Scaling). Many small transfers still
  * use all the connections: each has one part, and there the round trips do add up.
  */
