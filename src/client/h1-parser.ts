@@ -28,7 +28,8 @@ export const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A header value that would end its line early, in a request or a response. */
 export const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** The blank line that ends a head. */
+export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 

@@ -7,14 +7,13 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { ChunkedDecoder, ProtocolError, parseHeaderLines } from '../client/h1-parser.js';
+import { ChunkedDecoder, HEAD_END, HTTP_TOKEN, ProtocolError, parseHeaderLines } from '../client/h1-parser.js';
 
 /** Longest request head accepted, request line and headers together. */
 const MAX_HEAD = 64 * 1024;
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\S+) HTTP\/1\.([01])$/;
+const REQUEST_LINE = /^(\S+) (\S+) HTTP\/1\.([01])$/;
 /** The bytes an HTTP token (a method name) may start with. */
-const TOKEN_BYTE = Array.from({ length: 256 }, (_, byte) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]$/.test(String.fromCharCode(byte)));
+const TOKEN_BYTE = Array.from({ length: 256 }, (_, byte) => HTTP_TOKEN.test(String.fromCharCode(byte)));
 /** Headers a request may carry once; a repeat is dropped, as node:http does. */
 const SINGLE_HEADERS = new Set(['authorization', 'content-length', 'content-type', 'host', 'user-agent']);
 
@@ -310,7 +309,7 @@ export class H1ServerConnection {
   #begin(text: string): void {
     const lines = text.split('\r\n');
     const line = REQUEST_LINE.exec(lines[0]!);
-    if (!line) throw new HeadError(400, 'not an HTTP/1.x request line');
+    if (!line || !HTTP_TOKEN.test(line[1]!)) throw new HeadError(400, 'not an HTTP/1.x request line');
     const raw = parseHeaderLines(lines, 1);
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(raw)) {
