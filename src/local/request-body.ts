@@ -96,29 +96,67 @@ export function bodyDecoder(headers: IncomingHttpHeaders, auth: VerifiedRequest 
   return new ChunkedBody(new AwsChunkedDecoder(signing), decodedLength, trailers);
 }
 
-/** The body's bytes one piece at a time, for operations that read a small body whole. */
-export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counter: BodyCounter): AsyncGenerator<Buffer> {
-  const decoded: Buffer[] = [];
-  let settled: { error: Error | null } | null = null;
-  let wake: (() => void) | null = null;
+/**
+ * Reads the exchange's body through `decoder`, counting the bytes off the wire, and passes the
+ * decoded bytes to `emit`. `done` runs once: with null when the body ended and passed the
+ * decoder's checks, else with the first error. Returns a way to fail it from outside, after
+ * which the rest of the body is read and dropped.
+ */
+function decodeBody(
+  exchange: Exchange,
+  decoder: BodyDecoder,
+  counter: BodyCounter,
+  emit: (data: Buffer) => void,
+  done: (error: Error | null) => void,
+): (error: Error) => void {
+  let settled = false;
   const settle = (error: Error | null) => {
-    settled ??= { error };
-    wake?.();
+    if (settled) return;
+    settled = true;
+    done(error);
   };
   exchange.readBody({
     piece: (piece) => {
       if (settled) return;
       counter.bytesIn += piece.length;
       try {
-        decoder.push(piece, (data) => decoded.push(data));
+        decoder.push(piece, emit);
       } catch (error) {
         settle(error as Error);
       }
-      wake?.();
     },
-    end: () => settle(null),
+    end: () => {
+      if (settled) return;
+      try {
+        decoder.end();
+      } catch (error) {
+        return settle(error as Error);
+      }
+      settle(null);
+    },
     abort: settle,
   });
+  return settle;
+}
+
+/** The body's bytes one piece at a time, for operations that read a small body whole. */
+export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counter: BodyCounter): AsyncGenerator<Buffer> {
+  const decoded: Buffer[] = [];
+  let settled: { error: Error | null } | null = null;
+  let wake: (() => void) | null = null;
+  decodeBody(
+    exchange,
+    decoder,
+    counter,
+    (data) => {
+      decoded.push(data);
+      wake?.();
+    },
+    (error) => {
+      settled = { error };
+      wake?.();
+    },
+  );
   for (;;) {
     yield* decoded.splice(0);
     if (settled) break;
@@ -128,7 +166,6 @@ export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counte
   yield* decoded.splice(0);
   const { error } = settled as { error: Error | null };
   if (error) throw error;
-  decoder.end();
 }
 
 /**
@@ -144,7 +181,6 @@ export function pipeBody(
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     let length = 0;
-    let failed = false;
     const resume = () => exchange.resumeBody();
     const emit = (data: Buffer) => {
       length += data.length;
@@ -154,32 +190,7 @@ export function pipeBody(
         writable.once('drain', resume);
       }
     };
-    const fail = (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      reject(error);
-    };
-    exchange.readBody({
-      piece: (piece) => {
-        if (failed) return;
-        counter.bytesIn += piece.length;
-        try {
-          decoder.push(piece, emit);
-        } catch (error) {
-          fail(error);
-        }
-      },
-      end: () => {
-        if (failed) return;
-        try {
-          decoder.end();
-        } catch (error) {
-          return fail(error);
-        }
-        writable.end(() => resolve(length));
-      },
-      abort: fail,
-    });
+    const fail = decodeBody(exchange, decoder, counter, emit, (error) => (error ? reject(error) : writable.end(() => resolve(length))));
     writable.once('error', fail);
   });
 }
