@@ -32,10 +32,10 @@ export interface OperationContext {
   /** The request body, decoded and verified as it is read. */
   body(): AsyncIterable<Buffer>;
   /**
-   * Streams the body, decoded and verified, into `writable`, feeding each chunk to `hashes`, and
-   * ends the writable; resolves with the byte count. Cheaper than iterating {@link body}.
+   * Streams the body, decoded and verified, into `writable` (or nowhere: null), feeding each chunk to
+   * `hashes`, and ends the writable; resolves with the byte count. Cheaper than iterating {@link body}.
    */
-  pipeBody(writable: NodeJS.WritableStream, hashes: ReadonlyArray<BodyHash>): Promise<number>;
+  pipeBody(writable: NodeJS.WritableStream | null, hashes: ReadonlyArray<BodyHash>): Promise<number>;
   /** Trailers of an aws-chunked body, filled once it has been read. */
   trailers: Record<string, string>;
   respond(status: number, headers: Record<string, string | number>, body: string | Buffer | Readable | AsyncIterable<Buffer> | null): Promise<void>;
@@ -139,20 +139,21 @@ function contentLength(context: OperationContext): number {
 }
 
 /**
- * Writes every chunk of `source` to `writable`, honouring backpressure, feeds each chunk to
- * `hashes` on the way, and ends the writable. Resolves with the number of bytes written.
+ * Writes every chunk of `source` to `writable` (none when null), honouring backpressure, feeds each
+ * chunk to `hashes` on the way, and ends the writable. Resolves with the number of bytes written.
  */
 export async function pour(
   source: AsyncIterable<Buffer | Uint8Array>,
-  writable: NodeJS.WritableStream,
+  writable: NodeJS.WritableStream | null,
   hashes: ReadonlyArray<BodyHash | null>,
 ): Promise<number> {
   let size = 0;
   for await (const chunk of source) {
     for (const hash of hashes) hash?.update(chunk);
     size += chunk.length;
-    if (!writable.write(chunk)) await new Promise((resolve) => writable.once('drain', resolve));
+    if (writable && !writable.write(chunk)) await new Promise((resolve) => writable.once('drain', resolve));
   }
+  if (!writable) return size;
   await new Promise<void>((resolve, reject) => {
     writable.once('error', reject);
     writable.end(() => resolve());
@@ -167,7 +168,7 @@ export async function pour(
  */
 async function receive(
   context: OperationContext,
-  writable: NodeJS.WritableStream,
+  writable: NodeJS.WritableStream | null,
   pending: PendingChecksum[],
 ): Promise<{ size: number; md5: Buffer; checksums: Record<string, string> }> {
   const md5 = context.sink ? null : createHash('md5');
@@ -665,7 +666,7 @@ async function replaceObject(storage: Storage, bucket: string, meta: ObjectMeta)
   for await (const chunk of storage.readObject(bucket, meta, 0, meta.size - 1)) chunks.push(chunk as Buffer);
   const data = Buffer.concat(chunks);
   if (data.length > 0) data[0] = data[0]! ^ 0xff;
-  writer.stream.end(data);
+  writer.stream?.end(data);
   await writer.commit({ ...meta, etag: `"${createHash('md5').update(data).digest('hex')}"`, lastModified: new Date().toISOString(), parts: undefined });
 }
 

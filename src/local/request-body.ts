@@ -170,13 +170,14 @@ export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counte
 
 /**
  * Streams the body into `writable`, feeding `hashes` on the way, and ends the writable; resolves
- * with the byte count once the body has passed its checks.
+ * with the byte count once the body has passed its checks. A null writable keeps no bytes: a
+ * benchmark sink counts them, with no stream machinery per piece.
  */
 export function pipeBody(
   exchange: Exchange,
   decoder: BodyDecoder,
   counter: BodyCounter,
-  writable: NodeJS.WritableStream,
+  writable: NodeJS.WritableStream | null,
   hashes: ReadonlyArray<BodyHash>,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -185,12 +186,13 @@ export function pipeBody(
     const emit = (data: Buffer) => {
       length += data.length;
       for (const hash of hashes) hash.update(data);
-      if (!writable.write(data)) {
+      if (writable && !writable.write(data)) {
         exchange.pauseBody();
         writable.once('drain', resume);
       }
     };
-    const fail = decodeBody(exchange, decoder, counter, emit, (error) => (error ? reject(error) : writable.end(() => resolve(length))));
-    writable.once('error', fail);
+    const finish = () => (writable ? writable.end(() => resolve(length)) : resolve(length));
+    const fail = decodeBody(exchange, decoder, counter, emit, (error) => (error ? reject(error) : finish()));
+    writable?.once('error', fail);
   });
 }

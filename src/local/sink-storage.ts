@@ -1,10 +1,10 @@
 /**
- * Benchmark storage: object bodies are counted and dropped, and reads return
+ * Benchmark storage: object bodies are counted and dropped (no stream takes them), and reads return
  * synthetic bytes of the stored size, so a benchmark measures the client and
  * the network path, not the disk. Keys `synthetic/<bytes>` exist without a PUT.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { MemoryStorage, type BodyWriter, type ObjectMeta } from './storage.js';
 
 /** A repeating pattern whose length is not a power of two, so parts at different offsets differ. */
@@ -38,25 +38,19 @@ async function* synthetic(start: number, end: number): AsyncGenerator<Buffer> {
   }
 }
 
-class Discard extends Writable {
-  override _write(_chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    done();
-  }
-}
-
 export class SinkStorage extends MemoryStorage {
   override async headObject(bucket: string, key: string) {
     return (await super.headObject(bucket, key)) ?? syntheticMeta(key);
   }
   override async writeObject(bucket: string, key: string): Promise<BodyWriter> {
     const writer = await super.writeObject(bucket, key);
-    return { stream: new Discard(), commit: writer.commit, discard: writer.discard };
+    return { stream: null, commit: writer.commit, discard: writer.discard };
   }
   override readObject(_bucket: string, _meta: ObjectMeta, start: number, end: number): Readable {
     return Readable.from(synthetic(start, end), { objectMode: false });
   }
   override async writePart(bucket: string, uploadId: string, partNumber: number) {
     const writer = await super.writePart(bucket, uploadId, partNumber);
-    return { stream: new Discard() as Writable, commit: writer.commit, discard: writer.discard };
+    return { stream: null, commit: writer.commit, discard: writer.discard };
   }
 }

@@ -47,10 +47,11 @@ export interface UploadMeta {
   checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
 }
 
-/** The sink that receives an object's bytes; `commit` makes them visible, `discard` drops them. */
-export interface BodyWriter {
-  stream: Writable;
-  commit(meta: ObjectMeta): Promise<void>;
+/** The sink that receives an object's or a part's bytes; `commit` makes them visible, `discard` drops them. */
+export interface BodyWriter<Meta = ObjectMeta> {
+  /** Where the bytes go; null for a storage that keeps none (the benchmark sink): they are only counted. */
+  stream: Writable | null;
+  commit(meta: Meta): Promise<void>;
   discard(): Promise<void>;
 }
 
@@ -70,11 +71,7 @@ export interface Storage {
   createUpload(bucket: string, upload: UploadMeta): Promise<void>;
   getUpload(bucket: string, uploadId: string): Promise<UploadMeta | null>;
   listUploads(bucket: string): Promise<UploadMeta[]>;
-  writePart(
-    bucket: string,
-    uploadId: string,
-    partNumber: number,
-  ): Promise<{ stream: Writable; commit(meta: PartMeta): Promise<void>; discard(): Promise<void> }>;
+  writePart(bucket: string, uploadId: string, partNumber: number): Promise<BodyWriter<PartMeta>>;
   listParts(bucket: string, uploadId: string): Promise<PartMeta[]>;
   /** Concatenates the named parts into the object, then drops the upload. */
   completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta): Promise<void>;
@@ -162,10 +159,10 @@ export class MemoryStorage implements Storage {
   async listUploads(bucket: string) {
     return [...this.#bucket(bucket).uploads.values()].map((entry) => entry.meta);
   }
-  async writePart(bucket: string, uploadId: string, partNumber: number) {
+  async writePart(bucket: string, uploadId: string, partNumber: number): Promise<BodyWriter<PartMeta>> {
     const collector = new Collector();
     return {
-      stream: collector as Writable,
+      stream: collector,
       commit: async (meta: PartMeta) => {
         this.#bucket(bucket).uploads.get(uploadId)?.parts.set(partNumber, { meta, data: collector.chunks });
       },
