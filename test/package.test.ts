@@ -51,13 +51,20 @@ describe('the package', () => {
       const afterHead = undici();
       await client.upload({ bucket: 'bucket', key: 'k', body: Buffer.from('x') });
       const afterBuffer = undici();
-      // A checksum in a trailer makes the body aws-chunked, written as it is computed.
+      // A checksum in a trailer makes the body aws-chunked, its framing written around the buffer.
       await client.upload({ bucket: 'bucket', key: 'k', body: Buffer.from('x'), checksumAlgorithm: S3ChecksumAlgorithm.CRC32C });
-      console.log(JSON.stringify([atImport, afterHead, afterBuffer, undici()]));
+      const afterTrailer = undici();
+      // A body read from a file streams.
+      const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+      const folder = mkdtempSync((await import('node:os')).tmpdir() + '/s3tx-undici-');
+      writeFileSync(folder + '/body', 'x');
+      await client.upload({ bucket: 'bucket', key: 'k', body: folder + '/body' });
+      rmSync(folder, { recursive: true });
+      console.log(JSON.stringify([atImport, afterHead, afterBuffer, afterTrailer, undici()]));
       await client.close();
       await server.close();`,
     ]);
-    expect(JSON.parse(loaded.trim().split('\n').pop()!)).toEqual([false, false, false, true]);
+    expect(JSON.parse(loaded.trim().split('\n').pop()!)).toEqual([false, false, false, false, true]);
   });
 
   it("reaches undici's Pool through the module path its pinned version range keeps", async () => {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NetworkError } from '../src/client/errors.js';
+import { FileIoError, NetworkError } from '../src/client/errors.js';
 import { Transport, type ResponseSink } from '../src/client/transport.js';
 
 interface Received {
@@ -163,6 +163,50 @@ describe('transport: s3tx connections for requests without a body or with one in
       ['5', false],
     ]);
     expect(server.opened).toBe(1);
+  });
+
+  it('sends an incremental body piece by piece, waiting for a piece not yet there, and keeps the connection', async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const big = randomBytes(3 * 1024 * 1024);
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
+    const body = {
+      length: 3 + big.length + 4,
+      async *pieces() {
+        yield Buffer.from('abc');
+        yield big;
+        await later;
+        yield Buffer.from('tail');
+      },
+    };
+    const sink = new Sink();
+    const exchange = transport.send({ origin: server.origin, method: 'PUT', path: '/a', headers: { host: 'test' }, body }, sink);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.requests).toHaveLength(0);
+    release();
+    await exchange.done;
+    expect(sink.body.toString()).toBe(`got ${body.length}`);
+    expect(server.requests[0]!.headers['content-length']).toBe(String(body.length));
+    expect(server.requests[0]!.body === `abc${big.toString('latin1')}tail`).toBe(true);
+    await transport.send({ origin: server.origin, method: 'PUT', path: '/b', headers: { host: 'test' }, body: Buffer.from('x') }, new Sink()).done;
+    expect(server.opened).toBe(1);
+  });
+
+  it('fails an exchange with the error its incremental body throws, and never reuses that connection', async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const failure = new FileIoError('cannot read the part', null);
+    const body = {
+      length: 10,
+      async *pieces() {
+        yield Buffer.from('abc');
+        throw failure;
+      },
+    };
+    await expect(transport.send({ origin: server.origin, method: 'PUT', path: '/a', headers: { host: 'test' }, body }, new Sink()).done).rejects.toBe(failure);
+    const next = new Sink();
+    await transport.send({ origin: server.origin, method: 'PUT', path: '/b', headers: { host: 'test' }, body: Buffer.from('x') }, next).done;
+    expect(next.body.toString()).toBe('got 1');
+    expect(server.opened).toBe(2);
   });
 
   it('drops a connection whose upload was answered with an error before its body was read', async () => {

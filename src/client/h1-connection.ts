@@ -1,5 +1,5 @@
 /**
- * One HTTP/1.1 connection of s3tx's own, carrying one body-less request at a time.
+ * One HTTP/1.1 connection of s3tx's own, carrying one request at a time.
  * It exists for speed: the socket reads (through Node's `onread`) straight into
  * memory the response's sink names, so a ranged GET's bytes go from the kernel
  * into the part's buffer with no copy in JavaScript, no per-read allocation and
@@ -26,13 +26,29 @@ export interface ExchangeHandler {
   onResponseError(controller: ExchangeController | null, error: Error): void;
 }
 
+/**
+ * A body of known length in memory, sent in pieces of which the later ones may not be ready yet
+ * (an aws-chunked trailer waits for its checksum): each is written once it is there, and the next
+ * asked for once the socket has taken it.
+ */
+export interface IncrementalBody {
+  readonly length: number;
+  /** The body from its first byte, piece by piece; each call starts again. */
+  pieces(): AsyncIterable<Buffer>;
+}
+
 export interface H1Request {
   method: string;
   /** Path and query string, already encoded. */
   path: string;
   headers: Record<string, string>;
-  /** A body already in memory, written right after the head; a body that streams goes over undici. */
-  body?: Buffer | null;
+  /** A body in memory, written right after the head; a body that streams from elsewhere goes over undici. */
+  body?: Buffer | IncrementalBody | null;
+}
+
+/** Whether `body` is an IncrementalBody rather than a Buffer or a stream. */
+export function isIncremental(body: unknown): body is IncrementalBody {
+  return typeof (body as IncrementalBody | null)?.pieces === 'function';
 }
 
 export interface ConnectOptions {
@@ -94,9 +110,13 @@ export class H1Connection {
   #destination: Buffer | null = null;
   #chunked: ChunkedDecoder | null = null;
   #reusable = true;
+  /** An incremental body has pieces not yet handed to the socket. */
+  #bodyPending = false;
+  /** Wakes an incremental body's writer when the socket drains or closes. */
+  #writable: (() => void) | null = null;
   #idleMs = DEFAULT_IDLE_MS;
   /** A request waiting for the connection (and its TLS handshake) to be made. */
-  #pending: { head: string; body: Buffer | null } | null = null;
+  #pending: { head: string; body: Buffer | IncrementalBody | null } | null = null;
 
   constructor(options: ConnectOptions, events: ConnectionEvents) {
     this.#events = events;
@@ -115,6 +135,7 @@ export class H1Connection {
     socket.on('timeout', () => this.#onTimeout(options.connectTimeoutMs));
     socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(error, PEER_CLOSED.has(error.code ?? '')));
     socket.on('end', () => this.#onEnd());
+    socket.on('drain', () => this.#wakeWriter());
     socket.on('close', () => this.#fail(new Error('the connection closed before the response ended'), true));
   }
 
@@ -130,6 +151,7 @@ export class H1Connection {
     this.#phase = 'head';
     this.#headBytes = 0;
     this.#reusable = true;
+    this.#bodyPending = false;
     this.#socket.ref();
     if (this.#connected) this.#socket.setTimeout(this.#stallTimeoutMs);
     handler.onRequestStart(this.#controller);
@@ -146,13 +168,34 @@ export class H1Connection {
     else this.#pending = { head, body };
   }
 
-  /** Hands a request to the socket in one go: head and body leave in the same write where they fit. */
-  #write(head: string, body: Buffer | null): void {
+  /** Hands a request to the socket: head and body (or its first piece) leave in the same write where they fit. */
+  #write(head: string, body: Buffer | IncrementalBody | null): void {
     if (!body) return void this.#socket.write(head, 'latin1');
     this.#socket.cork();
     this.#socket.write(head, 'latin1');
+    if (isIncremental(body)) return void this.#pump(body, this.#handler!);
     this.#socket.write(body);
     this.#socket.uncork();
+  }
+
+  /** Writes an incremental body's pieces as they come, until it ends or the exchange does. */
+  async #pump(body: IncrementalBody, handler: ExchangeHandler): Promise<void> {
+    this.#bodyPending = true;
+    let corked = true;
+    try {
+      for await (const piece of body.pieces()) {
+        if (this.#handler !== handler) return;
+        const taken = this.#socket.write(piece);
+        if (corked) this.#socket.uncork();
+        corked = false;
+        if (!taken) await new Promise<void>((resolve) => (this.#writable = resolve));
+      }
+      if (this.#handler === handler) this.#bodyPending = false;
+    } catch (error) {
+      if (this.#handler === handler) this.#fail(error as Error);
+    } finally {
+      if (corked) this.#socket.uncork();
+    }
   }
 
   /** Closes an idle connection. */
@@ -208,8 +251,8 @@ export class H1Connection {
       }
       this.#framing = bodyFraming(this.#request!.method, head);
       // An answer to a request whose body the server may not have read (an error, or bytes still queued
-      // here) leaves the connection at an unknown point of the stream.
-      const bodyUnread = !!this.#request!.body && (head.statusCode >= 300 || this.#socket.writableLength > 0);
+      // or not yet written here) leaves the connection at an unknown point of the stream.
+      const bodyUnread = !!this.#request!.body && (head.statusCode >= 300 || this.#socket.writableLength > 0 || this.#bodyPending);
       this.#reusable = head.keepAlive && this.#framing.kind !== 'close' && !bodyUnread;
       this.#idleMs = idleTimeout(head.headers['keep-alive']);
       this.#remaining = this.#framing.kind === 'length' ? this.#framing.length : 0;
@@ -265,6 +308,12 @@ export class H1Connection {
     this.#events.idle(this);
   }
 
+  #wakeWriter(): void {
+    const wake = this.#writable;
+    this.#writable = null;
+    wake?.();
+  }
+
   #onTimeout(connectTimeoutMs: number): void {
     if (!this.#connected) this.#fail(new Error(`connect timed out after ${connectTimeoutMs} ms`));
     else if (this.busy) this.#fail(new Error(`no response bytes for ${this.#stallTimeoutMs} ms`));
@@ -291,6 +340,7 @@ export class H1Connection {
     this.#handler = null;
     this.#request = null;
     this.#destination = null;
+    this.#wakeWriter();
     if (this.#phase === 'closed') return void handler?.onResponseError(null, error);
     this.#phase = 'closed';
     this.#socket.destroy();

@@ -12,6 +12,7 @@ import { backoffDelay, isRetryable, type RetryOptions } from '../client/retry.js
 import type { Schedulable } from '../client/scheduler.js';
 import type { RequestSigner } from '../client/signing.js';
 import type { Exchange, ResponseSink, Transport } from '../client/transport.js';
+import type { IncrementalBody } from '../client/h1-connection.js';
 import { errorElement, responseError } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import type { S3ChecksumAlgorithm } from '../client/enums.js';
@@ -77,8 +78,8 @@ export interface PartRequest {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
-  /** A Buffer, or a factory that opens the body afresh for each attempt. */
-  body?: Buffer | (() => Readable) | null;
+  /** A Buffer, one in memory sent in pieces, or a factory that opens the body afresh for each attempt. */
+  body?: Buffer | IncrementalBody | (() => Readable) | null;
   bodyLength?: number;
   /** The body can be sent only once (a caller's stream), so the request is never retried. */
   oneShot?: boolean;
@@ -381,13 +382,14 @@ export abstract class MetaRequest implements Schedulable {
     const { transport, signer } = this.context;
     const { origin, host } = request.endpoint ?? this.context;
     const headers: Record<string, string> = { ...request.headers, host };
-    const length = Buffer.isBuffer(request.body) ? request.body.length : request.bodyLength;
+    const length = request.body && typeof request.body !== 'function' ? request.body.length : request.bodyLength;
     if (length !== undefined && (length > 0 || request.method === 'PUT' || request.method === 'POST')) headers['content-length'] = String(length);
     let signedHeaders = headers;
     if (signer) signedHeaders = await signer.sign({ method: request.method, path: request.path, query: request.query, headers });
     // Signing awaited credentials: the transfer may have failed meanwhile.
     if (!cleanup && this.#error) throw this.#error;
-    const body = typeof request.body === 'function' ? request.body() : request.body;
+    const stream = typeof request.body === 'function' ? request.body() : null;
+    const body = typeof request.body === 'function' ? stream : request.body;
     const sink = new PartSink(target);
     const exchange = transport.send({ origin, method: request.method, path: request.path + queryString(request.query), headers: signedHeaders, body }, sink);
     if (!options.shielded) this.#exchanges.add(exchange);
@@ -395,7 +397,7 @@ export abstract class MetaRequest implements Schedulable {
       await exchange.done;
     } finally {
       this.#exchanges.delete(exchange);
-      if (body && typeof body !== 'string' && !Buffer.isBuffer(body)) body.destroy();
+      stream?.destroy();
     }
     if (sink.statusCode < 200 || sink.statusCode >= 300) {
       throw responseError(sink.statusCode, sink.headers, sink.errorBody, request.operationName);

@@ -43,12 +43,10 @@ export async function withChecksum(
   }
   const encoded = trailerBody(plan.algorithm, length, open, known);
   const { 'content-length': encodedLength, ...headers } = encoded.headers;
-  return {
-    ...request,
-    headers: { ...request.headers, ...headers },
-    body: () => Readable.from(encoded.open(onValue), { objectMode: false }),
-    bodyLength: Number(encodedLength),
-  };
+  const withHeaders = { ...request, headers: { ...request.headers, ...headers } };
+  // A buffer's framing goes over s3tx's own connections; a file's, which streams, over undici.
+  if (source.kind === 'buffer') return { ...withHeaders, body: { length: Number(encodedLength), pieces: () => encoded.open(onValue) } };
+  return { ...withHeaders, body: () => Readable.from(encoded.open(onValue), { objectMode: false }), bodyLength: Number(encodedLength) };
 }
 
 /** The checksum of a body, read once before it is sent. */
