@@ -59,6 +59,31 @@ describe('SigV4 signer', () => {
     }
   });
 
+  it('shares derived keys between signers, but derives anew for another day, scope or secret', async () => {
+    const shared = { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey };
+    const rotated = { accessKeyId: credentials.accessKeyId, secretAccessKey: 'another/secret+key' };
+    const cases = [
+      { creds: shared, region: 'eu-west-3', date: when },
+      { creds: shared, region: 'eu-west-3', date: when },
+      { creds: shared, region: 'eu-west-3', date: new Date('2026-11-26T00:00:01Z') },
+      { creds: shared, region: 'us-east-2', date: when },
+      { creds: rotated, region: 'eu-west-3', date: when },
+    ];
+    const headers = { host: 'h', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' };
+    for (const { creds, region, date } of cases) {
+      // A signer per request, as the client makes them; the credentials object is the one its provider caches.
+      const s3tx = new RequestSigner({ region, service: 's3', credentialProvider: async () => creds, signedBodyValue: 'UNSIGNED-PAYLOAD' });
+      const signed = await s3tx.sign({ method: 'GET', path: '/b/k', query: {}, headers }, date);
+      const sdk = new SignatureV4({ service: 's3', region, credentials: creds, sha256: NodeSha256, uriEscapePath: false, applyChecksum: false });
+      const expected = await sdk.sign(new SmithyHttpRequest({ method: 'GET', protocol: 'https:', hostname: 'h', path: '/b/k', headers: { ...headers } }), {
+        signingDate: date,
+      });
+      expect(signed.authorization, `${region} ${date.toISOString()} ${creds.secretAccessKey === rotated.secretAccessKey ? 'rotated' : ''}`).toBe(
+        expected.headers.authorization,
+      );
+    }
+  });
+
   it('keeps the secret out of what it returns and of inspection', async () => {
     const { inspect } = await import('node:util');
     const s3tx = new RequestSigner({ region: 'us-east-1', service: 's3', credentialProvider: async () => credentials, signedBodyValue: 'UNSIGNED-PAYLOAD' });

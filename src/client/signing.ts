@@ -61,8 +61,6 @@ export class RequestSigner {
   readonly #region: string;
   readonly #service: string;
   readonly #credentials: AwsCredentialsProvider;
-  // The derived key changes once a day and with the credentials; keep the last one.
-  #key: { credentials: AwsCredentials; date: string; value: Buffer } | null = null;
 
   constructor(config: { region: string; service: string; credentialProvider: AwsCredentialsProvider; signedBodyValue: string }) {
     this.signedBodyValue = config.signedBodyValue;
@@ -98,18 +96,31 @@ export class RequestSigner {
       amzDate,
       scope,
     );
-    const signature = hmac(this.#signingKey(credentials, date), toSign).toString('hex');
+    const signature = hmac(derivedKey(credentials, date, this.#region, this.#service), toSign).toString('hex');
     const names = signed.map(([name]) => name).join(';');
     headers.authorization = `${SIGV4_ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${signature}`;
     return headers;
   }
+}
 
-  #signingKey(credentials: AwsCredentials, date: string): Buffer {
-    if (this.#key?.credentials !== credentials || this.#key.date !== date) {
-      this.#key = { credentials, date, value: signingKey(credentials.secretAccessKey, date, this.#region, this.#service) };
-    }
-    return this.#key.value;
+/**
+ * Keys derived from each set of credentials, by scope. A signer lives for one request, and the key
+ * changes only once a day, so every signer of the client's credentials shares them: four HMACs
+ * saved on each request. Held weakly, so they go with the credentials.
+ */
+const derivedKeys = new WeakMap<AwsCredentials, Map<string, Buffer>>();
+
+function derivedKey(credentials: AwsCredentials, date: string, region: string, service: string): Buffer {
+  let keys = derivedKeys.get(credentials);
+  if (!keys) derivedKeys.set(credentials, (keys = new Map()));
+  const scope = `${date}/${region}/${service}`;
+  let key = keys.get(scope);
+  if (!key) {
+    // A new day or a new scope: the old keys are not needed again.
+    if (keys.size >= 8) keys.clear();
+    keys.set(scope, (key = signingKey(credentials.secretAccessKey, date, region, service)));
   }
+  return key;
 }
 
 // One cache per provider function, so that every request of a client shares its credentials.
