@@ -359,6 +359,13 @@ describe('sink mode', () => {
       expect(put.error).toBeNull();
       const head = await raw(sink.host, 'HEAD', '/bench/big');
       expect(head.headers['content-length']).toBe(String(30 * MiB));
+      // Each body gets an ETag of its own, though none is hashed, and each answer a request id of its own.
+      const small = await Promise.all(['a', 'b'].map((key) => raw(sink.host, 'PUT', `/bench/${key}`, { body: 'same bytes' })));
+      expect(small[0]!.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(small[0]!.headers.etag).not.toBe(small[1]!.headers.etag);
+      const ids = [head, ...small].map((response) => response.headers['x-amz-request-id']);
+      for (const id of ids) expect(id).toMatch(/^[0-9A-F]{16}$/);
+      expect(new Set(ids).size).toBe(3);
       const got = await run(client, { type: S3RequestType.GET_OBJECT, request: httpRequest(sink.host, 'GET', '/bench/synthetic/10000000') });
       expect(got.body.length).toBe(10_000_000);
       for (const offset of [0, 1, 8 * MiB + 3, 9_999_999]) expect(got.body[offset]).toBe(syntheticByte(offset));

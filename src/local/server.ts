@@ -118,6 +118,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   let connections = 0;
   let active = 0;
   let maxConcurrent = 0;
+  // Request ids as S3 gives them (16 upper-case hex digits): this server's random half, then a count.
+  const idPrefix = randomBytes(4).toString('hex').toUpperCase();
+  let requestCount = 0;
+  const nextRequestId = () => idPrefix + (++requestCount >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
   const handler = (exchange: Exchange) => {
     active++;
@@ -167,7 +171,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       // A long-running server keeps a bounded log: the oldest tenth goes when it is full.
       if (requests.length > logSize) requests.splice(0, Math.ceil(logSize / 10));
     }
-    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    const requestId = nextRequestId();
     exchange.setHeader('x-amz-request-id', requestId);
     exchange.setHeader('server', 's3tx-local');
     exchange.once('finish', () => (record.status = exchange.statusCode));
