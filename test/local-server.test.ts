@@ -46,6 +46,18 @@ describe('authentication', () => {
     expect([wrong.status, wrong.code]).toEqual([403, 'SignatureDoesNotMatch']);
   });
 
+  it('checks each server against its own secret, though two share an access key id', async () => {
+    const other = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'another-secret' } });
+    try {
+      expect((await raw(server.host, 'GET', '/')).status).toBe(200);
+      expect((await raw(other.host, 'GET', '/')).code).toBe('SignatureDoesNotMatch');
+      expect((await raw(other.host, 'GET', '/', { secret: 'another-secret' })).status).toBe(200);
+      expect((await raw(server.host, 'GET', '/', { secret: 'another-secret' })).code).toBe('SignatureDoesNotMatch');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses an unknown access key, an unsigned request and a request dated an hour ago', async () => {
     expect((await raw(server.host, 'GET', `/${bucket}/auth`, { accessKeyId: 'AKIDNOBODY' })).code).toBe('InvalidAccessKeyId');
     const anonymous = await raw(server.host, 'GET', `/${bucket}/auth`, { anonymous: true });
