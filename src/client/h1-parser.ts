@@ -41,9 +41,18 @@ export function parseResponseHead(data: Buffer): ResponseHead | null {
   const status = STATUS_LINE.exec(lines[0]!);
   if (!status) throw new ProtocolError(`not an HTTP/1.x status line: ${JSON.stringify(lines[0]!.slice(0, 80))}`);
   const headers = parseHeaderLines(lines, 1);
-  const connection = String(headers['connection'] ?? '').toLowerCase();
-  const keepAlive = status[1] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
-  return { statusCode: Number(status[2]), headers, length: end + HEAD_END.length, keepAlive };
+  return { statusCode: Number(status[2]), headers, length: end + HEAD_END.length, keepAlive: keepsAlive(status[1]!, headers['connection']) };
+}
+
+/** Whether a message of HTTP/1.`minor` with this Connection header leaves its connection open (RFC 9112, section 9.3). */
+export function keepsAlive(minor: string, connection: string | string[] | undefined): boolean {
+  const options = String(connection ?? '').toLowerCase();
+  return minor === '1' ? !/\bclose\b/.test(options) : /\bkeep-alive\b/.test(options);
+}
+
+/** The last coding a Transfer-Encoding header names, in lower case: the one that frames the body. */
+export function finalCoding(codings: string | string[]): string {
+  return String(codings).split(',').pop()!.trim().toLowerCase();
 }
 
 /**
@@ -70,10 +79,7 @@ export function bodyFraming(method: string, head: Pick<ResponseHead, 'statusCode
   const { statusCode, headers } = head;
   if (method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return { kind: 'none' };
   const codings = headers['transfer-encoding'];
-  if (codings !== undefined) {
-    const last = String(codings).split(',').pop()!.trim().toLowerCase();
-    return last === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
-  }
+  if (codings !== undefined) return finalCoding(codings) === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
   const lengths = headers['content-length'];
   if (lengths === undefined) return { kind: 'close' };
   const values = new Set(

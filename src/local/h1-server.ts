@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { ChunkedDecoder, HEAD_END, HTTP_TOKEN, ProtocolError, parseHeaderLines } from '../client/h1-parser.js';
+import { ChunkedDecoder, HEAD_END, HTTP_TOKEN, ProtocolError, finalCoding, keepsAlive, parseHeaderLines } from '../client/h1-parser.js';
 
 /** Longest request head accepted, request line and headers together. */
 const MAX_HEAD = 64 * 1024;
@@ -315,11 +315,10 @@ export class H1ServerConnection {
     for (const [name, value] of Object.entries(raw)) {
       headers[name] = Array.isArray(value) ? (SINGLE_HEADERS.has(name) ? value[0] : value.join(', ')) : value;
     }
-    const connection = String(headers.connection ?? '').toLowerCase();
-    const keepAlive = line[3] === '1' ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection);
+    const keepAlive = keepsAlive(line[3]!, headers.connection);
     const codings = headers['transfer-encoding'];
     if (codings !== undefined) {
-      if (String(codings).split(',').pop()!.trim().toLowerCase() !== 'chunked') throw new HeadError(501, 'a transfer coding other than chunked');
+      if (finalCoding(codings) !== 'chunked') throw new HeadError(501, 'a transfer coding other than chunked');
       this.#chunked = new ChunkedDecoder();
       this.#remaining = 0;
     } else {
