@@ -1,5 +1,5 @@
 import { amzDateOf, canonicalHeaderValue, canonicalQuery, hmac, SIGV4_ALGORITHM, signingKey, stringToSign } from './sigv4.js';
-import { cachingProvider, type AwsCredentials, type AwsCredentialsProvider } from './credentials.js';
+import { cachingProvider, type AwsCredentialsProvider } from './credentials.js';
 
 /** Signing algorithms of the reference; only SigV4 is available in this build. */
 export enum AwsSigningAlgorithm {
@@ -96,31 +96,12 @@ export class RequestSigner {
       amzDate,
       scope,
     );
-    const signature = hmac(derivedKey(credentials, date, this.#region, this.#service), toSign).toString('hex');
+    const key = signingKey(credentials.accessKeyId, credentials.secretAccessKey, date, this.#region, this.#service);
+    const signature = hmac(key, toSign).toString('hex');
     const names = signed.map(([name]) => name).join(';');
     headers.authorization = `${SIGV4_ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names}, Signature=${signature}`;
     return headers;
   }
-}
-
-/**
- * Keys derived from each set of credentials, by scope. A signer lives for one request, and the key
- * changes only once a day, so every signer of the client's credentials shares them: four HMACs
- * saved on each request. Held weakly, so they go with the credentials.
- */
-const derivedKeys = new WeakMap<AwsCredentials, Map<string, Buffer>>();
-
-function derivedKey(credentials: AwsCredentials, date: string, region: string, service: string): Buffer {
-  let keys = derivedKeys.get(credentials);
-  if (!keys) derivedKeys.set(credentials, (keys = new Map()));
-  const scope = `${date}/${region}/${service}`;
-  let key = keys.get(scope);
-  if (!key) {
-    // A new day or a new scope: the old keys are not needed again.
-    if (keys.size >= 8) keys.clear();
-    keys.set(scope, (key = signingKey(credentials.secretAccessKey, date, region, service)));
-  }
-  return key;
 }
 
 // One cache per provider function, so that every request of a client shares its credentials.

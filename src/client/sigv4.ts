@@ -19,9 +19,22 @@ export function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** `AWS4<secret>` narrowed by date, region and service. */
-export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+/**
+ * Keys derived per access key and scope, each kept with the secret it came from. Deriving one is
+ * four HMACs and a scope changes once a day, while the client signs, and the local server checks,
+ * every request with it.
+ */
+const derivedKeys = new Map<string, { secret: string; key: Buffer }>();
+
+/** `AWS4<secret>` narrowed by date, region and service; the last ones are kept for the next request. */
+export function signingKey(accessKeyId: string, secret: string, date: string, region: string, service: string): Buffer {
+  const id = `${accessKeyId}/${date}/${region}/${service}`;
+  const known = derivedKeys.get(id);
+  if (known?.secret === secret) return known.key;
+  if (derivedKeys.size >= 64) derivedKeys.clear();
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  derivedKeys.set(id, { secret, key });
+  return key;
 }
 
 /** Decoded query pairs, encoded and sorted by name then value. */

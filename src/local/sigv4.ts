@@ -67,19 +67,6 @@ function sameSignature(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** Keys derived per access key and scope: deriving one is four HMACs, and a scope changes once a day. */
-const derivedKeys = new Map<string, { secret: string; key: Buffer }>();
-
-function derivedKey(accessKeyId: string, secret: string, date: string, region: string, service: string): Buffer {
-  const id = `${accessKeyId}/${date}/${region}/${service}`;
-  const known = derivedKeys.get(id);
-  if (known?.secret === secret) return known.key;
-  if (derivedKeys.size >= 64) derivedKeys.clear();
-  const key = signingKey(secret, date, region, service);
-  derivedKeys.set(id, { secret, key });
-  return key;
-}
-
 /**
  * Verifies a request's signature. Returns null for an unsigned request (the caller
  * decides whether anonymous access is allowed); throws S3Error with S3's code otherwise.
@@ -137,7 +124,7 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   const names = signedHeaders.split(';');
   if (!names.includes('host')) throw new S3Error('AccessDenied', 'The host header must be signed.');
   const scope = `${date}/${region}/${service}/aws4_request`;
-  const key = derivedKey(accessKeyId, secret, date, region, service);
+  const key = signingKey(accessKeyId, secret, date, region, service);
   const parts = {
     method: request.method,
     path,
