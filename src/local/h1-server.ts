@@ -98,7 +98,7 @@ export class Exchange extends EventEmitter {
     this.#queued = null;
     for (const piece of queued) handlers.piece(piece);
     if (this.#bodyEnded) handlers.end();
-    else if (this.#closed) handlers.abort(new Error('the client closed the connection before the body ended'));
+    else if (this.#closed) handlers.abort(closedEarly());
     else this.#owner.resume();
   }
 
@@ -204,7 +204,7 @@ export class Exchange extends EventEmitter {
   [kClose](error: Error | null): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#bodyEnded) this.#handlers?.abort(error ?? new Error('the client closed the connection before the body ended'));
+    if (!this.#bodyEnded) this.#handlers?.abort(error ?? closedEarly());
     this.emit('close');
   }
 }
@@ -366,6 +366,10 @@ export class H1ServerConnection {
     this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, 'latin1');
     this.socket.pause();
   }
+}
+
+function closedEarly(): Error {
+  return new Error('the client closed the connection before the body ended');
 }
 
 /** A request head that cannot be served, with the status that says why. */
