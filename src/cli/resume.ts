@@ -6,7 +6,7 @@
  * what is missing. Without `--resume`, a failure cleans up as any transfer does, and a
  * checkpoint left by an earlier run is aborted and forgotten.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,10 +69,12 @@ export async function checkpointedUpload(
       abortOnFailure: !settings.resume,
       onResumeToken: (created) => {
         const checkpoint: Checkpoint = { source, size: info.size, mtimeMs: info.mtimeMs, endpoint, ...target, token: created };
+        // Written into a new file of a random name, then renamed: never through a link planted under a fixed name.
+        const fresh = `${file}.${randomBytes(6).toString('hex')}.tmp`;
         void mkdir(folder, { recursive: true, mode: 0o700 })
-          .then(() => writeFile(`${file}.tmp`, JSON.stringify(checkpoint)))
-          .then(() => rename(`${file}.tmp`, file))
-          .catch(() => {});
+          .then(() => writeFile(fresh, JSON.stringify(checkpoint), { flag: 'wx', mode: 0o600 }))
+          .then(() => rename(fresh, file))
+          .catch(() => unlink(fresh).catch(() => {}));
       },
       onProgress,
     });

@@ -78,6 +78,21 @@ export class FileIoError extends S3txError {
   }
 }
 
+/**
+ * A file s3tx would create or continue is taken by something that is not its own: a symbolic
+ * link, a folder or device, another user's file, a file with other names, or a folder on the way
+ * that leads outside the destination. Nothing is written through it; the path is left as it was.
+ */
+export class UnsafePathError extends S3txError {
+  /** The path that is taken. */
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super('ERR_S3TX_UNSAFE_PATH', `refusing to write through ${path}: it ${reason}`);
+    this.path = path;
+  }
+}
+
 /** A body received does not match the checksum S3 stored for it. */
 export class ChecksumMismatchError extends S3txError {
   readonly algorithm: string;

@@ -3,15 +3,15 @@
  * files at a time on one client (whose memory limit and connections they share). A key that
  * would land outside the target folder is refused and counted; the rest continue.
  */
-import { mkdir, readdir } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { InvalidArgumentError } from '../client/errors.js';
 import { parseS3Url } from '../client/endpoint.js';
 import type { S3Client } from '../client/s3-client.js';
 import { download } from './download.js';
 import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
-import { keyUnder, safeLocalPath } from './paths.js';
+import { createFoldersWithin, keyUnder, safeLocalPath } from './paths.js';
 import type { Progress, TransferControl } from './perform.js';
 import { upload } from './upload.js';
 
@@ -143,12 +143,12 @@ export async function downloadDirectory(client: S3Client, source: S3Prefix, fold
   await eachLimited(objects(), concurrency, async (object) => {
     if (options.filter && !options.filter(object)) return;
     const local = safeLocalPath(folder, prefix, object.key);
-    if ('reason' in local) {
-      result.skipped.push({ key: object.key, reason: local.reason });
-      return;
-    }
+    if ('reason' in local) return void result.skipped.push({ key: object.key, reason: local.reason });
+    // A folder on the way that leads outside the destination skips the file; one that cannot be made fails it.
+    const outside = await createFoldersWithin(folder, local.path).catch((error: Error) => error);
+    if (typeof outside === 'string') return void result.skipped.push({ key: object.key, reason: outside });
     await folderProgress.file(object.key, local.path, async (fileProgress) => {
-      await mkdir(dirname(local.path), { recursive: true });
+      if (outside) throw outside;
       return download(client, { bucket, key: object.key, to: local.path, ...(options.signal ? { signal: options.signal } : {}), onProgress: fileProgress });
     });
   });

@@ -1,5 +1,5 @@
 /** `client.download()` and `client.downloadStream()`: one object to a file, a Writable or a Readable, through GET_OBJECT. */
-import { utimes } from 'node:fs/promises';
+import { lutimes } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 import { HttpRequest } from '../client/http-request.js';
 import { objectLocation } from '../client/endpoint.js';
@@ -107,8 +107,9 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
     options,
   );
   const lastModified = headers['last-modified'] ? new Date(headers['last-modified']) : null;
-  // As `aws s3 cp` does: the file carries the object's time, which is what a sync compares.
-  if (typeof to === 'string' && lastModified && !Number.isNaN(lastModified.getTime())) await utimes(to, lastModified, lastModified).catch(() => {});
+  // As `aws s3 cp` does: the file carries the object's time, which is what a sync compares. lutimes,
+  // as a link planted under the name since the rename must not have its target's time changed.
+  if (typeof to === 'string' && lastModified && !Number.isNaN(lastModified.getTime())) await lutimes(to, lastModified, lastModified).catch(() => {});
   const length = Number(headers['content-length']);
   return {
     bucket: options.bucket,

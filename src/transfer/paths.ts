@@ -1,5 +1,6 @@
 /** Keys and local paths: how a folder maps onto a prefix, and back, without leaving the folder. */
-import { isAbsolute, resolve, sep } from 'node:path';
+import { mkdir, realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** Joins a prefix and a relative path with exactly one `/` between them. */
 export function keyUnder(prefix: string, relativePath: string): string {
@@ -22,4 +23,31 @@ export function safeLocalPath(folder: string, prefix: string, key: string): { pa
   const path = resolve(root, ...segments);
   if (!path.startsWith(root + sep)) return { reason: 'would be written outside the target folder' };
   return { path };
+}
+
+/**
+ * Creates the folders from `root` down to the folder of `path` (a path safeLocalPath gave), one
+ * at a time, and returns null once they are there; or the reason the file must not be written: a
+ * folder on the way, already there, that leads outside `root`. A symbolic link planted in the
+ * destination (`dest/link -> /elsewhere`) would otherwise take the file, and the folders made on
+ * the way to it, out of the destination. Each folder is resolved before the next is made in it.
+ */
+export async function createFoldersWithin(root: string, path: string): Promise<string | null> {
+  await mkdir(root, { recursive: true });
+  const realRoot = await realpath(root);
+  let folder = resolve(root);
+  for (const segment of relative(folder, dirname(resolve(path))).split(sep)) {
+    if (segment === '') continue;
+    folder = join(folder, segment);
+    try {
+      await mkdir(folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const real = await realpath(folder).catch(() => null);
+    if (real === null || (real !== realRoot && !real.startsWith(realRoot + sep))) {
+      return `has a folder on the way (${relative(root, folder)}) that leads outside the target folder`;
+    }
+  }
+  return null;
 }

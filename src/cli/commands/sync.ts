@@ -4,7 +4,7 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { keyUnder, safeLocalPath, type S3Client } from '../../index.js';
+import { createFoldersWithin, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
 import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
 import { s3Location, tracker, type Location } from '../locations.js';
 import { Reporter } from '../report.js';
@@ -116,6 +116,8 @@ async function toLocal(client: S3Client, source: S3Place, folder: string, settin
     const place = safeLocalPath(folder, base, entry.key);
     if ('reason' in place) return reporter.object({ op: 'skip', source: label, reason: `not written: the key ${place.reason}` });
     if (dryRun) return reporter.object({ op: 'download', source: label, target: place.path, dryRun });
+    const outside = await createFoldersWithin(folder, place.path).catch(() => null);
+    if (outside) return reporter.object({ op: 'skip', source: label, reason: `not written: the key ${outside}` });
     await download(client, { bucket: source.bucket, key: entry.key, label }, place.path, settings, reporter);
   });
   if (!remove) return;
