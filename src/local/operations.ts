@@ -10,6 +10,7 @@ import type { FaultAction } from './faults.js';
 import type { Route } from './router.js';
 import type { BodyHash } from './request-body.js';
 import { S3Error, escapeXml } from './s3-error.js';
+import { DEFAULT_REGION } from './sigv4.js';
 import type { ObjectMeta, PartMeta, Storage, UploadMeta } from './storage.js';
 import { multipartChecksum, requestedChecksums, uploadChecksumType, sentChecksums, verifyChecksums, type PendingChecksum } from './checksum-rules.js';
 import { checksumAlgorithmNamed, createChecksum } from '../checksums/index.js';
@@ -29,6 +30,8 @@ export interface OperationContext {
   storage: Storage;
   sink: boolean;
   fault: FaultAction | null;
+  /** The server's region, which HeadBucket and GetBucketLocation name; {@link DEFAULT_REGION} when absent. */
+  region?: string;
   /** The request body, decoded and verified as it is read. */
   body(): AsyncIterable<Buffer>;
   /**
@@ -240,12 +243,16 @@ const OPERATIONS: Record<string, Operation> = {
 
   async HeadBucket(context) {
     await requireBucket(context);
-    await context.respond(200, { 'x-amz-bucket-region': 'us-east-1' }, null);
+    await context.respond(200, { 'x-amz-bucket-region': context.region ?? DEFAULT_REGION }, null);
   },
 
   async GetBucketLocation(context) {
     await requireBucket(context);
-    await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="${XMLNS}"/>`);
+    // S3 names no constraint for us-east-1, its original region, and the region itself for any other.
+    const region = context.region ?? DEFAULT_REGION;
+    const constraint =
+      region === DEFAULT_REGION ? `<LocationConstraint xmlns="${XMLNS}"/>` : `<LocationConstraint xmlns="${XMLNS}">${escapeXml(region)}</LocationConstraint>`;
+    await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n${constraint}`);
   },
 
   async DeleteBucket(context) {

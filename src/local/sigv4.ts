@@ -10,6 +10,23 @@ import { S3Error } from './s3-error.js';
 /** How far a request's date may be from the server's clock, as S3 allows. */
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
+/** The longest lifetime S3 gives a presigned URL: a week, in seconds. */
+const MAX_EXPIRES = 604_800;
+
+/** The region a server answers for unless told another, as S3's own default. */
+export const DEFAULT_REGION = 'us-east-1';
+
+/** Services a credential scope may name; the first is the one a refusal names. */
+const SERVICES: readonly string[] = ['s3'];
+
+/** Options of {@link verifySignature}. */
+export interface VerifyOptions {
+  /** The server's region: a credential scope naming another is refused. {@link DEFAULT_REGION} by default. */
+  region?: string;
+  /** The time dates are checked against, in milliseconds since the epoch; the clock's by default. */
+  now?: number;
+}
+
 export interface VerifiedRequest {
   accessKeyId: string;
   /** Key that signs the chunks of an aws-chunked body. */
@@ -68,10 +85,55 @@ function sameSignature(expected: string, given: string): boolean {
 }
 
 /**
- * Verifies a request's signature. Returns null for an unsigned request (the caller
- * decides whether anonymous access is allowed); throws S3Error with S3's code otherwise.
+ * What is wrong with a credential scope (`<key>/<date>/<region>/<service>/aws4_request`), in S3's
+ * words and order, with the members S3 names it by; null when nothing is.
  */
-export function verifySignature(request: SignedRequest, secretFor: (accessKeyId: string) => string | undefined, now = Date.now()): VerifiedRequest | null {
+function scopeFault(parts: string[], region: string): { message: string; detail: Record<string, string> } | null {
+  const fault = (message: string, detail: Record<string, string> = {}) => ({ message, detail });
+  if (parts.length !== 5) return fault('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
+  const [, date, scopeRegion, service, terminal] = parts as [string, string, string, string, string];
+  if (!/^\d{8}$/.test(date)) return fault(`incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
+  if (scopeRegion === '') return fault('a non-empty region must be provided in the credential.');
+  if (scopeRegion !== region) return fault(`the region '${scopeRegion}' is wrong; expecting '${region}'`, { Region: region });
+  if (!SERVICES.includes(service)) return fault(`incorrect service "${service}". This endpoint belongs to "${SERVICES[0]}".`);
+  if (terminal !== 'aws4_request') return fault(`incorrect terminal "${terminal}". This endpoint uses "aws4_request".`);
+  return null;
+}
+
+/**
+ * The lifetime of a presigned URL in seconds, from `X-Amz-Expires`; throws S3's
+ * AuthorizationQueryParametersError for one that is not a number, negative or over a week.
+ */
+function presignLifetime(text: string): number {
+  if (!/^[+-]?\d+$/.test(text)) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires should be a number');
+  const seconds = Number(text);
+  if (seconds < 0) throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Expires must be non-negative');
+  if (seconds > MAX_EXPIRES) {
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
+    );
+  }
+  return seconds;
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, as S3 names times in its refusals. */
+function serverTime(time: number): string {
+  return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Verifies a request's signature. Returns null for an unsigned request (the caller
+ * decides whether anonymous access is allowed); throws S3Error with S3's code otherwise,
+ * checking what S3 checks in the order S3 checks it.
+ */
+export function verifySignature(
+  request: SignedRequest,
+  secretFor: (accessKeyId: string) => string | undefined,
+  options: VerifyOptions = {},
+): VerifiedRequest | null {
+  const now = options.now ?? Date.now();
+  const region = options.region ?? DEFAULT_REGION;
   const mark = request.url.indexOf('?');
   const path = mark < 0 ? request.url : request.url.slice(0, mark);
   const query = mark < 0 ? '' : request.url.slice(mark + 1);
@@ -86,11 +148,21 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
   let payloadHash: string;
   if (authorization) {
     const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization);
-    if (!match) throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed.');
+    if (!match) {
+      throw new S3Error(
+        'AuthorizationHeaderMalformed',
+        'The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.',
+      );
+    }
     [, credential, signedHeaders, signature] = match as unknown as [string, string, string, string];
     amzDate = headerText(request.headers, 'x-amz-date');
     payloadHash = headerText(request.headers, 'x-amz-content-sha256');
     if (!payloadHash) throw new S3Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
+    const time = parseAmzDate(amzDate);
+    if (!Number.isFinite(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
+    if (Math.abs(now - time) > MAX_SKEW_MS) {
+      throw new S3Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+    }
   } else if (presigned !== null) {
     if (presigned !== 'AWS4-HMAC-SHA256') throw new S3Error('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
     credential = params.get('X-Amz-Credential') ?? '';
@@ -98,41 +170,61 @@ export function verifySignature(request: SignedRequest, secretFor: (accessKeyId:
     signature = params.get('X-Amz-Signature') ?? '';
     amzDate = params.get('X-Amz-Date') ?? '';
     payloadHash = 'UNSIGNED-PAYLOAD';
-    const expires = Number(params.get('X-Amz-Expires'));
-    if (!credential || !signedHeaders || !/^[0-9a-f]{64}$/.test(signature) || !Number.isInteger(expires)) {
+    const expiresText = params.get('X-Amz-Expires');
+    if (!credential || !signedHeaders || !/^[0-9a-f]{64}$/.test(signature) || !amzDate || expiresText === null) {
       throw new S3Error(
         'AuthorizationQueryParametersError',
-        'Query-string authentication requires the X-Amz-Credential, X-Amz-SignedHeaders, X-Amz-Signature, X-Amz-Date and X-Amz-Expires parameters.',
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
       );
     }
-    if (now > parseAmzDate(amzDate) + expires * 1000) throw new S3Error('AccessDenied', 'Request has expired');
+    const time = parseAmzDate(amzDate);
+    if (!Number.isFinite(time)) {
+      throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
+    }
+    const expiresAt = time + presignLifetime(expiresText) * 1000;
+    // A presign is not bound by the skew allowance once it is valid, but cannot start later than it.
+    if (time - now > MAX_SKEW_MS) {
+      throw new S3Error('AccessDenied', 'Request is not yet valid', { 'X-Amz-Date': amzDate, Expires: serverTime(expiresAt), ServerTime: serverTime(now) });
+    }
+    if (now > expiresAt) {
+      throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: serverTime(expiresAt), ServerTime: serverTime(now) });
+    }
   } else {
     return null;
   }
 
-  const [accessKeyId = '', date = '', region = '', service = '', terminal] = credential.split('/');
-  if (terminal !== 'aws4_request') throw new S3Error('AuthorizationHeaderMalformed', 'The credential scope is malformed.');
+  const parts = credential.split('/');
+  const fault = scopeFault(parts, region);
+  if (fault) {
+    if (presigned === null) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${fault.message}`, fault.detail);
+    throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${fault.message}`, fault.detail);
+  }
+  const [accessKeyId, date, , service] = parts as [string, string, string, string];
+  if (date !== amzDate.slice(0, 8)) {
+    if (presigned === null) {
+      throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.');
+    }
+    throw new S3Error(
+      'AuthorizationQueryParametersError',
+      `Invalid credential date "${date}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
+    );
+  }
   const secret = secretFor(accessKeyId);
   if (secret === undefined) {
     throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: accessKeyId });
-  }
-  const time = parseAmzDate(amzDate);
-  if (!Number.isFinite(time)) throw new S3Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
-  if (!presigned && Math.abs(now - time) > MAX_SKEW_MS) {
-    throw new S3Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
   }
   const names = signedHeaders.split(';');
   if (!names.includes('host')) throw new S3Error('AccessDenied', 'The host header must be signed.');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const key = signingKey(accessKeyId, secret, date, region, service);
-  const parts = {
+  const canonical = {
     method: request.method,
     path,
     query: canonicalQuery(queryPairs(query, presigned ? 'X-Amz-Signature' : null)),
     headers: names.map((name) => [name, headerText(request.headers, name)] as const),
     payloadHash,
   };
-  const toSign = stringToSign(parts, amzDate, scope);
+  const toSign = stringToSign(canonical, amzDate, scope);
   if (!sameSignature(hmac(key, toSign).toString('hex'), signature)) {
     // As S3 does, the details that help a client find its mistake: the key, what was signed and the signature.
     throw new S3Error(
