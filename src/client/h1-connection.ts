@@ -78,6 +78,8 @@ export interface ConnectionEvents {
 
 /** Head bytes a response may have; also the size of each connection's scratch buffer. */
 const SCRATCH_SIZE = 64 * 1024;
+/** Interim (1xx) answers taken before the real one: S3 sends at most one 100 Continue. */
+const MAX_INTERIM = 4;
 /** How long an unused connection is kept when the server gives no Keep-Alive hint. */
 const DEFAULT_IDLE_MS = 30_000;
 const METHODS_WITH_PAYLOAD = new Set(['POST', 'PUT', 'PATCH']);
@@ -103,6 +105,13 @@ export class H1Connection {
   #controller: ExchangeController = { abort: () => {} };
   /** Head bytes gathered in the scratch buffer so far. */
   #headBytes = 0;
+  /** Interim answers of the current exchange so far. */
+  #interim = 0;
+  /**
+   * Fails the exchange when its head, begun, is not whole within the stall timeout: the socket's
+   * own timer is reset by every byte, so a head dripped a byte at a time would never end.
+   */
+  #headTimer: NodeJS.Timeout | null = null;
   #framing: BodyFraming = { kind: 'none' };
   /** Body bytes still to come, for a Content-Length body. */
   #remaining = 0;
@@ -150,6 +159,7 @@ export class H1Connection {
     this.#controller = { abort: (reason) => this.#handler === handler && this.#fail(reason) };
     this.#phase = 'head';
     this.#headBytes = 0;
+    this.#interim = 0;
     this.#reusable = true;
     this.#bodyPending = false;
     this.#socket.ref();
@@ -221,6 +231,7 @@ export class H1Connection {
   #onRead(bytes: number, buffer: Buffer): boolean {
     try {
       if (this.#phase === 'head') {
+        if (this.#headBytes === 0 && this.#headTimer === null) this.#startHeadTimer();
         this.#headBytes += bytes;
         this.#readHead();
       } else if (this.#phase === 'body') {
@@ -245,10 +256,12 @@ export class H1Connection {
       const after = this.#scratch.subarray(head.length, this.#headBytes);
       if (head.statusCode >= 100 && head.statusCode < 200) {
         if (head.statusCode === 101) throw new ProtocolError('the server switched protocols, which s3tx never asks for');
-        // An interim response (100 Continue and the like): the real one follows.
+        if (++this.#interim > MAX_INTERIM) throw new ProtocolError(`the server sent more than ${MAX_INTERIM} interim (1xx) answers`);
+        // An interim response (100 Continue and the like): the real one follows, within the same head deadline.
         this.#headBytes = after.copy(this.#scratch);
         continue;
       }
+      this.#clearHeadTimer();
       this.#framing = bodyFraming(this.#request!.method, head);
       // An answer to a request whose body the server may not have read (an error, or bytes still queued
       // or not yet written here) leaves the connection at an unknown point of the stream.
@@ -308,6 +321,17 @@ export class H1Connection {
     this.#events.idle(this);
   }
 
+  #startHeadTimer(): void {
+    const ms = this.#stallTimeoutMs;
+    this.#headTimer = setTimeout(() => this.#fail(new Error(`the response head did not arrive whole within ${ms} ms`)), ms).unref();
+  }
+
+  #clearHeadTimer(): void {
+    if (this.#headTimer === null) return;
+    clearTimeout(this.#headTimer);
+    this.#headTimer = null;
+  }
+
   #wakeWriter(): void {
     const wake = this.#writable;
     this.#writable = null;
@@ -340,6 +364,7 @@ export class H1Connection {
     this.#handler = null;
     this.#request = null;
     this.#destination = null;
+    this.#clearHeadTimer();
     this.#wakeWriter();
     if (this.#phase === 'closed') return void handler?.onResponseError(null, error);
     this.#phase = 'closed';

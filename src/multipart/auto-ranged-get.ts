@@ -21,7 +21,7 @@ import {
   type ResponseHeaders,
   type S3RequestCallbacks,
 } from './meta-request.js';
-import { parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
+import { parseByteCount, parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
 
 export interface AutoRangedGetOptions {
   /** The caller's GET, without its Range header. */
@@ -153,8 +153,8 @@ export class AutoRangedGet extends MetaRequest {
   async #discoverWithHead(length: number | null): Promise<void> {
     const headers = length === null ? { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' } : this.#base.headers;
     const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD', headers });
-    const size = Number(headerValue(response.headers, 'content-length'));
-    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidResponseError('HeadObject answered without a valid Content-Length');
+    const size = parseByteCount(headerValue(response.headers, 'content-length'));
+    if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headerValue(response.headers, 'content-length') ?? null)}`);
     this.#etag = headerValue(response.headers, 'etag') ?? null;
     if (length === null) {
       this.#checksum = ResponseChecksum.fromHeaders(response.headers);
@@ -227,9 +227,9 @@ export class AutoRangedGet extends MetaRequest {
       query: { ...this.#base.query, partNumber: '1' },
       headers: { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' },
     });
-    const partSize = Number(headerValue(first.headers, 'content-length'));
+    const partSize = parseByteCount(headerValue(first.headers, 'content-length'));
     const count = Number(headerValue(first.headers, 'x-amz-mp-parts-count') ?? composite.parts);
-    const placeable = Number.isSafeInteger(partSize) && partSize > 0 && count === composite.parts && (count - 1) * partSize < size && size <= count * partSize;
+    const placeable = partSize !== null && partSize > 0 && count === composite.parts && (count - 1) * partSize < size && size <= count * partSize;
     if (!placeable || partSize > this.context.maxPartMemory) return;
     this.#partSize = partSize;
     this.#composite = composite;

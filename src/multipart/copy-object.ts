@@ -11,7 +11,7 @@ import { headerList, headerValue, parseXml, textOf } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick } from './multipart-upload.js';
-import { partRange, planUpload } from './part-planner.js';
+import { parseByteCount, partRange, planUpload } from './part-planner.js';
 
 export interface CopyObjectOptions {
   /** The caller's PUT with `x-amz-copy-source`. */
@@ -87,8 +87,8 @@ export class CopyObject extends MetaRequest {
 
   async #headSource(): Promise<void> {
     const response = await this.send(this.#head!);
-    const length = Number(headerValue(response.headers, 'content-length'));
-    if (!Number.isSafeInteger(length) || length < 0) throw new InvalidResponseError('HeadObject of the copy source answered without a Content-Length');
+    const length = parseByteCount(headerValue(response.headers, 'content-length'));
+    if (length === null) throw new InvalidResponseError('HeadObject of the copy source answered without a valid Content-Length');
     this.#size = length;
     this.#sourceHeaders = response.headers;
     this.#phase = this.#phaseForSize(length);

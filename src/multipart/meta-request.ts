@@ -136,7 +136,15 @@ export class CollectTarget implements BodyTarget {
   }
 }
 
-const NO_BODY: BodyTarget = { data: () => {} };
+/** Error bodies kept for S3ResponseError, and the most read of a body nobody asked for: S3's are under 4 KiB. */
+const SMALL_BODY_LIMIT = 64 * 1024;
+
+/** The target of responses that carry no body worth keeping (UploadPart, PutObject, DeleteObject): a few bytes at most. */
+const NO_BODY: BodyTarget = {
+  data(chunk, offset) {
+    if (offset + chunk.length > SMALL_BODY_LIMIT) throw new InvalidResponseError(`a response that should have no body sent more than ${SMALL_BODY_LIMIT} bytes`);
+  },
+};
 
 export interface PartResponse {
   statusCode: number;
@@ -145,19 +153,22 @@ export interface PartResponse {
   length: number;
 }
 
-/** Error bodies kept for S3ResponseError: S3's are a few hundred bytes. */
-const ERROR_BODY_LIMIT = 64 * 1024;
-
-/** Collects one response, routing a 2xx body to its target and keeping an error body. */
+/**
+ * Collects one response, routing a 2xx body to its target and keeping an error body. An error body
+ * longer than S3 ever sends ends the exchange (and its connection) at once with the error it
+ * carries: a server that streams one without end would otherwise be read for as long as it likes.
+ */
 class PartSink implements ResponseSink {
   statusCode = 0;
   headers: ResponseHeaders = {};
   length = 0;
   #target: BodyTarget;
+  #operationName: string;
   #errorChunks: Buffer[] | null = null;
 
-  constructor(target: BodyTarget) {
+  constructor(target: BodyTarget, operationName: string) {
     this.#target = target;
+    this.#operationName = operationName;
   }
 
   onResponseStart(statusCode: number, headers: ResponseHeaders): void {
@@ -169,7 +180,11 @@ class PartSink implements ResponseSink {
 
   onResponseData(chunk: Buffer): void {
     if (this.#errorChunks) {
-      if (this.length < ERROR_BODY_LIMIT) this.#errorChunks.push(chunk);
+      if (this.length + chunk.length > SMALL_BODY_LIMIT) {
+        this.#errorChunks.push(chunk.subarray(0, SMALL_BODY_LIMIT - this.length));
+        throw responseError(this.statusCode, this.headers, this.errorBody, this.#operationName);
+      }
+      this.#errorChunks.push(chunk);
     } else {
       this.#target.data(chunk, this.length);
     }
@@ -390,7 +405,7 @@ export abstract class MetaRequest implements Schedulable {
     if (!cleanup && this.#error) throw this.#error;
     const stream = typeof request.body === 'function' ? request.body() : null;
     const body = typeof request.body === 'function' ? stream : request.body;
-    const sink = new PartSink(target);
+    const sink = new PartSink(target, request.operationName);
     const exchange = transport.send({ origin, method: request.method, path: request.path + queryString(request.query), headers: signedHeaders, body }, sink);
     if (!options.shielded) this.#exchanges.add(exchange);
     try {

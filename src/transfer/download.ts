@@ -6,6 +6,7 @@ import { objectLocation } from '../client/endpoint.js';
 import { S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError } from '../client/errors.js';
 import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
+import { parseByteCount } from '../multipart/part-planner.js';
 import { checkObjectName, metadataFromHeaders } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -110,11 +111,10 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
   // As `aws s3 cp` does: the file carries the object's time, which is what a sync compares. lutimes,
   // as a link planted under the name since the rename must not have its target's time changed.
   if (typeof to === 'string' && lastModified && !Number.isNaN(lastModified.getTime())) await lutimes(to, lastModified, lastModified).catch(() => {});
-  const length = Number(headers['content-length']);
   return {
     bucket: options.bucket,
     key: options.key,
-    bytes: Number.isSafeInteger(length) ? length : transferred,
+    bytes: parseByteCount(headers['content-length']) ?? transferred,
     etag: headers.etag ?? null,
     versionId: headers['x-amz-version-id'] ?? null,
     contentType: headers['content-type'] ?? null,

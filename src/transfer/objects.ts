@@ -6,6 +6,7 @@ import { S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
 import type { S3Client } from '../client/s3-client.js';
 import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
+import { parseByteCount } from '../multipart/part-planner.js';
 import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -91,10 +92,12 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
     for (const entry of elementsOf(result, 'Contents')) {
       const key = textOf(entry, 'Key');
       if (key === null) continue;
+      const size = parseByteCount(textOf(entry, 'Size') ?? '0');
+      if (size === null) throw new InvalidResponseError(`ListObjectsV2 gave ${JSON.stringify(key)} the size ${JSON.stringify(textOf(entry, 'Size'))}`);
       yield {
         kind: 'object',
         key: decode(key),
-        size: Number(textOf(entry, 'Size') ?? 0),
+        size,
         etag: textOf(entry, 'ETag'),
         lastModified: dateOf(textOf(entry, 'LastModified')),
         storageClass: textOf(entry, 'StorageClass'),
@@ -132,8 +135,10 @@ export async function headObject(
     },
     options,
   );
+  const size = parseByteCount(headers['content-length']);
+  if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headers['content-length'] ?? null)}`);
   return {
-    size: Number(headers['content-length'] ?? 0),
+    size,
     etag: headers.etag ?? null,
     lastModified: dateOf(headers['last-modified'] ?? null),
     contentType: headers['content-type'] ?? null,
