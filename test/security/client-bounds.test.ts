@@ -186,6 +186,16 @@ describe('a response head arrives whole in bounded time', () => {
     expect(ms).toBeLessThan(4000);
   });
 
+  it('the same drip to a PUT read from a file (the streaming path) fails in bounded time too', async () => {
+    const server = await serve((socket, _stats, stop) => drip(socket, stop, 'HTTP/1.1 200 OK\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 200));
+    const file = join(folder.path, 'drip.bin');
+    await writeFile(file, makeBuffer(1000));
+    const started = Date.now();
+    const { error } = await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', '/b/k'), sendFilepath: file });
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
   it('an endless run of 100 Continue answers fails after a few of them, not when the server tires', async () => {
     const server = await serve((socket, _stats, stop) => {
       const timer = setInterval(() => (stop() ? (clearInterval(timer), socket.destroy()) : socket.write('HTTP/1.1 100 Continue\r\n\r\n')), 50);
@@ -195,6 +205,19 @@ describe('a response head arrives whole in bounded time', () => {
     expect(error).toBeInstanceOf(NetworkError);
     expect((error as Error).message).toMatch(/more than 4 interim/);
     expect(ms).toBeLessThan(4000);
+  });
+
+  it('endless 100 Continue answers to a PUT read from a file (the streaming path) fail in bounded time too', async () => {
+    const server = await serve((socket, _stats, stop) => {
+      const timer = setInterval(() => (stop() ? (clearInterval(timer), socket.destroy()) : socket.write('HTTP/1.1 100 Continue\r\n\r\n')), 50);
+      socket.once('close', () => clearInterval(timer));
+    });
+    const file = join(folder.path, 'continue.bin');
+    await writeFile(file, makeBuffer(1000));
+    const started = Date.now();
+    const { error } = await run(client, { type: S3RequestType.PUT_OBJECT, request: httpRequest(server.host, 'PUT', '/b/k'), sendFilepath: file });
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 
   it('100 Continue answers sent as fast as the socket takes them are refused just the same', async () => {
