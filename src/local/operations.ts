@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { readXml } from '../client/xml-reader.js';
 import type { FaultAction } from './faults.js';
-import type { Route } from './router.js';
+import { isBucketName, splitPath, type Route } from './router.js';
 import type { BodyHash } from './request-body.js';
 import { S3Error, escapeXml } from './s3-error.js';
 import { DEFAULT_REGION } from './sigv4.js';
@@ -80,18 +80,29 @@ async function readSmallBody(context: OperationContext, limit = 4 * MiB): Promis
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const BUCKET_NAME = /^(?!\d+\.\d+\.\d+\.\d+$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Throws S3's InvalidBucketName unless `bucket` is a valid bucket name. */
+function checkBucketName(bucket: string): void {
+  if (!isBucketName(bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
+}
 
-async function requireBucket(context: OperationContext): Promise<string> {
-  const bucket = context.route.bucket!;
-  if (!(await context.storage.hasBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+/** Throws S3's KeyTooLongError for a key over 1024 bytes; returns the key otherwise. */
+function checkKey(key: string): string {
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
+  return key;
+}
+
+/** Throws NoSuchBucket unless the bucket exists; returns its name. */
+async function existingBucket(storage: Storage, bucket: string): Promise<string> {
+  if (!(await storage.hasBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
   return bucket;
 }
 
+async function requireBucket(context: OperationContext): Promise<string> {
+  return existingBucket(context.storage, context.route.bucket!);
+}
+
 function requireKey(context: OperationContext): string {
-  const key = context.route.key!;
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', 'Your key is too long');
-  return key;
+  return checkKey(context.route.key!);
 }
 
 async function requireObject(context: OperationContext, bucket: string, key: string): Promise<ObjectMeta> {
@@ -203,6 +214,7 @@ function checksumHeaders(values: Record<string, string>, type?: string): Record<
 }
 
 export async function handle(context: OperationContext): Promise<void> {
+  if (context.route.operation === 'InvalidURI') throw new S3Error('InvalidURI', "Couldn't parse the specified URI.");
   const operation = OPERATIONS[context.route.operation];
   if (!operation) {
     if (context.route.operation.startsWith('Unsupported:')) {
@@ -210,9 +222,7 @@ export async function handle(context: OperationContext): Promise<void> {
     }
     throw new S3Error('MethodNotAllowed', 'The specified method is not allowed against this resource.');
   }
-  if (context.route.bucket && context.route.operation !== 'ListBuckets' && !BUCKET_NAME.test(context.route.bucket)) {
-    throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: context.route.bucket });
-  }
+  if (context.route.bucket && context.route.operation !== 'ListBuckets') checkBucketName(context.route.bucket);
   await operation(context);
 }
 
@@ -577,16 +587,23 @@ function requirePartNumber(context: OperationContext): number {
   return partNumber;
 }
 
+/**
+ * The object `x-amz-copy-source` names (`/bucket/key` or `bucket/key`, URL-encoded, an optional
+ * `?versionId=`), read with the rules and the storage lookups of a request path's bucket and key.
+ */
 async function copySource(context: OperationContext): Promise<{ bucket: string; meta: ObjectMeta }> {
-  const text = decodeURIComponent((header(context.headers, 'x-amz-copy-source') ?? '').split('?')[0]!).replace(/^\//, '');
-  const slash = text.indexOf('/');
-  if (slash <= 0) throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey');
-  const bucket = text.slice(0, slash);
-  const key = text.slice(slash + 1);
-  if (!(await context.storage.hasBucket(bucket))) throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
-  const meta = await context.storage.headObject(bucket, key);
-  if (!meta) throw new S3Error('NoSuchKey', 'The specified key does not exist.', { Key: key });
-  return { bucket, meta };
+  const text = header(context.headers, 'x-amz-copy-source') ?? '';
+  const mark = text.indexOf('?');
+  const source = splitPath(mark < 0 ? text : text.slice(0, mark));
+  const argument = { ArgumentName: 'x-amz-copy-source', ArgumentValue: text };
+  if (!source) throw new S3Error('InvalidArgument', 'Invalid copy source encoding', argument);
+  if (!source.bucket || source.key === null) {
+    throw new S3Error('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', argument);
+  }
+  checkBucketName(source.bucket);
+  const key = checkKey(source.key);
+  const bucket = await existingBucket(context.storage, source.bucket);
+  return { bucket, meta: await requireObject(context, bucket, key) };
 }
 
 /** The byte range a GET asks for: a Range header or a part number; null for the whole object. */

@@ -36,7 +36,32 @@ const UNSUPPORTED = [
   'attributes',
 ];
 
-function decodeKey(raw: string): string | null {
+/** Prefixes and suffixes S3 keeps out of general purpose bucket names, for punycode, aliases, access points and other bucket kinds. */
+const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
+const escape = (text: string) => text.replace(/[.]/g, '\\.');
+const BUCKET_NAME = new RegExp(
+  `^(?!\\d+\\.\\d+\\.\\d+\\.\\d+$)(?!${RESERVED_PREFIXES.map(escape).join('|')})(?!.*\\.\\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$(?<!${RESERVED_SUFFIXES.map(escape).join('|')})`,
+);
+
+/**
+ * Whether `name` is a valid general purpose bucket name by S3's rules: 3 to 63 lower-case
+ * letters, digits, dots and hyphens, starting and ending with a letter or digit, no `..`, not
+ * an IP address, and none of the reserved prefixes and suffixes. No such name is `.`, `..` or
+ * holds a `/`, so none can name a path outside the folder it is joined to.
+ */
+export function isBucketName(name: string): boolean {
+  return BUCKET_NAME.test(name);
+}
+
+/** A bucket and a key, decoded; null for either when the path names none. */
+export interface PathTarget {
+  bucket: string | null;
+  key: string | null;
+}
+
+/** One part of a path, percent-decoded as UTF-8; null when the encoding is malformed or the bytes are not UTF-8. */
+function decodePart(raw: string): string | null {
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -45,21 +70,37 @@ function decodeKey(raw: string): string | null {
 }
 
 /**
+ * The bucket and key of a path-style path (`/bucket/key`; the leading slash is optional), each
+ * decoded. Request paths and `x-amz-copy-source` both go through it, so a copy source meets the
+ * rules a request path does. Returns null when either does not decode, which S3 refuses.
+ */
+export function splitPath(path: string): PathTarget | null {
+  const rest = path.startsWith('/') ? path.slice(1) : path;
+  const slash = rest.indexOf('/');
+  const bucket = decodePart(slash < 0 ? rest : rest.slice(0, slash));
+  const key = slash < 0 || slash === rest.length - 1 ? '' : decodePart(rest.slice(slash + 1));
+  if (bucket === null || key === null) return null;
+  return { bucket: bucket || null, key: key || null };
+}
+
+/**
  * The route of a request. Buckets come from a `BUCKET.localhost` Host (virtual-host
  * style) or the first path segment (path style); the key is the rest of the path, decoded.
+ * A bucket or key that does not decode is the operation `InvalidURI`, never a request without one.
  */
 export function route(method: string, host: string, path: string, query: URLSearchParams, hasCopySource: boolean): Route {
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  let bucket: string | null = null;
-  let rest = path.replace(/^\//, '');
+  let target: PathTarget | null;
   if (hostname.endsWith('.localhost')) {
-    bucket = hostname.slice(0, -'.localhost'.length);
+    const bucket = hostname.slice(0, -'.localhost'.length);
+    const rest = path.startsWith('/') ? path.slice(1) : path;
+    const key = decodePart(rest);
+    target = key === null ? null : { bucket, key: key || null };
   } else {
-    const slash = rest.indexOf('/');
-    bucket = decodeKey(slash < 0 ? rest : rest.slice(0, slash)) || null;
-    rest = slash < 0 ? '' : rest.slice(slash + 1);
+    target = splitPath(path);
   }
-  const key = rest === '' ? null : decodeKey(rest);
+  if (!target) return { operation: 'InvalidURI', bucket: null, key: null };
+  const { bucket, key } = target;
   const unsupported = UNSUPPORTED.find((name) => query.has(name));
   const op = (operation: string): Route => ({ operation: unsupported ? `Unsupported:${unsupported}` : operation, bucket, key });
 

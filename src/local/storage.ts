@@ -2,13 +2,16 @@
  * Where the local server keeps buckets, objects and multipart uploads: a folder
  * on disk or memory. Object bodies are written under a temporary name and
  * renamed into place, so a crash never exposes half an object; keys never
- * become file names (they are hashed), so no key can escape the folder.
+ * become file names (they are hashed) and only valid bucket names become
+ * folder names, so no key or bucket can escape the folder.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { isBucketName } from './router.js';
+import { S3Error } from './s3-error.js';
 
 /** What is stored beside an object's bytes. */
 export interface ObjectMeta {
@@ -78,6 +81,14 @@ export interface Storage {
   abortUpload(bucket: string, uploadId: string): Promise<void>;
 }
 
+/**
+ * Throws S3's InvalidBucketName for a name that is not a bucket name. The server checks names
+ * first; storage checks again so that no name that slips past it (`..`, `a/b`) names a path.
+ */
+function checkBucketName(name: string): void {
+  if (!isBucketName(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+}
+
 function keyId(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -115,6 +126,7 @@ export class MemoryStorage implements Storage {
     return [...this.#buckets].map(([name, bucket]) => ({ name, created: bucket.created }));
   }
   async createBucket(name: string) {
+    checkBucketName(name);
     if (this.#buckets.has(name)) return false;
     this.#buckets.set(name, { created: now(), objects: new Map(), uploads: new Map() });
     return true;
@@ -198,8 +210,9 @@ export class DiskStorage implements Storage {
   #tmp(): string {
     return join(this.root, '.tmp', randomBytes(12).toString('hex'));
   }
+  /** Every path of a bucket is made here, and only of a valid name: none leads outside the root. */
   #bucketPath(bucket: string): string {
-    // Bucket names are validated by the server (lower case, digits, dots, hyphens).
+    checkBucketName(bucket);
     return join(this.root, bucket);
   }
   #objectPath(bucket: string, key: string): string {
@@ -214,7 +227,8 @@ export class DiskStorage implements Storage {
   }
 
   async listBuckets() {
-    const names = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'));
+    // Only folders named as buckets are buckets: not `.tmp`, nor anything else put in the root.
+    const names = (await readdir(this.root, { withFileTypes: true })).filter((entry) => entry.isDirectory() && isBucketName(entry.name));
     return Promise.all(names.map(async (entry) => ({ name: entry.name, created: (await stat(join(this.root, entry.name))).birthtime.toISOString() })));
   }
   async createBucket(name: string) {
