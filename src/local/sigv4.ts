@@ -84,12 +84,20 @@ function sameSignature(expected: string, given: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+interface ScopeFault {
+  message: string;
+  detail: Record<string, string>;
+}
+
+function fault(message: string, detail: Record<string, string> = {}): ScopeFault {
+  return { message, detail };
+}
+
 /**
  * What is wrong with a credential scope (`<key>/<date>/<region>/<service>/aws4_request`), in S3's
  * words and order, with the members S3 names it by; null when nothing is.
  */
-function scopeFault(parts: string[], region: string): { message: string; detail: Record<string, string> } | null {
-  const fault = (message: string, detail: Record<string, string> = {}) => ({ message, detail });
+function scopeFault(parts: string[], region: string): ScopeFault | null {
   if (parts.length !== 5) return fault('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
   const [, date, scopeRegion, service, terminal] = parts as [string, string, string, string, string];
   if (!/^\d{8}$/.test(date)) return fault(`incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
@@ -182,9 +190,13 @@ export function verifySignature(
       throw new S3Error('AuthorizationQueryParametersError', `X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd'T'HHmmss'Z'"`);
     }
     const expiresAt = time + presignLifetime(expiresText) * 1000;
-    // A presign is not bound by the skew allowance once it is valid, but cannot start later than it.
+    // A presign outlives the skew allowance, but cannot start later than it allows. S3 names its date in milliseconds here.
     if (time - now > MAX_SKEW_MS) {
-      throw new S3Error('AccessDenied', 'Request is not yet valid', { 'X-Amz-Date': amzDate, Expires: serverTime(expiresAt), ServerTime: serverTime(now) });
+      throw new S3Error('AccessDenied', 'Request is not yet valid', {
+        'X-Amz-Date': String(time),
+        Expires: serverTime(expiresAt),
+        ServerTime: serverTime(now),
+      });
     }
     if (now > expiresAt) {
       throw new S3Error('AccessDenied', 'Request has expired', { 'X-Amz-Expires': expiresText, Expires: serverTime(expiresAt), ServerTime: serverTime(now) });
