@@ -32,6 +32,11 @@ export const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
+/**
+ * A control byte other than HTAB (RFC 9110, section 5.5): a NUL or a lone CR in a value is read
+ * differently by different parsers, which is how a request is smuggled past the one in front.
+ */
+const CONTROL_BYTE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /** The head at the start of `data`, or null while its blank line has not arrived. */
 export function parseResponseHead(data: Buffer): ResponseHead | null {
@@ -63,7 +68,7 @@ export function parseHeaderLines(lines: ReadonlyArray<string>, start: number): R
   const headers: Record<string, string | string[]> = {};
   for (let i = start; i < lines.length; i++) {
     const header = HEADER_LINE.exec(lines[i]!);
-    if (!header) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
+    if (!header || CONTROL_BYTE.test(lines[i]!)) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
     const name = header[1]!.toLowerCase();
     const value = header[2]!;
     const earlier = headers[name];
@@ -82,14 +87,23 @@ export function bodyFraming(method: string, head: Pick<ResponseHead, 'statusCode
   if (codings !== undefined) return finalCoding(codings) === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
   const lengths = headers['content-length'];
   if (lengths === undefined) return { kind: 'close' };
+  return { kind: 'length', length: contentLength(lengths) };
+}
+
+/**
+ * The length a Content-Length header gives, in one line or repeated: the same value any number
+ * of times is that value; differing values, or anything but digits, leave the message's end
+ * unknown (RFC 9112, section 6.3), and are a ProtocolError.
+ */
+export function contentLength(lengths: string | string[]): number {
   const values = new Set(
     String(lengths)
       .split(',')
       .map((value) => value.trim()),
   );
   const [only] = values;
-  if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) throw new ProtocolError(`invalid Content-Length: ${JSON.stringify(String(lengths))}`);
-  return { kind: 'length', length: Number(only) };
+  if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) throw new ProtocolError(`invalid Content-Length: ${JSON.stringify(String(lengths).slice(0, 80))}`);
+  return Number(only);
 }
 
 /**
@@ -110,14 +124,24 @@ export interface ChunkedSyntax {
   error(message: string): Error;
 }
 
+/**
+ * The size that up to 16 hex digits give, or null for none or for more than a double holds
+ * exactly: a longer run, zeros first or not, is no size anyone sends.
+ */
+export function chunkSize(digits: string | undefined): number | null {
+  if (digits === undefined) return null;
+  const size = parseInt(digits, 16);
+  return Number.isSafeInteger(size) ? size : null;
+}
+
 /** HTTP's chunked transfer coding: a hex size, extensions ignored, trailers dropped. */
 const HTTP_CHUNKED: ChunkedSyntax = {
   // Size and trailer lines are short in any honest response.
   maxLine: 8 * 1024,
   size(line) {
-    const size = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/.exec(line);
-    if (!size) throw new ProtocolError(`invalid chunk size line: ${JSON.stringify(line.slice(0, 80))}`);
-    return parseInt(size[1]!, 16);
+    const size = chunkSize(/^([0-9A-Fa-f]{1,16})[ \t]*(?:;.*)?$/.exec(line)?.[1]);
+    if (size === null) throw new ProtocolError(`invalid chunk size line: ${JSON.stringify(line.slice(0, 80))}`);
+    return size;
   },
   error: (message) => new ProtocolError(message),
 };
