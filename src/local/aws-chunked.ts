@@ -6,7 +6,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { S3Error } from './s3-error.js';
-import { ChunkedDecoder } from '../client/h1-parser.js';
+import { ChunkedDecoder, chunkSize } from '../client/h1-parser.js';
 import { hmac, sha256Hex } from '../client/sigv4.js';
 
 const EMPTY_SHA256 = sha256Hex('');
@@ -18,6 +18,11 @@ export interface ChunkSigning {
   seed: string;
   scope: string;
   amzDate: string;
+  /**
+   * Whether the trailers must carry a signature (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER);
+   * false by default. Without one, trailers that no signature covers would be taken as signed.
+   */
+  signedTrailer?: boolean;
 }
 
 function malformed(message: string): S3Error {
@@ -69,6 +74,8 @@ export class AwsChunkedDecoder {
     if (!this.#coding.done) throw malformed('the aws-chunked body ended early');
     const trailerSignature = this.trailers['x-amz-trailer-signature'];
     const signing = this.#signing;
+    if (signing?.signedTrailer && trailerSignature === undefined)
+      throw new S3Error('SignatureDoesNotMatch', 'The trailers of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER body carry no x-amz-trailer-signature.');
     if (signing && trailerSignature !== undefined) {
       const text = Object.entries(this.trailers)
         .filter(([name]) => name !== 'x-amz-trailer-signature')
@@ -85,9 +92,10 @@ export class AwsChunkedDecoder {
   }
 
   #sizeLine(line: string): number {
-    const match = /^([0-9a-fA-F]+)(?:;chunk-signature=([0-9a-f]{64}))?$/.exec(line);
-    if (!match) throw malformed(`malformed chunk size line ${JSON.stringify(line.slice(0, 80))}`);
-    const size = parseInt(match[1]!, 16);
+    // Up to 16 hex digits, as in HTTP's chunked coding: a longer size is refused at its line, not after reading what it announced.
+    const match = /^([0-9a-fA-F]{1,16})(?:;chunk-signature=([0-9a-f]{64}))?$/.exec(line);
+    const size = chunkSize(match?.[1]);
+    if (!match || size === null) throw malformed(`malformed chunk size line ${JSON.stringify(line.slice(0, 80))}`);
     this.#chunkSignature = match[2] ?? '';
     if (this.#signing && !this.#chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'a chunk has no signature');
     this.#hash = this.#signing ? createHash('sha256') : null;

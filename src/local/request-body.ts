@@ -1,12 +1,15 @@
 /**
  * Request bodies as the operations see them: decoded (plain or aws-chunked), checked against
  * the length, payload hash and chunk signatures their headers declare, and counted into the
- * request log as they are read.
+ * request log as they are read. A body is cut off at the first piece that goes past what its
+ * headers declared, or past S3's 5 GiB: a chunked body with `x-amz-decoded-content-length: 5`
+ * was otherwise stored whole (300 MiB in the test that found it), and an aws-chunked one
+ * declaring 10 bytes was read to its end (658 MiB resident) before it was refused.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AwsChunkedDecoder } from './aws-chunked.js';
-import type { Exchange } from './h1-server.js';
+import { BodyTimeoutError, type Exchange } from './h1-server.js';
 import { S3Error } from './s3-error.js';
 import type { VerifiedRequest } from './sigv4.js';
 
@@ -20,6 +23,9 @@ export interface BodyCounter {
   bytesIn: number;
 }
 
+/** The most a request body may carry, whatever it declares: S3's limit on a single PUT and on a part. */
+export const MAX_BODY = 5 * 1024 * 1024 * 1024;
+
 /** A payload hash a request declares in x-amz-content-sha256, as opposed to UNSIGNED-PAYLOAD or a STREAMING- mode. */
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -29,21 +35,56 @@ export interface BodyDecoder {
   end(): void;
 }
 
+/**
+ * How many bytes a body may reach: the length it declared when it declared one, else `limit`;
+ * past it, the error to stop with.
+ */
+class Allowance {
+  readonly bytes: number;
+  readonly #declared: boolean;
+
+  constructor(declared: number | null, limit: number) {
+    this.#declared = declared !== null && declared <= limit;
+    this.bytes = this.#declared ? declared! : limit;
+  }
+
+  exceeded(): S3Error {
+    return this.#declared
+      ? new S3Error('IncompleteBody', `The body is longer than the ${this.bytes} bytes its headers declare.`)
+      : new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
+  }
+}
+
+/** The value of x-amz-decoded-content-length, null when absent; throws when it is no length. */
+function decodedLength(headers: IncomingHttpHeaders): number | null {
+  const text = headers['x-amz-decoded-content-length'];
+  if (text === undefined) return null;
+  const length = Number(text);
+  if (!/^\d{1,16}$/.test(String(text)) || !Number.isSafeInteger(length)) throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length is not a valid length');
+  return length;
+}
+
 class PlainBody implements BodyDecoder {
   #declared: string;
   #expectedLength: number | null;
+  #allowance: Allowance;
   #hash: Hash | null;
   #length = 0;
 
-  constructor(headers: IncomingHttpHeaders, declared: string) {
+  constructor(headers: IncomingHttpHeaders, declared: string, limit: number) {
     this.#declared = declared;
-    this.#expectedLength = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+    const contentLength = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+    // A plain body that also declares a decoded length is held to both: the operations size it by the decoded one.
+    const decoded = decodedLength(headers);
+    this.#expectedLength = decoded ?? contentLength;
+    this.#allowance = new Allowance(contentLength === null || decoded === null ? (decoded ?? contentLength) : Math.min(decoded, contentLength), limit);
     this.#hash = SHA256_HEX.test(declared) ? createHash('sha256') : null;
   }
 
   push(piece: Buffer, emit: (data: Buffer) => void): void {
-    this.#hash?.update(piece);
     this.#length += piece.length;
+    if (this.#length > this.#allowance.bytes) throw this.#allowance.exceeded();
+    this.#hash?.update(piece);
     emit(piece);
   }
 
@@ -59,18 +100,21 @@ class PlainBody implements BodyDecoder {
 class ChunkedBody implements BodyDecoder {
   #decoder: AwsChunkedDecoder;
   #decodedLength: number;
+  #allowance: Allowance;
   #trailers: Record<string, string>;
   #length = 0;
 
-  constructor(decoder: AwsChunkedDecoder, decodedLength: number, trailers: Record<string, string>) {
+  constructor(decoder: AwsChunkedDecoder, decodedLength: number, limit: number, trailers: Record<string, string>) {
     this.#decoder = decoder;
     this.#decodedLength = decodedLength;
+    this.#allowance = new Allowance(decodedLength, limit);
     this.#trailers = trailers;
   }
 
   push(piece: Buffer, emit: (data: Buffer) => void): void {
     this.#decoder.push(piece, (data) => {
       this.#length += data.length;
+      if (this.#length > this.#allowance.bytes) throw this.#allowance.exceeded();
       emit(data);
     });
   }
@@ -84,16 +128,29 @@ class ChunkedBody implements BodyDecoder {
   }
 }
 
-/** The decoder for a request's body; an aws-chunked body's trailers land in `trailers` once it has ended. */
-export function bodyDecoder(headers: IncomingHttpHeaders, auth: VerifiedRequest | null, trailers: Record<string, string>): BodyDecoder {
+/**
+ * The decoder for a request's body; an aws-chunked body's trailers land in `trailers` once it has
+ * ended. Its data may not pass the length the headers declare, nor `limit` (5 GiB by default):
+ * the first piece past either is an error, IncompleteBody or EntityTooLarge.
+ */
+export function bodyDecoder(headers: IncomingHttpHeaders, auth: VerifiedRequest | null, trailers: Record<string, string>, limit = MAX_BODY): BodyDecoder {
   const declared = String(headers['x-amz-content-sha256'] ?? auth?.payloadHash ?? 'UNSIGNED-PAYLOAD');
-  if (!declared.startsWith('STREAMING-')) return new PlainBody(headers, declared);
+  if (!declared.startsWith('STREAMING-')) return new PlainBody(headers, declared, limit);
   const signed = declared.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
   if (signed && !auth) throw new S3Error('AccessDenied', 'A signed streaming body needs a signed request');
-  const decodedLength = Number(headers['x-amz-decoded-content-length']);
-  if (!Number.isSafeInteger(decodedLength)) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
-  const signing = signed && auth ? { signingKey: auth.signingKey, seed: auth.signature, scope: auth.scope, amzDate: auth.amzDate } : null;
-  return new ChunkedBody(new AwsChunkedDecoder(signing), decodedLength, trailers);
+  const length = decodedLength(headers);
+  if (length === null) throw new S3Error('MissingContentLength', 'You must provide the x-amz-decoded-content-length header.');
+  const signing =
+    signed && auth
+      ? {
+          signingKey: auth.signingKey,
+          seed: auth.signature,
+          scope: auth.scope,
+          amzDate: auth.amzDate,
+          signedTrailer: declared === 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+        }
+      : null;
+  return new ChunkedBody(new AwsChunkedDecoder(signing), length, limit, trailers);
 }
 
 /**
@@ -113,12 +170,14 @@ function decodeBody(
   const settle = (error: Error | null) => {
     if (settled) return;
     settled = true;
+    // A body that failed is read no further: its response closes the connection.
+    if (error) exchange.abandonBody();
     done(error);
   };
   exchange.readBody({
     piece: (piece) => {
-      if (settled) return;
       counter.bytesIn += piece.length;
+      if (settled) return;
       try {
         decoder.push(piece, emit);
       } catch (error) {
@@ -134,7 +193,12 @@ function decodeBody(
       }
       settle(null);
     },
-    abort: settle,
+    abort: (error) =>
+      settle(
+        error instanceof BodyTimeoutError
+          ? new S3Error('RequestTimeout', 'Your socket connection to the server was not read from or written to within the timeout period.')
+          : error,
+      ),
   });
   return settle;
 }
@@ -144,7 +208,7 @@ export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counte
   const decoded: Buffer[] = [];
   let settled: { error: Error | null } | null = null;
   let wake: (() => void) | null = null;
-  decodeBody(
+  const fail = decodeBody(
     exchange,
     decoder,
     counter,
@@ -157,11 +221,16 @@ export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counte
       wake?.();
     },
   );
-  for (;;) {
-    yield* decoded.splice(0);
-    if (settled) break;
-    await new Promise<void>((resolve) => (wake = resolve));
-    wake = null;
+  try {
+    for (;;) {
+      yield* decoded.splice(0);
+      if (settled) break;
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+    }
+  } finally {
+    // A reader that stopped early (a body too large for it) leaves no decoding behind it, queueing what nobody reads.
+    if (!settled) fail(new Error('the body was not read to its end'));
   }
   yield* decoded.splice(0);
   const { error } = settled as { error: Error | null };

@@ -1,13 +1,20 @@
 /**
  * The local S3-compatible server: HTTP plumbing, authentication, fault injection
  * and the request log. The operations themselves are in operations.ts.
+ *
+ * It runs on shared machines and in CI, where a client may be hostile before it has
+ * authenticated, so what such a client can make it hold is bounded: the log keeps a few KiB of
+ * each request and a set total, a connection must finish its head and keep its body coming
+ * within timeouts, and connections past a cap (below the open-file limit) are answered 503.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
-import { Exchange, H1ServerConnection } from './h1-server.js';
+import { Exchange, H1ServerConnection, type ConnectionTimeouts } from './h1-server.js';
 import { handle, type OperationContext } from './operations.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { route } from './router.js';
@@ -43,6 +50,31 @@ export interface LocalS3Options {
   faults?: FaultRule[];
   /** How many requests the log keeps, the oldest dropped first; 10,000 by default, 0 for none. */
   requestLogSize?: number;
+  /**
+   * How many bytes of request text (paths, queries, header names and values, plus a fixed
+   * estimate per record) the log keeps in all, the oldest records dropped first; 32 MiB by
+   * default. Each record keeps at most 8 KiB of headers, the first that fit, whatever was sent.
+   */
+  requestLogBytes?: number;
+  /**
+   * Milliseconds a connection has to send a whole request head, from its start (or from the
+   * first byte of a later request on a kept-alive connection); 60,000 by default, as nginx's
+   * client_header_timeout. A partial head is then answered 408, an empty connection closed.
+   */
+  headerTimeoutMs?: number;
+  /**
+   * Milliseconds a request body may go without a byte arriving (while the server is reading it);
+   * 60,000 by default, as nginx's client_body_timeout. It is then answered RequestTimeout (400)
+   * and its connection closed.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Most connections open at once; one more is answered 503 and closed. By default 4,096, or
+   * less where the open-file limit is low (on Linux, the soft limit read at start): half of what
+   * the limit leaves after 64 descriptors for the server's own use, since a connection that
+   * uploads to disk holds a file too.
+   */
+  maxConnections?: number;
   /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
@@ -88,6 +120,82 @@ export interface LocalS3 {
 }
 
 const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
+/**
+ * Most bytes of headers a log record keeps. The log was filled before a signature was checked:
+ * 10,000 unsigned requests with 60 KiB heads took the server from 50 to 717 MiB resident.
+ */
+const MAX_LOGGED_HEADERS = 8 * 1024;
+/** Most bytes of a path, and of a query, a log record keeps; S3 keys are at most 1 KiB, 3 encoded. */
+const MAX_LOGGED_PATH = 4 * 1024;
+/** What a record costs past its text: the objects that hold it, measured at about this much in V8. */
+const RECORD_OVERHEAD = 512;
+const HEADER_OVERHEAD = 64;
+const DEFAULT_LOG_BYTES = 32 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_CONNECTIONS = 4096;
+/** Descriptors the server keeps for its own use below the open-file limit: node's own, listeners, log files. */
+const FD_HEADROOM = 64;
+
+/** The soft open-file limit of this process, from /proc/self/limits; null where that cannot be read (not Linux). */
+function openFileLimit(): number | null {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'latin1'));
+    return line && line[1] !== 'unlimited' ? Number(line[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function defaultMaxConnections(): number {
+  const limit = openFileLimit();
+  if (limit === null) return DEFAULT_MAX_CONNECTIONS;
+  return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((limit - FD_HEADROOM) / 2)));
+}
+
+/**
+ * A string of its own, for the log. A header value parsed out of a head is a slice of it in V8,
+ * and one kept value would hold the whole 64 KiB head in memory.
+ */
+function own(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
+/** `text` cut to `limit` UTF-16 units, copied. */
+function ownCut(text: string, limit: number): string {
+  return own(text.length > limit ? text.slice(0, limit) : text);
+}
+
+/** The headers a log record keeps: the first that fit in {@link MAX_LOGGED_HEADERS}, each copied; and their size. */
+function loggedHeaders(headers: IncomingHttpHeaders): { kept: Record<string, string>; bytes: number } {
+  const kept: Record<string, string> = {};
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (HIDDEN_HEADERS.has(name) || value === undefined) continue;
+    const text = String(value);
+    if (bytes + name.length + text.length > MAX_LOGGED_HEADERS) continue;
+    bytes += name.length + text.length;
+    kept[own(name)] = own(text);
+  }
+  return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
+}
+
+/** The query a log record keeps: its first parameters, up to {@link MAX_LOGGED_PATH} in all; and their size. */
+function loggedQuery(query: URLSearchParams): { kept: Record<string, string>; bytes: number } {
+  const kept: Record<string, string> = {};
+  let bytes = 0;
+  for (const [name, value] of query) {
+    if (bytes + name.length + value.length > MAX_LOGGED_PATH) break;
+    bytes += name.length + value.length;
+    kept[own(name)] = own(value);
+  }
+  return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
+}
+
+function positiveOption(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`startLocalS3: ${name} must be a whole number above 0`);
+  return value;
+}
 
 function generatedCredentials(): LocalCredentials {
   return { accessKeyId: `S3TX${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
@@ -114,6 +222,19 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const requests: RecordedRequest[] = [];
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
+  const logBytes = positiveOption('requestLogBytes', options.requestLogBytes, DEFAULT_LOG_BYTES);
+  /** What each record in the log counts for against {@link logBytes}. */
+  const recordBytes = new WeakMap<RecordedRequest, number>();
+  let loggedBytes = 0;
+  const timeouts: ConnectionTimeouts = {
+    // An idle connection is closed after a minute; a request in progress has no time limit as long as its body keeps
+    // coming, since uploads of 5 GiB parts may take long and the client's own timeouts decide.
+    idleMs: 60_000,
+    headerMs: positiveOption('headerTimeoutMs', options.headerTimeoutMs, DEFAULT_TIMEOUT_MS),
+    bodyMs: positiveOption('bodyTimeoutMs', options.bodyTimeoutMs, DEFAULT_TIMEOUT_MS),
+  };
+  const maxConnections = positiveOption('maxConnections', options.maxConnections, defaultMaxConnections());
+  let open = 0;
   const sockets = new Set<Socket>();
   let connections = 0;
   let active = 0;
@@ -130,15 +251,50 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     exchange.once('close', () => active--);
     void serve(exchange);
   };
-  // An idle connection is closed after a minute; a request in progress has no time limit, since
-  // uploads of 5 GiB parts may take long and the client's own timeouts decide.
-  const connect = (socket: Socket) => {
+  /**
+   * Counts an accepted connection against the cap, before any TLS handshake; false past the cap,
+   * when a plain connection is answered 503 and a TLS one, which cannot be told, is dropped.
+   */
+  const admit = (socket: Socket): boolean => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    new H1ServerConnection(socket, ++connections, 60_000, handler);
+    if (open >= maxConnections) {
+      socket.on('error', () => {});
+      if (options.tls) socket.destroy();
+      else socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', 'latin1', () => socket.destroy());
+      return false;
+    }
+    open++;
+    socket.once('close', () => open--);
+    return true;
   };
-  // For TLS, requests arrive on the TLS socket the server hands over once the handshake is done.
-  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, connect) : createServer(connect);
+  const connect = (socket: Socket) => {
+    if (!options.tls && !admit(socket)) return;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    new H1ServerConnection(socket, ++connections, timeouts, handler);
+  };
+  // For TLS, requests arrive on the TLS socket the server hands over once the handshake is done, which has the header timeout.
+  const server: Server = options.tls
+    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: timeouts.headerMs }, connect)
+    : createServer(connect);
+  if (options.tls) server.on('connection', admit);
+
+  /** Adds a record of `bytes` to the log; a full log drops its oldest tenth, by count or by bytes. */
+  function log(record: RecordedRequest, bytes: number): void {
+    // The log may have been emptied from outside, as a test does with `requests.length = 0`.
+    if (requests.length === 0) loggedBytes = 0;
+    requests.push(record);
+    recordBytes.set(record, bytes);
+    loggedBytes += bytes;
+    if (requests.length <= logSize && loggedBytes <= logBytes) return;
+    let drop = requests.length > logSize ? Math.ceil(logSize / 10) : 0;
+    let freed = 0;
+    for (let i = 0; i < drop; i++) freed += recordBytes.get(requests[i]!) ?? 0;
+    while (drop < requests.length - 1 && loggedBytes - freed > logBytes * 0.9) freed += recordBytes.get(requests[drop++]!) ?? 0;
+    requests.splice(0, drop);
+    loggedBytes -= freed;
+  }
 
   async function serve(exchange: Exchange): Promise<void> {
     const { url, method, headers } = exchange;
@@ -147,30 +303,26 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
     const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
+    // Logged before the signature is checked, so of bounded size whatever the request carried.
+    const loggedPath = ownCut(path, MAX_LOGGED_PATH);
+    const logged = loggedHeaders(headers);
+    const loggedParams = loggedQuery(query);
     const record: RecordedRequest = {
-      method,
-      path,
-      query: Object.fromEntries(query),
-      operation: where.operation,
-      bucket: where.bucket,
-      key: where.key,
+      method: ownCut(method, 64),
+      path: loggedPath,
+      query: loggedParams.kept,
+      operation: own(where.operation),
+      bucket: where.bucket === null ? null : ownCut(where.bucket, MAX_LOGGED_PATH),
+      key: where.key === null ? null : ownCut(where.key, MAX_LOGGED_PATH),
       partNumber,
-      headers: Object.fromEntries(
-        Object.entries(headers)
-          .filter(([name]) => !HIDDEN_HEADERS.has(name))
-          .map(([name, value]) => [name, String(value)]),
-      ),
+      headers: logged.kept,
       connection: exchange.connection,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
       fault: null,
     };
-    if (logSize > 0) {
-      requests.push(record);
-      // A long-running server keeps a bounded log: the oldest tenth goes when it is full.
-      if (requests.length > logSize) requests.splice(0, Math.ceil(logSize / 10));
-    }
+    if (logSize > 0) log(record, RECORD_OVERHEAD + 2 * loggedPath.length + logged.bytes + loggedParams.bytes);
     const requestId = nextRequestId();
     exchange.setHeader('x-amz-request-id', requestId);
     exchange.setHeader('server', 's3tx-local');
@@ -219,7 +371,18 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
 
   const address = await new Promise<AddressInfo>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve(server.address() as AddressInfo));
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+  // An accept that fails (EMFILE: out of descriptors all the same) costs that one connection, not the server.
+  const warned = new Set<string>();
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    const code = error.code ?? error.message;
+    if (warned.has(code)) return;
+    warned.add(code);
+    process.emitWarning(`s3tx local server: ${error.message}`);
   });
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -234,6 +397,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     },
     resetRequests() {
       requests.length = 0;
+      loggedBytes = 0;
       maxConcurrent = active;
     },
     close: () =>
