@@ -81,6 +81,8 @@ async function serve(args: string[]): Promise<number> {
     credentials: accessKey && secretKey ? { accessKeyId: accessKey, secretAccessKey: secretKey } : undefined,
     anonymous: Boolean(values.anonymous),
     sink: Boolean(values.sink),
+    // Nothing reads the request log of a server run from the command line: it would only be memory a client can fill.
+    requestLogSize: 0,
   });
   console.log(`s3tx local S3 server listening on ${server.endpoint}`);
   console.log(`  storage:    ${values.sink ? 'sink (uploads discarded)' : (values.root ?? 'memory')}`);
