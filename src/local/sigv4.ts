@@ -206,14 +206,14 @@ export function verifySignature(
   }
 
   const parts = credential.split('/');
-  const fault = scopeFault(parts, region);
-  if (fault) {
-    if (presigned === null) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${fault.message}`, fault.detail);
-    throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${fault.message}`, fault.detail);
+  const wrong = scopeFault(parts, region);
+  if (wrong) {
+    if (authorization) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${wrong.message}`, wrong.detail);
+    throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${wrong.message}`, wrong.detail);
   }
   const [accessKeyId, date, , service] = parts as [string, string, string, string];
   if (date !== amzDate.slice(0, 8)) {
-    if (presigned === null) {
+    if (authorization) {
       throw new S3Error('AuthorizationHeaderMalformed', 'The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.');
     }
     throw new S3Error(
