@@ -153,19 +153,20 @@ function defaultMaxConnections(): number {
 }
 
 /**
- * A string of its own, for the log. A header value parsed out of a head is a slice of it in V8,
- * and one kept value would hold the whole 64 KiB head in memory.
+ * `value`'s strings copied, for the log. A header value parsed out of a head is a slice of it in
+ * V8, and one kept value would hold the whole 64 KiB head in memory. One JSON round trip per
+ * record costs about 1 µs; a Buffer round trip per string, 3.5.
  */
-function own(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
+function owned<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** `text` cut to `limit` UTF-16 units, copied. */
-function ownCut(text: string, limit: number): string {
-  return own(text.length > limit ? text.slice(0, limit) : text);
+/** `text` cut to `limit` UTF-16 units. */
+function cut(text: string, limit: number): string {
+  return text.length > limit ? text.slice(0, limit) : text;
 }
 
-/** The headers a log record keeps: the first that fit in {@link MAX_LOGGED_HEADERS}, each copied; and their size. */
+/** The headers a log record keeps: the first that fit in {@link MAX_LOGGED_HEADERS}; and their size. */
 function loggedHeaders(headers: IncomingHttpHeaders): { kept: Record<string, string>; bytes: number } {
   const kept: Record<string, string> = {};
   let bytes = 0;
@@ -174,7 +175,7 @@ function loggedHeaders(headers: IncomingHttpHeaders): { kept: Record<string, str
     const text = String(value);
     if (bytes + name.length + text.length > MAX_LOGGED_HEADERS) continue;
     bytes += name.length + text.length;
-    kept[own(name)] = own(text);
+    kept[name] = text;
   }
   return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
 }
@@ -186,7 +187,7 @@ function loggedQuery(query: URLSearchParams): { kept: Record<string, string>; by
   for (const [name, value] of query) {
     if (bytes + name.length + value.length > MAX_LOGGED_PATH) break;
     bytes += name.length + value.length;
-    kept[own(name)] = own(value);
+    kept[name] = value;
   }
   return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
 }
@@ -304,25 +305,27 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
     // Logged before the signature is checked, so of bounded size whatever the request carried.
-    const loggedPath = ownCut(path, MAX_LOGGED_PATH);
     const logged = loggedHeaders(headers);
     const loggedParams = loggedQuery(query);
-    const record: RecordedRequest = {
-      method: ownCut(method, 64),
-      path: loggedPath,
+    const text = owned({
+      method: cut(method, 64),
+      path: cut(path, MAX_LOGGED_PATH),
       query: loggedParams.kept,
-      operation: own(where.operation),
-      bucket: where.bucket === null ? null : ownCut(where.bucket, MAX_LOGGED_PATH),
-      key: where.key === null ? null : ownCut(where.key, MAX_LOGGED_PATH),
-      partNumber,
+      operation: cut(where.operation, 64),
+      bucket: where.bucket === null ? null : cut(where.bucket, MAX_LOGGED_PATH),
+      key: where.key === null ? null : cut(where.key, MAX_LOGGED_PATH),
       headers: logged.kept,
+    });
+    const record: RecordedRequest = {
+      ...text,
+      partNumber,
       connection: exchange.connection,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
       fault: null,
     };
-    if (logSize > 0) log(record, RECORD_OVERHEAD + 2 * loggedPath.length + logged.bytes + loggedParams.bytes);
+    if (logSize > 0) log(record, RECORD_OVERHEAD + 2 * text.path.length + logged.bytes + loggedParams.bytes);
     const requestId = nextRequestId();
     exchange.setHeader('x-amz-request-id', requestId);
     exchange.setHeader('server', 's3tx-local');
