@@ -36,16 +36,16 @@ export interface BodyDecoder {
 }
 
 /**
- * How many bytes a body may reach: the length it declared when it declared one, else `limit`;
- * past it, the error to stop with.
+ * How many bytes a body may reach: the length it declared (Infinity for none), or `limit` when
+ * that is less; past it, the error to stop with.
  */
 class Allowance {
   readonly bytes: number;
   readonly #declared: boolean;
 
-  constructor(declared: number | null, limit: number) {
-    this.#declared = declared !== null && declared <= limit;
-    this.bytes = this.#declared ? declared! : limit;
+  constructor(declared: number, limit: number) {
+    this.#declared = declared <= limit;
+    this.bytes = Math.min(declared, limit);
   }
 
   exceeded(): S3Error {
@@ -77,7 +77,7 @@ class PlainBody implements BodyDecoder {
     // A plain body that also declares a decoded length is held to both: the operations size it by the decoded one.
     const decoded = decodedLength(headers);
     this.#expectedLength = decoded ?? contentLength;
-    this.#allowance = new Allowance(contentLength === null || decoded === null ? (decoded ?? contentLength) : Math.min(decoded, contentLength), limit);
+    this.#allowance = new Allowance(Math.min(decoded ?? Infinity, contentLength ?? Infinity), limit);
     this.#hash = SHA256_HEX.test(declared) ? createHash('sha256') : null;
   }
 
