@@ -34,6 +34,7 @@ Options:
   --access-key ID     access key id to accept (default: generated)
   --secret-key KEY    secret access key to accept (default: generated)
   --anonymous         also serve unsigned requests
+  --region NAME       region to answer for; requests signed for another are refused (default us-east-1)
   --sink              benchmark mode: discard uploads, serve synthetic bytes
   -h, --help          show this help`;
 
@@ -67,6 +68,7 @@ async function serve(args: string[]): Promise<number> {
     'access-key': { type: 'string' },
     'secret-key': { type: 'string' },
     anonymous: { type: 'boolean' },
+    region: { type: 'string' },
     sink: { type: 'boolean' },
   });
   if (values.help) return (console.log(SERVE_USAGE), 0);
@@ -80,6 +82,7 @@ async function serve(args: string[]): Promise<number> {
     root: values.root as string | undefined,
     credentials: accessKey && secretKey ? { accessKeyId: accessKey, secretAccessKey: secretKey } : undefined,
     anonymous: Boolean(values.anonymous),
+    region: values.region as string | undefined,
     sink: Boolean(values.sink),
     // Nothing reads the request log of a server run from the command line: it would only be memory a client can fill.
     requestLogSize: 0,

@@ -41,6 +41,11 @@ export interface LocalS3Options {
   /** Serve unsigned requests too. */
   anonymous?: boolean;
   /**
+   * The region the server answers for: a request signed for another is refused (as S3 refuses it,
+   * AuthorizationHeaderMalformed), and HeadBucket and GetBucketLocation name it. us-east-1 by default.
+   */
+  region?: string;
+  /**
    * Benchmark mode: PUT bodies are discarded without computing anything over them (no MD5, no
    * checksums: the checksum values sent are kept as they are), and GETs serve synthetic bytes of
    * the stored size.
@@ -225,6 +230,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
   const faults = new FaultPlan(options.faults);
   const requests: RecordedRequest[] = [];
+  const region = options.region ?? 'us-east-1';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new TypeError(`startLocalS3: region must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
   const logBytes = positiveOption('requestLogBytes', options.requestLogBytes, DEFAULT_LOG_BYTES);
@@ -333,7 +340,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     exchange.setHeader('server', 's3tx-local');
     exchange.once('finish', () => (record.status = exchange.statusCode));
     try {
-      const auth = verifySignature({ method, url, headers }, (id) => secrets.get(id));
+      const auth = verifySignature({ method, url, headers }, (id) => secrets.get(id), { region });
       if (!auth && !options.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
       const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (headers.range as string | undefined) ?? null });
       record.fault = fault?.type ?? null;
@@ -341,6 +348,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       const trailers: Record<string, string> = {};
       const context: OperationContext = {
         route: where,
+        region,
         method,
         query,
         headers,

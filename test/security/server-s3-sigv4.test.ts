@@ -325,3 +325,26 @@ describe("the server's region", () => {
     expect(String(answers[3]!.body)).toMatch(/<LocationConstraint xmlns="[^"]+">eu-west-1<\/LocationConstraint>$/);
   });
 });
+
+describe('a server started for another region', () => {
+  it('answers for that region: the AWS SDK signing for it is served, signing for us-east-1 is AuthorizationHeaderMalformed', async () => {
+    const { S3Client: SdkClient, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand } = await import('@aws-sdk/client-s3');
+    const regional = await startLocalS3({ region: 'eu-west-1', credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const sdk = (region: string) =>
+      new SdkClient({ region, endpoint: regional.endpoint, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+    const right = sdk('eu-west-1');
+    const wrong = sdk('us-east-1');
+    try {
+      await right.send(new CreateBucketCommand({ Bucket: bucket }));
+      expect((await right.send(new HeadBucketCommand({ Bucket: bucket }))).BucketRegion).toBe('eu-west-1');
+      const refused = await wrong.send(new ListBucketsCommand({})).catch((error: { name?: string; $metadata?: { httpStatusCode?: number } }) => error);
+      expect((refused as { name?: string }).name).toBe('AuthorizationHeaderMalformed');
+      expect((refused as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(400);
+      await expect(startLocalS3({ region: 'Not A Region' })).rejects.toThrow(/region/);
+    } finally {
+      right.destroy();
+      wrong.destroy();
+      await regional.close();
+    }
+  });
+});
