@@ -1,36 +1,6 @@
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-
-/** A raw connection to the server: bytes in, everything it answered so far out. */
-class Wire {
-  readonly socket: Socket;
-  text = '';
-  closed = false;
-  #waiters: Array<() => void> = [];
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (data: Buffer) => {
-      this.text += data.toString('latin1');
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-  }
-
-  send(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** Waits until the answer so far passes `test`, or the connection closes. */
-  async until(test: (text: string) => boolean): Promise<string> {
-    while (!test(this.text) && !this.closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    return this.text;
-  }
-}
+import { Wire } from './helpers/wire.js';
 
 // A broken server leaves a wire waiting: fail in seconds, not at the suite's two minutes.
 describe("the local server's HTTP/1.1", { timeout: 10_000 }, () => {

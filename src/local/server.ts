@@ -9,7 +9,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
@@ -17,6 +16,7 @@ import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
 import { Exchange, H1ServerConnection, type ConnectionTimeouts } from './h1-server.js';
 import { handle, type OperationContext } from './operations.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
+import { RequestLog, type RecordedRequest } from './request-log.js';
 import { route } from './router.js';
 import { S3Error, errorXml } from './s3-error.js';
 import { verifySignature } from './sigv4.js';
@@ -84,27 +84,6 @@ export interface LocalS3Options {
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
-/** One request as the server saw it. */
-export interface RecordedRequest {
-  method: string;
-  /** Path as received (encoded), without the query. */
-  path: string;
-  query: Record<string, string>;
-  operation: string;
-  bucket: string | null;
-  key: string | null;
-  partNumber: number | null;
-  /** Request headers, lower-case; authorization and security tokens are left out. */
-  headers: Record<string, string>;
-  /** Which connection carried it, numbered from 1. */
-  connection: number;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** The fault applied to it, if any. */
-  fault: FaultAction['type'] | null;
-}
-
 /** A running local S3 server. */
 export interface LocalS3 {
   /** `http://host:port`, or `https://` when serving TLS. */
@@ -124,21 +103,6 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
-/**
- * Most bytes of headers a log record keeps. The log is filled before a signature is checked:
- * 10,000 unsigned requests with 60 KiB heads took the server from 49 to 732 MiB resident (617
- * MiB of heap); with this cap and the log's total, to 171 MiB resident, 41 of it heap.
- */
-const MAX_LOGGED_HEADERS = 8 * 1024;
-/** Most bytes of a path, and of a query, a log record keeps; S3 keys are at most 1 KiB, 3 encoded. */
-const MAX_LOGGED_PATH = 4 * 1024;
-/**
- * What a record is counted for past its text, for the objects that hold it: an estimate, a little
- * low (3,466 records counted at about 9.2 KiB each held 37 MiB of heap, 10.9 KiB each).
- */
-const RECORD_OVERHEAD = 512;
-const HEADER_OVERHEAD = 64;
 const DEFAULT_LOG_BYTES = 32 * 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_CONNECTIONS = 4096;
@@ -159,46 +123,6 @@ function defaultMaxConnections(): number {
   const limit = openFileLimit();
   if (limit === null) return DEFAULT_MAX_CONNECTIONS;
   return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((limit - FD_HEADROOM) / 2)));
-}
-
-/**
- * `value`'s strings copied, for the log. A header value parsed out of a head is a slice of it in
- * V8, and one kept value would hold the whole 64 KiB head in memory. One JSON round trip per
- * record costs about 1 µs; a Buffer round trip per string, 3.5.
- */
-function owned<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
-
-/** `text` cut to `limit` UTF-16 units. */
-function cut(text: string, limit: number): string {
-  return text.length > limit ? text.slice(0, limit) : text;
-}
-
-/** The headers a log record keeps: the first that fit in {@link MAX_LOGGED_HEADERS}; and their size. */
-function loggedHeaders(headers: IncomingHttpHeaders): { kept: Record<string, string>; bytes: number } {
-  const kept: Record<string, string> = {};
-  let bytes = 0;
-  for (const [name, value] of Object.entries(headers)) {
-    if (HIDDEN_HEADERS.has(name) || value === undefined) continue;
-    const text = String(value);
-    if (bytes + name.length + text.length > MAX_LOGGED_HEADERS) continue;
-    bytes += name.length + text.length;
-    kept[name] = text;
-  }
-  return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
-}
-
-/** The query a log record keeps: its first parameters, up to {@link MAX_LOGGED_PATH} in all; and their size. */
-function loggedQuery(query: URLSearchParams): { kept: Record<string, string>; bytes: number } {
-  const kept: Record<string, string> = {};
-  let bytes = 0;
-  for (const [name, value] of query) {
-    if (bytes + name.length + value.length > MAX_LOGGED_PATH) break;
-    bytes += name.length + value.length;
-    kept[name] = value;
-  }
-  return { kept, bytes: bytes + HEADER_OVERHEAD * Object.keys(kept).length };
 }
 
 function positiveOption(name: string, value: number | undefined, fallback: number): number {
@@ -229,15 +153,11 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   }
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
   const faults = new FaultPlan(options.faults);
-  const requests: RecordedRequest[] = [];
   const region = options.region ?? 'us-east-1';
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new TypeError(`startLocalS3: region must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
-  const logBytes = positiveOption('requestLogBytes', options.requestLogBytes, DEFAULT_LOG_BYTES);
-  /** What each record in the log counts for against {@link logBytes}. */
-  const recordBytes = new WeakMap<RecordedRequest, number>();
-  let loggedBytes = 0;
+  const log = new RequestLog(logSize, positiveOption('requestLogBytes', options.requestLogBytes, DEFAULT_LOG_BYTES));
   const timeouts: ConnectionTimeouts = {
     // An idle connection is closed after a minute; a request in progress has no time limit as long as its body keeps
     // coming, since uploads of 5 GiB parts may take long and the client's own timeouts decide.
@@ -290,22 +210,6 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     : createServer(connect);
   if (options.tls) server.on('connection', admit);
 
-  /** Adds a record of `bytes` to the log; a full log drops its oldest tenth, by count or by bytes. */
-  function log(record: RecordedRequest, bytes: number): void {
-    // The log may have been emptied from outside, as a test does with `requests.length = 0`.
-    if (requests.length === 0) loggedBytes = 0;
-    requests.push(record);
-    recordBytes.set(record, bytes);
-    loggedBytes += bytes;
-    if (requests.length <= logSize && loggedBytes <= logBytes) return;
-    let drop = requests.length > logSize ? Math.ceil(logSize / 10) : 0;
-    let freed = 0;
-    for (let i = 0; i < drop; i++) freed += recordBytes.get(requests[i]!) ?? 0;
-    while (drop < requests.length - 1 && loggedBytes - freed > logBytes * 0.9) freed += recordBytes.get(requests[drop++]!) ?? 0;
-    requests.splice(0, drop);
-    loggedBytes -= freed;
-  }
-
   async function serve(exchange: Exchange): Promise<void> {
     const { url, method, headers } = exchange;
     const mark = url.indexOf('?');
@@ -313,28 +217,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
     const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
-    // Logged before the signature is checked, so of bounded size whatever the request carried.
-    const logged = loggedHeaders(headers);
-    const loggedParams = loggedQuery(query);
-    const text = owned({
-      method: cut(method, 64),
-      path: cut(path, MAX_LOGGED_PATH),
-      query: loggedParams.kept,
-      operation: cut(where.operation, 64),
-      bucket: where.bucket === null ? null : cut(where.bucket, MAX_LOGGED_PATH),
-      key: where.key === null ? null : cut(where.key, MAX_LOGGED_PATH),
-      headers: logged.kept,
-    });
-    const record: RecordedRequest = {
-      ...text,
-      partNumber,
-      connection: exchange.connection,
-      status: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      fault: null,
-    };
-    if (logSize > 0) log(record, RECORD_OVERHEAD + 2 * text.path.length + logged.bytes + loggedParams.bytes);
+    // Logged before the signature is checked: the log bounds what it keeps of a request.
+    const record = log.add({ method, path, query, route: where, partNumber, headers, connection: exchange.connection });
     const requestId = nextRequestId();
     exchange.setHeader('x-amz-request-id', requestId);
     exchange.setHeader('server', 's3tx-local');
@@ -404,13 +288,12 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     port: address.port,
     credentials: credentials[0]!,
     faults,
-    requests,
+    requests: log.records,
     get maxConcurrent() {
       return maxConcurrent;
     },
     resetRequests() {
-      requests.length = 0;
-      loggedBytes = 0;
+      log.clear();
       maxConcurrent = active;
     },
     close: () =>

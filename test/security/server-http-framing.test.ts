@@ -4,7 +4,6 @@
  * bodies longer than their headers declared, which must be cut off at the first byte past the
  * declaration rather than read to their end. Raw sockets to 127.0.0.1, bounded in bytes and time.
  */
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
 import { AwsChunkedDecoder } from '../../src/local/aws-chunked.js';
@@ -12,64 +11,7 @@ import { bodyDecoder } from '../../src/local/request-body.js';
 import { Crc32c } from '../../src/checksums/index.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
 import { raw } from '../helpers/raw.js';
-
-/** A raw connection: bytes in, everything answered so far out, and how many bytes the kernel took. */
-class Wire {
-  readonly socket: Socket;
-  text = '';
-  closed = false;
-  #waiters: Array<() => void> = [];
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (data: Buffer) => {
-      this.text += data.toString('latin1');
-      this.#wake();
-    });
-    this.socket.on('error', () => {});
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  send(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** Waits until the answer so far passes `test`, or the connection closes. */
-  async until(test: (text: string) => boolean): Promise<string> {
-    while (!test(this.text) && !this.closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    return this.text;
-  }
-
-  /**
-   * Writes `total` bytes of `unit`s as fast as the connection takes them, stopping when the server
-   * closes it or answers; resolves with the bytes the socket accepted.
-   */
-  async flood(unit: Buffer, total: number): Promise<number> {
-    let written = 0;
-    while (written < total && !this.closed && !this.text.includes('\r\n\r\n')) {
-      written += unit.length;
-      if (!this.socket.write(unit)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            this.socket.off('drain', done);
-            this.#waiters = this.#waiters.filter((wake) => wake !== done);
-            resolve();
-          };
-          this.socket.once('drain', done);
-          this.#waiters.push(done);
-        });
-      }
-    }
-    return written;
-  }
-}
+import { Wire } from '../helpers/wire.js';
 
 const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
 

@@ -6,52 +6,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3, type RecordedRequest } from '../../src/local/index.js';
 import { raw } from '../helpers/raw.js';
+import { Wire } from '../helpers/wire.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
-/** A raw connection: bytes in, everything answered so far out. */
-class Wire {
-  readonly socket: Socket;
-  text = '';
-  closed = false;
-  #waiters: Array<() => void> = [];
-
-  constructor(port: number) {
-    this.socket = connect(port, '127.0.0.1');
-    this.socket.on('data', (data: Buffer) => {
-      this.text += data.toString('latin1');
-      this.#wake();
-    });
-    this.socket.on('error', () => {});
-    this.socket.on('close', () => {
-      this.closed = true;
-      this.#wake();
-    });
-  }
-
-  #wake(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
-  }
-
-  send(data: string | Buffer): void {
-    this.socket.write(data);
-  }
-
-  /** Waits until the answer so far passes `test`, or the connection closes. */
-  async until(test: (text: string) => boolean): Promise<string> {
-    while (!test(this.text) && !this.closed) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    return this.text;
-  }
-}
 
 /** An unsigned request whose head carries `headerBytes` of padding headers, 1 KiB each. */
 function paddedRequest(host: string, path: string, headerBytes: number): string {
@@ -268,7 +233,6 @@ describe('a server in a child process', { timeout: 60_000 }, () => {
       await wait(500);
       const refused = wires.filter((wire) => wire.text.startsWith('HTTP/1.1 503') && wire.closed).length;
       const open = wires.filter((wire) => !wire.closed).length;
-      console.log(`of 400 idle connections: ${open} held open, ${refused} answered 503`);
       expect(refused).toBeGreaterThan(100);
       expect(open + refused).toBe(400);
       expect(server.process.exitCode).toBe(null);
