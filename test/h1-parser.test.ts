@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChunkedDecoder, ProtocolError, bodyFraming, parseResponseHead } from '../src/client/h1-parser.js';
+import { ChunkedDecoder, ProtocolError, bodyFraming, parseByteCount, parseResponseHead } from '../src/client/h1-parser.js';
 import { idleTimeout } from '../src/client/h1-connection.js';
 
 const head = (text: string) => parseResponseHead(Buffer.from(text, 'latin1'));
@@ -98,5 +98,16 @@ describe('idleTimeout', () => {
     expect(idleTimeout('timeout=1, max=100')).toBe(1000);
     expect(idleTimeout('timeout=600')).toBe(30_000);
     expect(idleTimeout(undefined)).toBe(30_000);
+  });
+});
+
+describe('parseByteCount', () => {
+  it('parses a Content-Length only when it is digits and exactly representable', () => {
+    expect(parseByteCount('0')).toBe(0);
+    expect(parseByteCount('5368709120')).toBe(5 * 1024 ** 3);
+    expect(parseByteCount('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    for (const text of ['9007199254740992', '9007199254740993', '99999999999999999', '1e3', '0x10', '12.0', '-1', '', ' 1', undefined]) {
+      expect(parseByteCount(text), String(text)).toBeNull();
+    }
   });
 });

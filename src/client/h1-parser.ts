@@ -31,12 +31,12 @@ export const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 /** The blank line that ends a head. */
 export const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
-const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 /**
- * A control byte other than HTAB (RFC 9110, section 5.5): a NUL or a lone CR in a value is read
- * differently by different parsers, which is how a request is smuggled past the one in front.
+ * A header line: a token, a colon, and a value with no control byte but HTAB (RFC 9110, section
+ * 5.5). A NUL or a lone CR in a value is read differently by different parsers, which is how a
+ * request is smuggled past the one in front, so such a line does not match.
  */
-const CONTROL_BYTE = /[\0-\x08\x0a-\x1f\x7f]/;
+const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\0-\x08\x0a-\x1f\x7f]*?)[ \t]*$/;
 
 /** The head at the start of `data`, or null while its blank line has not arrived. */
 export function parseResponseHead(data: Buffer): ResponseHead | null {
@@ -68,7 +68,7 @@ export function parseHeaderLines(lines: ReadonlyArray<string>, start: number): R
   const headers: Record<string, string | string[]> = {};
   for (let i = start; i < lines.length; i++) {
     const header = HEADER_LINE.exec(lines[i]!);
-    if (!header || CONTROL_BYTE.test(lines[i]!)) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
+    if (!header) throw new ProtocolError(`malformed header line: ${JSON.stringify(lines[i]!.slice(0, 80))}`);
     const name = header[1]!.toLowerCase();
     const value = header[2]!;
     const earlier = headers[name];
@@ -101,9 +101,19 @@ export function contentLength(lengths: string | string[]): number {
       .split(',')
       .map((value) => value.trim()),
   );
-  const [only] = values;
-  if (values.size !== 1 || !/^\d{1,15}$/.test(only!)) throw new ProtocolError(`invalid Content-Length: ${JSON.stringify(String(lengths).slice(0, 80))}`);
-  return Number(only);
+  const length = values.size === 1 ? parseByteCount([...values][0]) : null;
+  if (length === null) throw new ProtocolError(`invalid Content-Length: ${JSON.stringify(String(lengths).slice(0, 80))}`);
+  return length;
+}
+
+/**
+ * A byte count as a Content-Length gives it: digits only, and no more than 2^53 - 1, the largest
+ * a number holds exactly (more digits would round to another size). Null otherwise.
+ */
+export function parseByteCount(text: string | undefined): number | null {
+  if (text === undefined || !/^\d{1,16}$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 /**

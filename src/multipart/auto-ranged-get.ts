@@ -7,6 +7,7 @@
  * each part is written at its offset as soon as it arrives.
  */
 import { ChecksumMismatchError, InvalidResponseError, S3ResponseError } from '../client/errors.js';
+import { parseByteCount } from '../client/h1-parser.js';
 import { headerList, headerValue } from '../client/xml.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
 import { digestOf } from '../checksums/checksum-threads.js';
@@ -21,7 +22,7 @@ import {
   type ResponseHeaders,
   type S3RequestCallbacks,
 } from './meta-request.js';
-import { parseByteCount, parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
+import { parseContentRange, partCountFor, partRange, rangeLength, type ByteRange, type RequestedRange } from './part-planner.js';
 
 export interface AutoRangedGetOptions {
   /** The caller's GET, without its Range header. */

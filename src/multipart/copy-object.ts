@@ -7,11 +7,12 @@
  * CopyObject does, unless the caller replaces them.
  */
 import { InvalidResponseError } from '../client/errors.js';
+import { parseByteCount } from '../client/h1-parser.js';
 import { headerList, headerValue, parseXml, textOf } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick } from './multipart-upload.js';
-import { parseByteCount, partRange, planUpload } from './part-planner.js';
+import { partRange, planUpload } from './part-planner.js';
 
 export interface CopyObjectOptions {
   /** The caller's PUT with `x-amz-copy-source`. */

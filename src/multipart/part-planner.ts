@@ -129,16 +129,6 @@ export function parseRangeHeader(value: string): RequestedRange | null {
   return { kind: 'from', start, end };
 }
 
-/**
- * A byte count as a Content-Length gives it: digits only, and no more than 2^53 - 1, the largest
- * a number holds exactly (more digits would round to another size). Null otherwise.
- */
-export function parseByteCount(text: string | undefined): number | null {
-  if (text === undefined || !/^\d{1,16}$/.test(text)) return null;
-  const value = Number(text);
-  return Number.isSafeInteger(value) ? value : null;
-}
-
 /** Parses `Content-Range: bytes a-b/total`. Returns null when malformed or the total is unknown (`*`). */
 export function parseContentRange(value: string): { start: number; end: number; total: number } | null {
   const match = /^\s*bytes\s+(\d+)-(\d+)\/(\d+)\s*$/i.exec(value);

@@ -6,7 +6,7 @@ import { objectLocation } from '../client/endpoint.js';
 import { S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError } from '../client/errors.js';
 import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
-import { parseByteCount } from '../multipart/part-planner.js';
+import { parseByteCount } from '../client/h1-parser.js';
 import { checkObjectName, metadataFromHeaders } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 

@@ -6,7 +6,7 @@ import { S3RequestType } from '../client/enums.js';
 import { InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
 import type { S3Client } from '../client/s3-client.js';
 import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
-import { parseByteCount } from '../multipart/part-planner.js';
+import { parseByteCount } from '../client/h1-parser.js';
 import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
