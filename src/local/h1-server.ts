@@ -307,7 +307,10 @@ export class H1ServerConnection {
     this.#timeouts = timeouts;
     this.#onRequest = onRequest;
     socket.setNoDelay(true);
-    socket.setTimeout(timeouts.headerMs, () => this.#inactive());
+    // One listener for the connection's life: setTimeout's own callback is a once listener, and after one
+    // 'timeout' it ignored (the server not reading or writing), nothing would watch the connection again.
+    socket.on('timeout', () => this.#inactive());
+    socket.setTimeout(timeouts.headerMs);
     this.#startHeadTimer();
     socket.on('data', (data: Buffer) => this.#read(data));
     socket.on('drain', () => this.#exchange?.emit('drain'));

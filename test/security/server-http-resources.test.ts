@@ -7,10 +7,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3, type RecordedRequest } from '../../src/local/index.js';
+import { H1ServerConnection } from '../../src/local/h1-server.js';
 import { raw } from '../helpers/raw.js';
 import { Wire } from '../helpers/wire.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
@@ -127,6 +129,45 @@ describe('connections that never finish a request', { timeout: 15_000 }, () => {
     }
     expect(await wire.until((text) => text.includes('\r\n\r\n'))).toMatch(/^HTTP\/1\.1 200/);
     wire.socket.destroy();
+  });
+
+  it('times out a body stalled after a response the client was slow to read', async () => {
+    // More than loopback's socket buffers hold, so that the server's writes stop while the client does not read.
+    expect((await raw(server.host, 'PUT', '/slow/large', { anonymous: true, body: Buffer.alloc(32 * MiB, 0x6c) })).status).toBe(200);
+    const wire = new Wire(server.port);
+    wire.socket.pause();
+    // The PUT waits on the connection until the GET's response has gone; then its body stops after 10 of 100 bytes.
+    wire.send(`GET /slow/large HTTP/1.1\r\nHost: ${server.host}\r\n\r\nPUT /slow/after HTTP/1.1\r\nHost: ${server.host}\r\nContent-Length: 100\r\n\r\n0123456789`);
+    // Past the body timeout with the server the one waiting: no fault of the client's, and no reason to stop watching.
+    await wait(800);
+    wire.socket.resume();
+    await Promise.race([wire.until(() => false), wait(5000)]);
+    expect(wire.closed).toBe(true);
+    expect(wire.text.length).toBeGreaterThan(32 * MiB);
+    expect(wire.text.slice(-1000)).toContain('<Code>RequestTimeout</Code>');
+  });
+});
+
+describe('a kept-alive connection after a response the client was slow to read', { timeout: 15_000 }, () => {
+  it('is still closed once it has been idle for the idle timeout', async () => {
+    const body = Buffer.alloc(32 * MiB, 0x6b);
+    const timeouts = { idleMs: 300, headerMs: 300, bodyMs: 300 };
+    const server = createNetServer((socket) => new H1ServerConnection(socket, 1, timeouts, (exchange) => exchange.end(body)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const wire = new Wire((server.address() as AddressInfo).port);
+    try {
+      wire.socket.pause();
+      wire.send('GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await wait(800);
+      wire.socket.resume();
+      await Promise.race([wire.until(() => false), wait(5000)]);
+      expect(wire.closed).toBe(true);
+      expect(wire.text.length).toBeGreaterThan(body.length);
+      expect(wire.text).toMatch(/^HTTP\/1\.1 200[^]*connection: keep-alive/);
+    } finally {
+      wire.socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
