@@ -34,6 +34,6 @@ export type { UploadOptions, UploadResult } from './transfer/upload.js';
 export type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
 export type { CopyOptions, CopyResult } from './transfer/copy.js';
 export type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
-export { createFoldersWithin, keyUnder, safeLocalPath } from './transfer/paths.js';
+export { DestinationFolder, keyUnder, safeLocalPath } from './transfer/paths.js';
 export type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo, ObjectSummary } from './transfer/objects.js';
 export type { S3ResumeToken } from './multipart/auto-ranged-put.js';

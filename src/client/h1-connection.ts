@@ -231,9 +231,10 @@ export class H1Connection {
   #onRead(bytes: number, buffer: Buffer): boolean {
     try {
       if (this.#phase === 'head') {
-        if (this.#headBytes === 0 && this.#headTimer === null) this.#startHeadTimer();
         this.#headBytes += bytes;
         this.#readHead();
+        // A head that came whole in one read, as nearly all do, needs no deadline; one begun and not ended does.
+        if (this.#phase === 'head' && (this.#headBytes > 0 || this.#interim > 0) && this.#headTimer === null) this.#startHeadTimer();
       } else if (this.#phase === 'body') {
         this.#readBody(buffer.subarray(0, bytes));
       } else {

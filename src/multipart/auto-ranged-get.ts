@@ -155,7 +155,9 @@ export class AutoRangedGet extends MetaRequest {
     const headers = length === null ? { ...this.#base.headers, 'x-amz-checksum-mode': 'ENABLED' } : this.#base.headers;
     const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD', headers });
     const size = parseByteCount(headerValue(response.headers, 'content-length'));
-    if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headerValue(response.headers, 'content-length') ?? null)}`);
+    if (size === null) {
+      throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headerValue(response.headers, 'content-length')?.slice(0, 80) ?? null)}`);
+    }
     this.#etag = headerValue(response.headers, 'etag') ?? null;
     if (length === null) {
       this.#checksum = ResponseChecksum.fromHeaders(response.headers);

@@ -50,7 +50,10 @@ async function openOwn(path: string): Promise<FileHandle | null> {
     if (code === 'EISDIR') throw new UnsafePathError(path, 'is a folder');
     throw new FileIoError(`cannot open ${path}: ${(error as Error).message}`, error);
   }
-  const info = await handle.stat();
+  const info = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw new FileIoError(`cannot read what ${path} is: ${(error as Error).message}`, error);
+  });
   const uid = process.getuid?.();
   const reason = !info.isFile()
     ? 'is not a regular file'
@@ -71,6 +74,18 @@ async function createExclusive(path: string): Promise<FileHandle> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new UnsafePathError(path, 'already exists');
     throw new FileIoError(`cannot create ${path}: ${(error as Error).message}`, error);
+  }
+}
+
+/** Replaces `path` with `text` whole: written into a new file of a random name, then renamed over it. */
+async function replaceFile(path: string, text: string): Promise<void> {
+  const fresh = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(fresh, text, { flag: 'wx', mode: 0o600 });
+    await rename(fresh, path);
+  } catch (error) {
+    await unlink(fresh).catch(() => {});
+    throw error;
   }
 }
 
@@ -131,10 +146,13 @@ export class FileTarget {
     let handle = await openOwn(tempPath);
     let state: DownloadState | null = null;
     try {
-      if (handle) state = await readState(statePath);
-      else handle = await createExclusive(tempPath);
-      // Bytes without a state to say which parts they are: start over.
-      if (!state) await handle.truncate(0);
+      if (handle) {
+        state = await readState(statePath);
+        // Bytes without a state to say which parts they are: start over.
+        if (!state) await handle.truncate(0);
+      } else {
+        handle = await createExclusive(tempPath);
+      }
     } catch (error) {
       await handle?.close();
       if (error instanceof UnsafePathError) throw error;
@@ -143,22 +161,12 @@ export class FileTarget {
     return { target: new FileTarget(path, tempPath, handle, statePath), state };
   }
 
-  /**
-   * Records a resumable download's progress, each write replacing the last whole (a kill mid-write
-   * leaves the previous): the text goes into a new file of a random name, renamed over the state.
-   */
+  /** Records a resumable download's progress, each write replacing the last whole: a kill mid-write leaves the previous. */
   saveState(state: DownloadState): Promise<void> {
     const statePath = this.statePath;
     if (!statePath) return Promise.resolve();
     const text = JSON.stringify(state);
-    this.#saving = this.#saving.then(async () => {
-      const fresh = `${statePath}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(fresh, text, { flag: 'wx', mode: 0o600 });
-      await rename(fresh, statePath).catch(async (error: unknown) => {
-        await unlink(fresh).catch(() => {});
-        throw error;
-      });
-    });
+    this.#saving = this.#saving.then(() => replaceFile(statePath, text));
     return this.#saving;
   }
 

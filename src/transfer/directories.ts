@@ -11,7 +11,7 @@ import type { S3Client } from '../client/s3-client.js';
 import { download } from './download.js';
 import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
-import { createFoldersWithin, keyUnder, safeLocalPath } from './paths.js';
+import { DestinationFolder, keyUnder } from './paths.js';
 import type { Progress, TransferControl } from './perform.js';
 import { upload } from './upload.js';
 
@@ -140,16 +140,14 @@ export async function downloadDirectory(client: S3Client, source: S3Prefix, fold
       if (entry.kind === 'object') yield entry;
     }
   };
+  const destination = await DestinationFolder.open(folder);
   await eachLimited(objects(), concurrency, async (object) => {
     if (options.filter && !options.filter(object)) return;
-    const local = safeLocalPath(folder, prefix, object.key);
-    if ('reason' in local) return void result.skipped.push({ key: object.key, reason: local.reason });
-    // A folder on the way that leads outside the destination skips the file; one that cannot be made fails it.
-    const outside = await createFoldersWithin(folder, local.path).catch((error: Error) => error);
-    if (typeof outside === 'string') return void result.skipped.push({ key: object.key, reason: outside });
-    await folderProgress.file(object.key, local.path, async (fileProgress) => {
-      if (outside) throw outside;
-      return download(client, { bucket, key: object.key, to: local.path, ...(options.signal ? { signal: options.signal } : {}), onProgress: fileProgress });
+    const place = await destination.place(prefix, object.key);
+    if ('reason' in place) return void result.skipped.push({ key: object.key, reason: place.reason });
+    await folderProgress.file(object.key, place.path, async (fileProgress) => {
+      if ('error' in place) throw place.error;
+      return download(client, { bucket, key: object.key, to: place.path, ...(options.signal ? { signal: options.signal } : {}), onProgress: fileProgress });
     });
   });
   return result;

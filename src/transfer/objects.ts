@@ -93,7 +93,7 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
       const key = textOf(entry, 'Key');
       if (key === null) continue;
       const size = parseByteCount(textOf(entry, 'Size') ?? '0');
-      if (size === null) throw new InvalidResponseError(`ListObjectsV2 gave ${JSON.stringify(key)} the size ${JSON.stringify(textOf(entry, 'Size'))}`);
+      if (size === null) throw new InvalidResponseError(`ListObjectsV2 gave ${JSON.stringify(key.slice(0, 80))} the size ${JSON.stringify(textOf(entry, 'Size')?.slice(0, 80))}`);
       yield {
         kind: 'object',
         key: decode(key),
@@ -136,7 +136,7 @@ export async function headObject(
     options,
   );
   const size = parseByteCount(headers['content-length']);
-  if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headers['content-length'] ?? null)}`);
+  if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headers['content-length']?.slice(0, 80) ?? null)}`);
   return {
     size,
     etag: headers.etag ?? null,

@@ -1,5 +1,5 @@
 /** Keys and local paths: how a folder maps onto a prefix, and back, without leaving the folder. */
-import { mkdir, realpath } from 'node:fs/promises';
+import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /** Joins a prefix and a relative path with exactly one `/` between them. */
@@ -26,28 +26,62 @@ export function safeLocalPath(folder: string, prefix: string, key: string): { pa
 }
 
 /**
- * Creates the folders from `root` down to the folder of `path` (a path safeLocalPath gave), one
- * at a time, and returns null once they are there; or the reason the file must not be written: a
- * folder on the way, already there, that leads outside `root`. A symbolic link planted in the
- * destination (`dest/link -> /elsewhere`) would otherwise take the file, and the folders made on
- * the way to it, out of the destination. Each folder is resolved before the next is made in it.
+ * A local folder that many keys are downloaded into. Each file's folders are made one at a time
+ * below it, and one already there is followed only while it stays inside: a symbolic link planted
+ * in the destination (`dest/link -> /elsewhere`) would otherwise take the file, and the folders
+ * made on the way to it, out of the destination. A link that appears between this check and the
+ * write (a race another user of the folder would have to win, file by file) is not caught: Node
+ * has no openat() to make folders relative to a handle.
  */
-export async function createFoldersWithin(root: string, path: string): Promise<string | null> {
-  await mkdir(root, { recursive: true });
-  const realRoot = await realpath(root);
-  let folder = resolve(root);
-  for (const segment of relative(folder, dirname(resolve(path))).split(sep)) {
-    if (segment === '') continue;
-    folder = join(folder, segment);
+export class DestinationFolder {
+  readonly #root: string;
+  readonly #realRoot: string;
+
+  private constructor(root: string, realRoot: string) {
+    this.#root = root;
+    this.#realRoot = realRoot;
+  }
+
+  /** The folder, made if it is not there, and resolved once for all its files. */
+  static async open(folder: string): Promise<DestinationFolder> {
+    await mkdir(folder, { recursive: true });
+    return new DestinationFolder(resolve(folder), await realpath(folder));
+  }
+
+  /**
+   * Where `key` (below `prefix`) goes, with its folders made: its path; or the reason it has none
+   * (see safeLocalPath, and a folder on the way that leads outside); or its path and the error that
+   * kept its folders from being made.
+   */
+  async place(prefix: string, key: string): Promise<{ path: string } | { reason: string } | { path: string; error: Error }> {
+    const local = safeLocalPath(this.#root, prefix, key);
+    if ('reason' in local) return local;
     try {
-      await mkdir(folder);
+      const outside = await this.#makeFolders(local.path);
+      return outside === null ? local : { reason: `has a folder on the way (${outside}) that leads outside the target folder` };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const real = await realpath(folder).catch(() => null);
-    if (real === null || (real !== realRoot && !real.startsWith(realRoot + sep))) {
-      return `has a folder on the way (${relative(root, folder)}) that leads outside the target folder`;
+      return { path: local.path, error: error as Error };
     }
   }
-  return null;
+
+  /** Makes the folders of `path` below the root; returns the first one, already there, that leads outside it, else null. */
+  async #makeFolders(path: string): Promise<string | null> {
+    let folder = this.#root;
+    for (const segment of relative(this.#root, dirname(path)).split(sep)) {
+      if (segment === '') continue;
+      folder = join(folder, segment);
+      try {
+        // Made here: a real folder inside the one before it.
+        await mkdir(folder);
+        continue;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      // A real folder inside the one before it is inside the root too; only a link needs resolving.
+      if (!(await lstat(folder)).isSymbolicLink()) continue;
+      const real = await realpath(folder).catch(() => null);
+      if (real === null || (real !== this.#realRoot && !real.startsWith(this.#realRoot + sep))) return relative(this.#root, folder);
+    }
+    return null;
+  }
 }

@@ -193,6 +193,19 @@ describe('downloadDirectory stays inside its destination', () => {
     expect(await readFile(join(dest, 'plain', 'ok'), 'utf8')).toBe('pfx/plain/ok');
   });
 
+  it('a file where a key needs a folder fails that key (listed in failed, others written), in downloadDirectory and sync', async () => {
+    const { dir } = await scene();
+    const dest = join(dir, 'dest');
+    await mkdir(dest);
+    await writeFile(join(dest, 'link'), 'a file, not a folder');
+    const result = await client.downloadDirectory(`s3://${bucket}/pfx/`, dest);
+    expect(result.failed.map((failure) => failure.key).sort()).toEqual(['pfx/link/deeper/pwned', 'pfx/link/pwned']);
+    expect(await readFile(join(dest, 'plain', 'ok'), 'utf8')).toBe('pfx/plain/ok');
+    const ran = await s3tx(['sync', `s3://${bucket}/pfx/`, join(dir, 'dest')], dir);
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('pfx/link/pwned');
+  });
+
   it('`s3tx sync` to a folder with a planted link skips the key and writes nothing outside', async () => {
     const { dir } = await scene();
     const elsewhere = join(dir, 'elsewhere');

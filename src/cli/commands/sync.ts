@@ -4,7 +4,7 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { createFoldersWithin, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
+import { DestinationFolder, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
 import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
 import { s3Location, tracker, type Location } from '../locations.js';
 import { Reporter } from '../report.js';
@@ -111,13 +111,14 @@ async function toLocal(client: S3Client, source: S3Place, folder: string, settin
     todo.reduce((total, [, entry]) => total + entry.size, 0),
     todo.length,
   );
+  const destination = dryRun ? null : await DestinationFolder.open(folder);
   await eachLimited(todo, settings.concurrency, async ([, entry]) => {
     const label = `s3://${source.bucket}/${entry.key}`;
-    const place = safeLocalPath(folder, base, entry.key);
+    // A dry run makes no folders: it only says where each object would go.
+    const place = destination ? await destination.place(base, entry.key) : safeLocalPath(folder, base, entry.key);
     if ('reason' in place) return reporter.object({ op: 'skip', source: label, reason: `not written: the key ${place.reason}` });
+    if ('error' in place) return reporter.object({ op: 'download', source: label, target: place.path, error: place.error as Error });
     if (dryRun) return reporter.object({ op: 'download', source: label, target: place.path, dryRun });
-    const outside = await createFoldersWithin(folder, place.path).catch(() => null);
-    if (outside) return reporter.object({ op: 'skip', source: label, reason: `not written: the key ${outside}` });
     await download(client, { bucket: source.bucket, key: entry.key, label }, place.path, settings, reporter);
   });
   if (!remove) return;
