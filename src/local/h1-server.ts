@@ -81,6 +81,11 @@ export class Exchange extends EventEmitter {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /**
+   * Bytes of the request head, request line and headers. Every string parsed out of it (the url,
+   * a header value) is a slice of the head's text in V8, and keeps all of it alive.
+   */
+  readonly headLength: number;
   /** Which connection carried it, numbered from 1. */
   readonly connection: number;
   readonly socket: Socket;
@@ -103,12 +108,13 @@ export class Exchange extends EventEmitter {
   #handlers: BodyHandlers | null = null;
   #owner: H1ServerConnection;
 
-  constructor(owner: H1ServerConnection, method: string, url: string, headers: IncomingHttpHeaders, keepAlive: boolean) {
+  constructor(owner: H1ServerConnection, method: string, url: string, headers: IncomingHttpHeaders, headLength: number, keepAlive: boolean) {
     super();
     this.#owner = owner;
     this.method = method;
     this.url = url;
     this.headers = headers;
+    this.headLength = headLength;
     this.#keepAlive = keepAlive;
     this.connection = owner.number;
     this.socket = owner.socket;
@@ -478,7 +484,8 @@ export class H1ServerConnection {
       this.#chunked = null;
       this.#remaining = length;
     }
-    const exchange = new Exchange(this, line[1]!, line[2]!, headers, keepAlive);
+    // The head's text is latin1, a byte a character.
+    const exchange = new Exchange(this, line[1]!, line[2]!, headers, text.length, keepAlive);
     this.#exchange = exchange;
     this.#state = 'body';
     this.socket.setTimeout(this.#timeouts.bodyMs);

@@ -38,6 +38,8 @@ export interface RequestFacts {
   route: Route;
   partNumber: number | null;
   headers: IncomingHttpHeaders;
+  /** Bytes of the request head, which every string parsed out of it (the path, a header value) keeps alive. */
+  headLength: number;
   connection: number;
 }
 
@@ -47,10 +49,10 @@ const MAX_HEADERS = 8 * 1024;
 /** Most bytes of a path, of a query, of a key a record keeps; S3 keys are at most 1 KiB, 3 encoded. */
 const MAX_PATH = 4 * 1024;
 /**
- * Heads up to this size are kept as parsed. A header value parsed out of a head is a slice of it
- * in V8, so a record holds its whole head, and is charged for it. Past this size a record's
- * strings are copied (one JSON round trip), so that it holds only what it keeps: copying every
- * record cost about 11 us of the server's 0.3 ms per small request.
+ * Heads up to this size are kept as parsed. The path and a header value parsed out of a head are
+ * slices of it in V8, hidden headers' too, so a record holds its whole head, and is charged for
+ * it. Past this size a record's strings are copied (one JSON round trip), so that it holds only
+ * what it keeps: copying every record cost about 11 us of the server's 0.3 ms per small request.
  */
 const COPIED_HEAD = 16 * 1024;
 /**
@@ -65,21 +67,19 @@ function cut(text: string, limit: number): string {
   return text.length > limit ? text.slice(0, limit) : text;
 }
 
-/** The first entries of `entries` that fit in `limit` bytes, and the bytes of all of them. */
-function firstThatFit(entries: Iterable<[string, string | string[] | undefined]>, limit: number): { kept: Record<string, string>; keptBytes: number; allBytes: number } {
+/** The first entries of `entries` that fit in `limit` bytes, and their bytes. */
+function firstThatFit(entries: Iterable<[string, string | string[] | undefined]>, limit: number): { kept: Record<string, string>; keptBytes: number } {
   const kept: Record<string, string> = {};
   let keptBytes = 0;
-  let allBytes = 0;
   for (const [name, value] of entries) {
     if (value === undefined || HIDDEN_HEADERS.has(name)) continue;
     const text = String(value);
     const bytes = name.length + text.length + ENTRY_OVERHEAD;
-    allBytes += bytes;
     if (keptBytes + bytes > limit) continue;
     keptBytes += bytes;
     kept[name] = text;
   }
-  return { kept, keptBytes, allBytes };
+  return { kept, keptBytes };
 }
 
 export class RequestLog {
@@ -101,7 +101,7 @@ export class RequestLog {
   add(facts: RequestFacts): RecordedRequest {
     const headers = firstThatFit(Object.entries(facts.headers), MAX_HEADERS);
     const query = firstThatFit(facts.query, MAX_PATH);
-    const large = headers.allBytes > COPIED_HEAD;
+    const large = facts.headLength > COPIED_HEAD;
     const text = {
       method: cut(facts.method, 64),
       path: cut(facts.path, MAX_PATH),
@@ -121,8 +121,11 @@ export class RequestLog {
       fault: null,
     };
     if (this.#maxRecords > 0) {
-      const held = large ? headers.keptBytes : headers.allBytes;
-      this.#keep(record, RECORD_OVERHEAD + 2 * (text.path.length + (text.key?.length ?? 0)) + held + query.keptBytes);
+      // Copied, a record holds what it keeps; not, its whole head, and the bucket and key as decoded, cut or not.
+      const held = large
+        ? 2 * (text.path.length + (text.bucket?.length ?? 0) + (text.key?.length ?? 0))
+        : facts.headLength + 2 * ((facts.route.bucket?.length ?? 0) + (facts.route.key?.length ?? 0));
+      this.#keep(record, RECORD_OVERHEAD + held + headers.keptBytes + query.keptBytes);
     }
     return record;
   }

@@ -218,7 +218,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
     // Logged before the signature is checked: the log bounds what it keeps of a request.
-    const record = log.add({ method, path, query, route: where, partNumber, headers, connection: exchange.connection });
+    const record = log.add({ method, path, query, route: where, partNumber, headers, headLength: exchange.headLength, connection: exchange.connection });
     const requestId = nextRequestId();
     exchange.setHeader('x-amz-request-id', requestId);
     exchange.setHeader('server', 's3tx-local');
