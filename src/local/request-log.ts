@@ -14,6 +14,7 @@ export interface RecordedRequest {
   method: string;
   /** Path as received (encoded), without the query. */
   path: string;
+  /** The query's parameters; a presigned URL's signature and security token are left out. */
   query: Record<string, string>;
   operation: string;
   bucket: string | null;
@@ -44,6 +45,10 @@ export interface RequestFacts {
 }
 
 const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
+/** Query parameters a record leaves out, a presigned URL's secrets (X-Amz-Credential names only a key id); lower-case, matched in any case. */
+const HIDDEN_PARAMETERS = new Set(['X-Amz-Security-Token', 'X-Amz-Signature'].map((name) => name.toLowerCase()));
+const hiddenHeader = (name: string) => HIDDEN_HEADERS.has(name);
+const hiddenParameter = (name: string) => HIDDEN_PARAMETERS.has(name.toLowerCase());
 /** Most bytes of headers a record keeps, the first that fit, whatever was sent. */
 const MAX_HEADERS = 8 * 1024;
 /** Most bytes of a path, of a query, of a key a record keeps; S3 keys are at most 1 KiB, 3 encoded. */
@@ -67,12 +72,16 @@ function cut(text: string, limit: number): string {
   return text.length > limit ? text.slice(0, limit) : text;
 }
 
-/** The first entries of `entries` that fit in `limit` bytes, and their bytes. */
-function firstThatFit(entries: Iterable<[string, string | string[] | undefined]>, limit: number): { kept: Record<string, string>; keptBytes: number } {
+/** The first entries of `entries` not `hidden` that fit in `limit` bytes, and their bytes. */
+function firstThatFit(
+  entries: Iterable<[string, string | string[] | undefined]>,
+  limit: number,
+  hidden: (name: string) => boolean,
+): { kept: Record<string, string>; keptBytes: number } {
   const kept: Record<string, string> = {};
   let keptBytes = 0;
   for (const [name, value] of entries) {
-    if (value === undefined || HIDDEN_HEADERS.has(name)) continue;
+    if (value === undefined || hidden(name)) continue;
     const text = String(value);
     const bytes = name.length + text.length + ENTRY_OVERHEAD;
     if (keptBytes + bytes > limit) continue;
@@ -99,8 +108,8 @@ export class RequestLog {
 
   /** A record of the request, kept in the log unless it keeps nothing; the caller fills in status, bytes and fault. */
   add(facts: RequestFacts): RecordedRequest {
-    const headers = firstThatFit(Object.entries(facts.headers), MAX_HEADERS);
-    const query = firstThatFit(facts.query, MAX_PATH);
+    const headers = firstThatFit(Object.entries(facts.headers), MAX_HEADERS, hiddenHeader);
+    const query = firstThatFit(facts.query, MAX_PATH, hiddenParameter);
     const large = facts.headLength > COPIED_HEAD;
     const text = {
       method: cut(facts.method, 64),

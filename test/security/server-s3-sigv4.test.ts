@@ -348,3 +348,20 @@ describe('a server started for another region', () => {
     }
   });
 });
+
+describe('the request log of a presigned request', () => {
+  it('keeps neither the session token nor the signature of a presigned URL, in any case of their names', async () => {
+    const token = `session-token-${'t'.repeat(40)}`;
+    const url = presigned({ date: amzDate(Date.now()) }, '300', { 'X-Amz-Security-Token': token });
+    const signed = new URL(url).searchParams.get('X-Amz-Signature')!;
+    server.resetRequests();
+    expect((await get(url)).status).toBe(200);
+    // Unsigned, and with its names in another case: refused, and logged as sent, the secrets left out all the same.
+    await get(`http://${server.host}/${bucket}/${key}?x-amz-security-token=${token}&X-AMZ-SIGNATURE=${signed}`);
+    const log = JSON.stringify(server.requests);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[0]!.query['X-Amz-Credential']).toMatch(new RegExp(`^${ACCESS_KEY}/`));
+    expect(log).not.toContain(token);
+    expect(log).not.toContain(signed);
+  });
+});
