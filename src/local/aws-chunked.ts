@@ -19,8 +19,10 @@ export interface ChunkSigning {
   scope: string;
   amzDate: string;
   /**
-   * Whether the trailers must carry a signature (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER);
-   * false by default. Without one, trailers that no signature covers would be taken as signed.
+   * Whether the body ends in signed trailers (STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER), which
+   * must then carry a valid x-amz-trailer-signature; false by default, when a body with trailers
+   * is refused, since nothing signs them (STREAMING-AWS4-HMAC-SHA256-PAYLOAD). Either way, no
+   * trailer that no signature covers is taken from a signed body.
    */
   signedTrailer?: boolean;
 }
@@ -69,26 +71,31 @@ export class AwsChunkedDecoder {
     if (used < piece.length) throw malformed('bytes after the end of an aws-chunked body');
   }
 
-  /** Checks that the body was complete and its trailer signature, if any. */
+  /** Checks that the body was complete, and that a signed body's trailers are signed. */
   end(): void {
     if (!this.#coding.done) throw malformed('the aws-chunked body ended early');
-    const trailerSignature = this.trailers['x-amz-trailer-signature'];
     const signing = this.#signing;
-    if (signing?.signedTrailer && trailerSignature === undefined)
-      throw new S3Error('SignatureDoesNotMatch', 'The trailers of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER body carry no x-amz-trailer-signature.');
-    if (signing && trailerSignature !== undefined) {
-      const text = Object.entries(this.trailers)
-        .filter(([name]) => name !== 'x-amz-trailer-signature')
-        .map(([name, value]) => `${name}:${value}\n`)
-        .join('');
-      const expected = hmac(
-        signing.signingKey,
-        ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, this.#previous, sha256Hex(text)].join('\n'),
-      ).toString('hex');
-      if (expected !== trailerSignature)
-        throw new S3Error('SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided.');
-      delete this.trailers['x-amz-trailer-signature'];
+    if (!signing) return;
+    if (!signing.signedTrailer) {
+      // Trailers the request did not announce, and no signature covers: taking them would take a checksum unsigned.
+      if (Object.keys(this.trailers).length > 0)
+        throw new S3Error('SignatureDoesNotMatch', 'A STREAMING-AWS4-HMAC-SHA256-PAYLOAD body carries trailers; only STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER signs them.');
+      return;
     }
+    const trailerSignature = this.trailers['x-amz-trailer-signature'];
+    if (trailerSignature === undefined)
+      throw new S3Error('SignatureDoesNotMatch', 'The trailers of a STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER body carry no x-amz-trailer-signature.');
+    const text = Object.entries(this.trailers)
+      .filter(([name]) => name !== 'x-amz-trailer-signature')
+      .map(([name, value]) => `${name}:${value}\n`)
+      .join('');
+    const expected = hmac(
+      signing.signingKey,
+      ['AWS4-HMAC-SHA256-TRAILER', signing.amzDate, signing.scope, this.#previous, sha256Hex(text)].join('\n'),
+    ).toString('hex');
+    if (expected !== trailerSignature)
+      throw new S3Error('SignatureDoesNotMatch', 'The trailer signature we calculated does not match the signature you provided.');
+    delete this.trailers['x-amz-trailer-signature'];
   }
 
   #sizeLine(line: string): number {

@@ -4,13 +4,16 @@
  * bodies longer than their headers declared, which must be cut off at the first byte past the
  * declaration rather than read to their end. Raw sockets to 127.0.0.1, bounded in bytes and time.
  */
+import { createHash, createHmac } from 'node:crypto';
+import { HttpRequest } from '@smithy/protocol-http';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
 import { AwsChunkedDecoder } from '../../src/local/aws-chunked.js';
 import { bodyDecoder } from '../../src/local/request-body.js';
 import { Crc32c } from '../../src/checksums/index.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
-import { raw } from '../helpers/raw.js';
+import { raw, signedChunkedBody, signer } from '../helpers/raw.js';
 import { Wire } from '../helpers/wire.js';
 
 const statuses = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
@@ -233,5 +236,49 @@ describe('signed-trailer bodies', { timeout: 15_000 }, () => {
     });
     expect(unsigned.status).toBe(403);
     expect(unsigned.code).toBe('SignatureDoesNotMatch');
+  });
+
+  it('answers trailers on a STREAMING-AWS4-HMAC-SHA256-PAYLOAD body 403, which signs none, and stores nothing', async () => {
+    const data = Buffer.alloc(1000, 0x64);
+    const checksum = new Crc32c().update(data).digestBase64();
+    const amzDate = (date: Date) => date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    /** A signed aws-chunked PUT of `data` whose trailer section, after its final chunk, is `trailers(last chunk signature)`. */
+    async function put(path: string, trailers: (body: { key: Buffer; previous: string; date: string; scope: string }) => string) {
+      const when = new Date();
+      const scope = `${amzDate(when).slice(0, 8)}/us-east-1/s3/aws4_request`;
+      const length = signedChunkedBody(data, 400, '0'.repeat(64), amzDate(when), scope).length;
+      // Signatures have a fixed length: the trailers' length is known before the signature they chain from.
+      const sample = trailers({ key: Buffer.alloc(32), previous: '0'.repeat(64), date: amzDate(when), scope });
+      const headers: Record<string, string> = {
+        host: server.host,
+        'content-encoding': 'aws-chunked',
+        'content-length': String(length + sample.length),
+        'x-amz-decoded-content-length': String(data.length),
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'x-amz-checksum-algorithm': 'CRC32C',
+      };
+      const signed = await signer().sign(new HttpRequest({ method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', path, headers }), { signingDate: when });
+      const seed = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization!)![1]!;
+      const chunks = signedChunkedBody(data, 400, seed, amzDate(when), scope);
+      let key: Buffer = createHmac('sha256', `AWS4${SECRET_KEY}`).update(scope.slice(0, 8)).digest();
+      for (const part of ['us-east-1', 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+      const previous = /0;chunk-signature=([0-9a-f]{64})\r\n\r\n$/.exec(chunks.toString('latin1'))![1]!;
+      const body = Buffer.concat([chunks.subarray(0, -2), Buffer.from(trailers({ key, previous, date: amzDate(when), scope })), Buffer.from('\r\n')]);
+      const response = await request(`http://${server.host}${path}`, { method: 'PUT', headers: signed.headers, body });
+      const text = await response.body.text();
+      return { status: response.statusCode, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? null };
+    }
+    const unsigned = await put('/trailers/payload-unsigned', () => `x-amz-checksum-crc32c:${checksum}\r\n`);
+    expect(unsigned).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    // Even signed as a -TRAILER body's would be: the request declared a body without trailers.
+    const signed = await put('/trailers/payload-signed', ({ key, previous, date, scope }) => {
+      const line = `x-amz-checksum-crc32c:${checksum}`;
+      const toSign = ['AWS4-HMAC-SHA256-TRAILER', date, scope, previous, createHash('sha256').update(`${line}\n`).digest('hex')].join('\n');
+      return `${line}\r\nx-amz-trailer-signature:${createHmac('sha256', key).update(toSign).digest('hex')}\r\n`;
+    });
+    expect(signed).toEqual({ status: 403, code: 'SignatureDoesNotMatch' });
+    for (const path of ['/trailers/payload-unsigned', '/trailers/payload-signed']) expect((await raw(server.host, 'HEAD', path)).status).toBe(404);
+    // The same body without trailers is served.
+    expect((await raw(server.host, 'PUT', '/trailers/payload', { chunked: { data, chunkSize: 400 } })).status).toBe(200);
   });
 });
