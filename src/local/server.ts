@@ -166,7 +166,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     bodyMs: positiveOption('bodyTimeoutMs', options.bodyTimeoutMs, DEFAULT_TIMEOUT_MS),
   };
   const maxConnections = positiveOption('maxConnections', options.maxConnections, defaultMaxConnections());
-  let open = 0;
+  /** Every connection open, as accepted (for TLS, the TCP socket under it, from before its handshake). */
   const sockets = new Set<Socket>();
   let connections = 0;
   let active = 0;
@@ -184,24 +184,23 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     void serve(exchange);
   };
   /**
-   * Counts an accepted connection against the cap, before any TLS handshake; false past the cap,
-   * when a plain connection is answered 503 and a TLS one, which cannot be told, is dropped.
+   * Counts an accepted connection against the cap, before any TLS handshake, and keeps it for
+   * close() to drop, a handshake in progress too; false past the cap, when a plain connection is
+   * answered 503 and a TLS one, which cannot be told, is dropped.
    */
   const admit = (socket: Socket): boolean => {
-    if (open >= maxConnections) {
+    if (sockets.size >= maxConnections) {
       socket.on('error', () => {});
       if (options.tls) socket.destroy();
       else socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n', 'latin1', () => socket.destroy());
       return false;
     }
-    open++;
-    socket.once('close', () => open--);
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     return true;
   };
   const connect = (socket: Socket) => {
     if (!options.tls && !admit(socket)) return;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
     new H1ServerConnection(socket, ++connections, timeouts, handler);
   };
   // For TLS, requests arrive on the TLS socket the server hands over once the handshake is done, which has the header timeout.

@@ -5,6 +5,7 @@
  * are held open against it. Raw sockets to 127.0.0.1, bounded in count and time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
@@ -207,6 +208,22 @@ describe('the cap on open connections', { timeout: 15_000 }, () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('closing a TLS server', { timeout: 15_000 }, () => {
+  it('drops a connection still in its handshake at once, rather than waiting out the handshake timeout', async () => {
+    const tls = { cert: readFileSync(new URL('../fixtures/tls/server.crt', import.meta.url)), key: readFileSync(new URL('../fixtures/tls/server.key', import.meta.url)) };
+    const server = await startLocalS3({ anonymous: true, tls });
+    // A TCP connection that never sends its ClientHello.
+    const silent = new Wire(server.port);
+    await wait(100);
+    const started = Date.now();
+    const closed = await Promise.race([server.close().then(() => true), wait(3000).then(() => false)]);
+    expect(closed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await silent.until(() => false);
+    expect(silent.closed).toBe(true);
   });
 });
 
