@@ -73,8 +73,8 @@ function httpDate(): string {
 }
 
 /**
- * One request and its response. Emits 'finish' once the response has been handed to the socket,
- * 'drain' when a write that returned false can be followed by more, and 'close' at the end of its
+ * One request and its response. Emits 'finish' once the response has been handed to the socket
+ * (its own, or the bare status the connection refused the request with), 'drain' when a write that returned false can be followed by more, and 'close' at the end of its
  * life, whether it finished or its connection dropped.
  */
 export class Exchange extends EventEmitter {
@@ -266,9 +266,14 @@ export class Exchange extends EventEmitter {
     this.#handlers?.abort(error);
   }
 
-  /** The connection answered the request itself; whatever the exchange would still send is dropped. */
-  [kRefused](error: Error): void {
+  /**
+   * The connection answered the request itself, `status`, which is its response: 'finish' says so,
+   * and whatever the exchange would still send is dropped.
+   */
+  [kRefused](error: Error, status: number): void {
     this.#refused = true;
+    this.statusCode = status;
+    this.emit('finish');
     this[kClose](error);
   }
 
@@ -527,8 +532,8 @@ export class H1ServerConnection {
       this.socket.destroy();
       return;
     }
-    exchange?.[kRefused](error);
     this.socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`, 'latin1');
+    exchange?.[kRefused](error, status);
     this.#close();
   }
 }

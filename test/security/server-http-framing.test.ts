@@ -94,6 +94,12 @@ describe("the local server's request framing", { timeout: 15_000 }, () => {
     plain.socket.destroy();
   });
 
+  it('logs the status it sent for a request whose framing it refused mid-body', async () => {
+    const text = await refused(`PUT /framing/broken-chunk HTTP/1.1\r\n${host()}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n`);
+    expect(statuses(text)).toEqual([400]);
+    expect(logged('/framing/broken-chunk').map((request) => request.status)).toEqual([400]);
+  });
+
   it('answers a NUL or another control byte in a header value 400 and closes', async () => {
     for (const byte of [0x00, 0x01, 0x0b, 0x1f, 0x7f]) {
       const head = Buffer.concat([Buffer.from(`GET /framing/a HTTP/1.1\r\n${host()}x-value: a`), Buffer.from([byte]), Buffer.from('b\r\n\r\n')]);
