@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { readXml } from '../client/xml-reader.js';
 import type { FaultAction } from './faults.js';
-import { isBucketName, splitPath, type Route } from './router.js';
+import { checkBucketName, splitPath, type Route } from './router.js';
 import type { BodyHash } from './request-body.js';
 import { S3Error, escapeXml } from './s3-error.js';
 import { DEFAULT_REGION } from './sigv4.js';
@@ -78,11 +78,6 @@ async function readSmallBody(context: OperationContext, limit = 4 * MiB): Promis
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Throws S3's InvalidBucketName unless `bucket` is a valid bucket name. */
-function checkBucketName(bucket: string): void {
-  if (!isBucketName(bucket)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: bucket });
 }
 
 /** Throws S3's KeyTooLongError for a key over 1024 bytes; returns the key otherwise. */

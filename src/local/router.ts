@@ -1,4 +1,5 @@
-/** Which S3 operation a request is, from its method, host, path and query. Pure. */
+/** Which S3 operation a request is, from its method, host, path and query, and S3's rules for the names in it. Pure. */
+import { S3Error } from './s3-error.js';
 
 export interface Route {
   operation: string;
@@ -52,6 +53,15 @@ const BUCKET_NAME = new RegExp(
  */
 export function isBucketName(name: string): boolean {
   return BUCKET_NAME.test(name);
+}
+
+/**
+ * Throws S3's InvalidBucketName unless `name` is a valid bucket name. The server checks a
+ * request's names first; storage checks again, so that no name that slips past (`..`, `a/b`)
+ * names a path.
+ */
+export function checkBucketName(name: string): void {
+  if (!isBucketName(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
 }
 
 /** A bucket and a key, decoded; null for either when the path names none. */

@@ -10,8 +10,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { isBucketName } from './router.js';
-import { S3Error } from './s3-error.js';
+import { checkBucketName, isBucketName } from './router.js';
 
 /** What is stored beside an object's bytes. */
 export interface ObjectMeta {
@@ -79,14 +78,6 @@ export interface Storage {
   /** Concatenates the named parts into the object, then drops the upload. */
   completeUpload(bucket: string, upload: UploadMeta, parts: PartMeta[], meta: ObjectMeta): Promise<void>;
   abortUpload(bucket: string, uploadId: string): Promise<void>;
-}
-
-/**
- * Throws S3's InvalidBucketName for a name that is not a bucket name. The server checks names
- * first; storage checks again so that no name that slips past it (`..`, `a/b`) names a path.
- */
-function checkBucketName(name: string): void {
-  if (!isBucketName(name)) throw new S3Error('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
 }
 
 function keyId(key: string): string {
