@@ -86,7 +86,7 @@ describe('validateResponse', () => {
     expect(fixture.server.requests.filter((r) => r.operation === 'GetObject' && r.partNumber === 2)).toHaveLength(2);
     fixture.server.faults.add({ operation: 'GetObject', partNumber: 2, times: Infinity, action: { type: 'flip-byte', offset: 7 } });
     const always = await get(key);
-    expect(always.error).toMatchObject({ code: 'ChecksumMismatch', algorithm: 'SHA256' });
+    expect(always.error).toMatchObject({ code: 'AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH', algorithm: 'SHA256' });
   });
 
   it('objects uploaded by the AWS SDK and lib-storage are validated', async () => {
@@ -127,7 +127,7 @@ describe('validateResponse', () => {
       await mkdir(dir);
       const result = await get('flipped', mode === 'file' ? join(dir, 'target') : undefined);
       expect(result.error).toBeInstanceOf(ChecksumMismatchError);
-      expect(result.error).toMatchObject({ code: 'ChecksumMismatch', algorithm: 'CRC32C' });
+      expect(result.error).toMatchObject({ code: 'AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH', algorithm: 'CRC32C' });
       expect((result.error as ChecksumMismatchError).expected).not.toBe((result.error as ChecksumMismatchError).actual);
       expect(await readdir(dir)).toEqual([]);
     }
@@ -147,6 +147,6 @@ describe('validateResponse', () => {
     expect(ok.done[0]).toMatchObject({ didValidateChecksum: true, checksumValidationAlgorithm: S3ChecksumAlgorithm.CRC32 });
     expect(sha256(ok.body)).toBe(sha256(data));
     fixture.server.faults.add({ operation: 'GetObject', action: { type: 'flip-byte' } });
-    expect((await request()).error).toMatchObject({ code: 'ChecksumMismatch' });
+    expect((await request()).error).toMatchObject({ code: 'AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH' });
   });
 });

@@ -93,7 +93,7 @@ describe('request checksums', () => {
       request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/bad-digest`, {}, data),
       checksumConfig: { algorithm: S3ChecksumAlgorithm.CRC32C, location: S3ChecksumLocation.TRAILER },
     });
-    expect(result.error).toMatchObject({ code: 'BadDigest', operationName: 'UploadPart' });
+    expect(result.error).toMatchObject({ s3Code: 'BadDigest', operationName: 'UploadPart' });
     const uploads = await run(fixture.client, {
       type: S3RequestType.DEFAULT,
       operationName: 'ListMultipartUploads',

@@ -221,7 +221,7 @@ describe('cp', () => {
     ]);
     expect(existsSync(join(folder.path, 'x.bin'))).toBe(false);
     const json = await s3tx(['cp', `s3://${bucket}/no/such/key`, 'x.bin', '--json']);
-    expect(jsonLines(json.stdout)[0]).toMatchObject({ op: 'download', error: { code: 'NoSuchKey' } });
+    expect(jsonLines(json.stdout)[0]).toMatchObject({ op: 'download', error: { code: 'AWS_ERROR_S3_INVALID_RESPONSE_STATUS', s3Code: 'NoSuchKey' } });
   });
 
   it('finds endpoint, region and credentials in a named --profile', async () => {

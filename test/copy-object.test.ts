@@ -95,7 +95,7 @@ describe('COPY_OBJECT', () => {
     fixture.server.faults.add({ operation: 'UploadPartCopy', partNumber: 3, times: Infinity, action: { type: 'error', status: 403, code: 'AccessDenied' } });
     const failed = await copy(`/${bucket}/large`, `/${bucket}/half`);
     fixture.server.faults.clear();
-    expect(failed.error).toMatchObject({ code: 'AccessDenied' });
+    expect(failed.error).toMatchObject({ s3Code: 'AccessDenied' });
     const uploads = await run(fixture.client, {
       type: S3RequestType.DEFAULT,
       operationName: 'ListMultipartUploads',

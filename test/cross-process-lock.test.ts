@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CrossProcessLock, LockNotOwnedError, withLock } from '../src/index.js';
+import { CrossProcessLock, InvalidArgumentError, LockNotOwnedError, withLock } from '../src/index.js';
 import { lockAddress } from '../src/lock/cross-process-lock.js';
 
 const HOLDER = fileURLToPath(new URL('./fixtures/lock-holder.mjs', import.meta.url));
@@ -46,7 +46,7 @@ describe('CrossProcessLock', () => {
     const first = await new CrossProcessLock(name).acquire();
     const second = new CrossProcessLock(name);
     await expect(second.acquire()).rejects.toBeInstanceOf(LockNotOwnedError);
-    await expect(second.acquire()).rejects.toMatchObject({ code: 'AWS_MUTEX_CALLER_NOT_OWNER' });
+    await expect(second.acquire()).rejects.toMatchObject({ code: 'AWS_ERROR_MUTEX_CALLER_NOT_OWNER' });
     expect(first.held).toBe(true);
     first.release();
     first.release();
@@ -68,7 +68,7 @@ describe('CrossProcessLock', () => {
     const name = uniqueName();
     await expect(
       withLock(name, async () => {
-        await expect(new CrossProcessLock(name).acquire()).rejects.toMatchObject({ code: 'AWS_MUTEX_CALLER_NOT_OWNER' });
+        await expect(new CrossProcessLock(name).acquire()).rejects.toMatchObject({ code: 'AWS_ERROR_MUTEX_CALLER_NOT_OWNER' });
         throw new Error('work failed');
       }),
     ).rejects.toThrow('work failed');
@@ -79,9 +79,9 @@ describe('CrossProcessLock', () => {
     const name = uniqueName();
     const holder = startHolder(name);
     expect(await holder.outcome).toBe('acquired');
-    await expect(new CrossProcessLock(name).acquire()).rejects.toMatchObject({ code: 'AWS_MUTEX_CALLER_NOT_OWNER' });
+    await expect(new CrossProcessLock(name).acquire()).rejects.toMatchObject({ code: 'AWS_ERROR_MUTEX_CALLER_NOT_OWNER' });
     const contender = startHolder(name);
-    expect(await contender.outcome).toBe('refused AWS_MUTEX_CALLER_NOT_OWNER');
+    expect(await contender.outcome).toBe('refused AWS_ERROR_MUTEX_CALLER_NOT_OWNER');
     await stop(holder);
     const lock = await new CrossProcessLock(name).acquire();
     lock.release();
@@ -115,17 +115,17 @@ describe('CrossProcessLock', () => {
       const racers = Array.from({ length: 20 }, () => startHolder(name));
       const outcomes = await Promise.all(racers.map((racer) => racer.outcome));
       expect(outcomes.filter((outcome) => outcome === 'acquired')).toHaveLength(1);
-      expect(outcomes.filter((outcome) => outcome === 'refused AWS_MUTEX_CALLER_NOT_OWNER')).toHaveLength(19);
+      expect(outcomes.filter((outcome) => outcome === 'refused AWS_ERROR_MUTEX_CALLER_NOT_OWNER')).toHaveLength(19);
       await Promise.all(racers.map(stop));
     }
   });
 
-  it('refuses bad names with a TypeError', () => {
-    expect(() => new CrossProcessLock('')).toThrow(TypeError);
-    expect(() => new CrossProcessLock('a/b')).toThrow(TypeError);
-    expect(() => new CrossProcessLock('a\0b')).toThrow(TypeError);
-    expect(() => new CrossProcessLock('x'.repeat(256))).toThrow(TypeError);
-    expect(() => new CrossProcessLock(42 as never)).toThrow(TypeError);
+  it('refuses bad names with an InvalidArgumentError', () => {
+    expect(() => new CrossProcessLock('')).toThrow(InvalidArgumentError);
+    expect(() => new CrossProcessLock('a/b')).toThrow(InvalidArgumentError);
+    expect(() => new CrossProcessLock('a\0b')).toThrow(InvalidArgumentError);
+    expect(() => new CrossProcessLock('x'.repeat(256))).toThrow(InvalidArgumentError);
+    expect(() => new CrossProcessLock(42 as never)).toThrow(InvalidArgumentError);
     expect(new CrossProcessLock('x'.repeat(255)).lockScopeName).toHaveLength(255);
   });
 

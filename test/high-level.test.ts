@@ -251,7 +251,7 @@ describe('resumable transfers through the API', () => {
           abortOnFailure: false,
           onResumeToken: (t) => (token = t),
         }),
-      ).rejects.toMatchObject({ code: 'AccessDenied' });
+      ).rejects.toMatchObject({ s3Code: 'AccessDenied' });
     } finally {
       await oneAtATime.close();
     }

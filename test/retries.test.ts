@@ -98,7 +98,7 @@ describe('retries, part by part', () => {
   it('CompleteMultipartUpload answered 200 with an error that will repeat fails the upload and aborts it', async () => {
     fault({ operation: 'CompleteMultipartUpload', action: { type: 'error', status: 200, code: 'InvalidPart' } });
     const result = await upload('complete-200-invalid');
-    expect(result.error).toMatchObject({ code: 'InvalidPart', statusCode: 200, operationName: 'CompleteMultipartUpload' });
+    expect(result.error).toMatchObject({ s3Code: 'InvalidPart', statusCode: 200, operationName: 'CompleteMultipartUpload' });
     expect(count(operation('AbortMultipartUpload'))).toBe(1);
     expect(await uploadsLeft()).not.toContain('<Upload>');
   });
@@ -141,7 +141,7 @@ describe('retries, part by part', () => {
       request: httpRequest(fixture.server.host, 'GET', `/${bucket}/replaced`),
       recvFilepath: join(dir, 'target'),
     });
-    expect(result.error).toMatchObject({ code: 'PreconditionFailed', statusCode: 412 });
+    expect(result.error).toMatchObject({ s3Code: 'PreconditionFailed', code: 'AWS_ERROR_S3_INVALID_RESPONSE_STATUS', statusCode: 412 });
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -149,7 +149,7 @@ describe('retries, part by part', () => {
     fault({ operation: 'UploadPart', partNumber: 2, times: Infinity, action: { type: 'error', status: 503, code: 'SlowDown' } });
     const result = await upload('persistent');
     expect(result.error).toBeInstanceOf(S3ResponseError);
-    expect(result.error).toMatchObject({ code: 'SlowDown', statusCode: 503, operationName: 'UploadPart' });
+    expect(result.error).toMatchObject({ s3Code: 'SlowDown', code: 'AWS_ERROR_S3_SLOW_DOWN', statusCode: 503, operationName: 'UploadPart' });
     expect(result.done[0]).toMatchObject({ statusCode: 503, errorOperationName: 'UploadPart' });
     expect(count(part(2))).toBe(6);
     expect(count(operation('AbortMultipartUpload'))).toBe(1);
@@ -161,7 +161,7 @@ describe('retries, part by part', () => {
     const dir = join(fixture.folder.path, 'persistent-get');
     await mkdir(dir);
     const result = await download(join(dir, 'target.bin'));
-    expect(result.error).toMatchObject({ code: 'InternalError', statusCode: 500 });
+    expect(result.error).toMatchObject({ s3Code: 'InternalError', code: 'AWS_ERROR_S3_INTERNAL_ERROR', statusCode: 500 });
     expect(count(range(8 * MiB))).toBe(6);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -169,7 +169,7 @@ describe('retries, part by part', () => {
   it('an error S3 will repeat is not retried', async () => {
     fault({ operation: 'GetObject', range: `bytes=${8 * MiB}-`, times: Infinity, action: { type: 'error', status: 403, code: 'AccessDenied' } });
     const result = await download();
-    expect(result.error).toMatchObject({ code: 'AccessDenied', statusCode: 403 });
+    expect(result.error).toMatchObject({ s3Code: 'AccessDenied', statusCode: 403 });
     expect(count(range(8 * MiB))).toBe(1);
   });
 });

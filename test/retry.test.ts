@@ -3,7 +3,7 @@ import { InvalidResponseError, NetworkError, S3ResponseError } from '../src/clie
 import { backoffDelay, isRetryable } from '../src/client/retry.js';
 
 function s3Error(statusCode: number, code: string): S3ResponseError {
-  return new S3ResponseError({ code, message: code, statusCode, headers: [], body: null, operationName: 'UploadPart' });
+  return new S3ResponseError({ s3Code: code, message: code, statusCode, headers: [], body: null, operationName: 'UploadPart' });
 }
 
 describe('retry policy', () => {

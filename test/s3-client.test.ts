@@ -168,7 +168,7 @@ describe.each([
 
     it('a stream whose Content-Length disagrees with its bytes fails without storing anything', async () => {
       const short = await put('short-stream', { body: streamOf(makeBuffer(1000)), headers: { 'content-length': '2000' } });
-      expect(short.error).toMatchObject({ code: 'AWS_ERROR_S3_FILE_IO' });
+      expect(short.error).toMatchObject({ code: 'ERR_S3TX_FILE_IO' });
       expect((short.error as Error).message).toContain('ended after 1000 bytes');
       const long = await put('long-stream', { body: streamOf(makeBuffer(3000)), headers: { 'content-length': '2000' } });
       expect((long.error as Error).message).toContain('longer');
@@ -176,11 +176,11 @@ describe.each([
       expect((shortParts.error as Error).message).toContain('ended after');
       const longParts = await put('long-multipart-stream', { body: streamOf(makeBuffer(30 * MiB)), headers: { 'content-length': String(20 * MiB) } });
       expect((longParts.error as Error).message).toContain('longer');
-      expect((await get('short-multipart-stream')).error).toMatchObject({ code: 'NoSuchKey' });
-      expect((await get('long-multipart-stream')).error).toMatchObject({ code: 'NoSuchKey' });
+      expect((await get('short-multipart-stream')).error).toMatchObject({ s3Code: 'NoSuchKey' });
+      expect((await get('long-multipart-stream')).error).toMatchObject({ s3Code: 'NoSuchKey' });
       const empty = await put('empty-stream', { body: streamOf(Buffer.alloc(0)), headers: { 'content-length': '0' } });
       expect(empty.error).toBeNull();
-      expect((await get('short-stream')).error).toMatchObject({ code: 'NoSuchKey' });
+      expect((await get('short-stream')).error).toMatchObject({ s3Code: 'NoSuchKey' });
       expect((await get('empty-stream')).body.length).toBe(0);
     });
 
@@ -261,7 +261,7 @@ describe.each([
     it('fails with InvalidRange past the end of the object', async () => {
       const result = await get('ranged', { headers: { range: `bytes=${data.length + 10}-` } });
       expect(result.error).toBeInstanceOf(S3ResponseError);
-      expect(result.error).toMatchObject({ code: 'InvalidRange', statusCode: 416 });
+      expect(result.error).toMatchObject({ s3Code: 'InvalidRange', statusCode: 416 });
     });
   });
 
@@ -270,7 +270,7 @@ describe.each([
       const result = await get('does-not-exist');
       expect(result.error).toBeInstanceOf(S3ResponseError);
       const error = result.error as S3ResponseError;
-      expect(error.code).toBe('NoSuchKey');
+      expect(error.s3Code).toBe('NoSuchKey');
       expect(error.statusCode).toBe(404);
       expect(error.operationName).toBe('GetObject');
       expect(error.body?.toString()).toContain('<Code>NoSuchKey</Code>');
@@ -285,7 +285,7 @@ describe.each([
       const dir = join(folder.path, 'failed-download');
       await mkdir(dir);
       const result = await get('does-not-exist', { recvFilepath: join(dir, 'target.bin') });
-      expect(result.error).toMatchObject({ code: 'NoSuchKey' });
+      expect(result.error).toMatchObject({ s3Code: 'NoSuchKey' });
       expect(await readdir(dir)).toEqual([]);
     });
 
@@ -296,7 +296,7 @@ describe.each([
       });
       try {
         const result = await get('anything', { client: stranger });
-        expect(result.error).toMatchObject({ code: 'InvalidAccessKeyId', statusCode: 403 });
+        expect(result.error).toMatchObject({ s3Code: 'InvalidAccessKeyId', statusCode: 403 });
         const error = result.error as S3ResponseError;
         const shown = [error.message, String(error.stack), JSON.stringify(error), error.body?.toString(), JSON.stringify(error.headers)].join('\n');
         expect(shown).not.toContain(secret);
@@ -310,7 +310,7 @@ describe.each([
         type: S3RequestType.PUT_OBJECT,
         request: httpRequest(server.host, 'PUT', '/no-such-bucket/key', {}, makeBuffer(9 * MiB)),
       });
-      expect(result.error).toMatchObject({ code: 'NoSuchBucket', statusCode: 404, operationName: 'CreateMultipartUpload' });
+      expect(result.error).toMatchObject({ s3Code: 'NoSuchBucket', statusCode: 404, operationName: 'CreateMultipartUpload' });
       expect(result.done[0]?.errorOperationName).toBe('CreateMultipartUpload');
     });
   });
@@ -353,7 +353,7 @@ describe.each([
       });
       expect(result.error).toBeNull();
       expect(result.done[0]?.statusCode).toBe(204);
-      expect((await get('listed/a.txt')).error).toMatchObject({ code: 'NoSuchKey' });
+      expect((await get('listed/a.txt')).error).toMatchObject({ s3Code: 'NoSuchKey' });
     });
 
     it('HeadObject of a missing key fails with 404 and no body', async () => {
@@ -362,7 +362,7 @@ describe.each([
         operationName: 'HeadObject',
         request: httpRequest(server.host, 'HEAD', `/${bucket}/missing`),
       });
-      expect(result.error).toMatchObject({ statusCode: 404, code: 'NotFound', operationName: 'HeadObject' });
+      expect(result.error).toMatchObject({ statusCode: 404, s3Code: 'NotFound', operationName: 'HeadObject' });
     });
 
     it('PutObject as DEFAULT sends a file body', async () => {
@@ -409,7 +409,7 @@ describe.each([
       expect(uploadId).toBeTruthy();
       expect(server.requests.some((r) => r.method === 'DELETE' && r.url.includes(`uploadId=${uploadId}`))).toBe(true);
       expect(server.requests.some((r) => r.method === 'POST' && r.url.includes('uploadId=') && !r.url.includes('uploads'))).toBe(false);
-      expect((await get('cancelled-upload')).error).toMatchObject({ code: 'NoSuchKey' });
+      expect((await get('cancelled-upload')).error).toMatchObject({ s3Code: 'NoSuchKey' });
       if (serverName !== 's3rver') {
         // s3rver answers AbortMultipartUpload NotImplemented; the local server shows nothing is left.
         const uploads = await run(client, {
@@ -499,7 +499,7 @@ describe.each([
         outcomes.push(outcome);
         const stored = await get(key);
         if (outcome === 'done') expect(sha256(stored.body)).toBe(expected);
-        else expect([outcome, stored.error]).toMatchObject(['AWS_ERROR_S3_CANCELED', { code: 'NoSuchKey' }]);
+        else expect([outcome, stored.error]).toMatchObject(['AWS_ERROR_S3_CANCELED', { s3Code: 'NoSuchKey' }]);
       }
       expect(outcomes).toContain('done');
       expect(outcomes).toContain('AWS_ERROR_S3_CANCELED');
@@ -680,7 +680,7 @@ describe.each([
         request: httpRequest(server.host, 'GET', `/${bucket}?list-type=2`),
         signingConfig: { credentialProvider: AwsCredentialsProvider.newStatic('AKIDOTHER', 'other-secret') },
       });
-      expect(result.error).toMatchObject({ code: 'InvalidAccessKeyId' });
+      expect(result.error).toMatchObject({ s3Code: 'InvalidAccessKeyId' });
       if (serverName === 's3rver') {
         expect(String(server.requests[0]?.headers.authorization)).toContain('Credential=AKIDOTHER/');
         expect(verifySigV4(server.requests[0]!, 'other-secret')).toBe(true);

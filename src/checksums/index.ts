@@ -4,6 +4,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as zlib from 'node:zlib';
+import { InvalidArgumentError } from '../client/errors.js';
 import { S3ChecksumAlgorithm } from '../client/enums.js';
 import { combineCrc } from './combine.js';
 import { crc32Tables, crc32Update } from './crc.js';
@@ -145,7 +146,7 @@ export function createChecksum(algorithm: S3ChecksumAlgorithm): Checksum {
     case S3ChecksumAlgorithm.SHA256:
       return new Sha256();
     default:
-      throw new TypeError(`unknown checksum algorithm ${String(algorithm)}`);
+      throw new InvalidArgumentError('algorithm', `is not a checksum algorithm: ${String(algorithm)}`);
   }
 }
 
@@ -177,7 +178,7 @@ const CRC_PARAMETERS: Partial<Record<S3ChecksumAlgorithm, { polynomial: bigint; 
  */
 export function combineChecksums(algorithm: S3ChecksumAlgorithm, a: string, b: string, lengthB: number): string {
   const parameters = CRC_PARAMETERS[algorithm];
-  if (!parameters) throw new TypeError(`${S3ChecksumAlgorithm[algorithm]} values do not combine`);
+  if (!parameters) throw new InvalidArgumentError('algorithm', `${S3ChecksumAlgorithm[algorithm]} values do not combine`);
   const bytes = parameters.width / 8;
   const read = (text: string) => BigInt(`0x${Buffer.from(text, 'base64').toString('hex') || '0'}`);
   const combined = combineCrc(read(a), read(b), lengthB, parameters.polynomial, parameters.width);

@@ -46,9 +46,17 @@ function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
 }
 
+/** An error in --json output: its code, S3's code when S3 answered, and its message. */
+function errorFields(error: Error): { code: string | null; s3Code?: string; message: string } {
+  const { code, s3Code } = error as Error & { code?: string; s3Code?: string };
+  return { code: code ?? null, ...(s3Code !== undefined ? { s3Code } : {}), message: error.message };
+}
+
 /** An error as one line: S3's code and status when there is one. */
 export function describeError(error: Error): string {
-  const { code, statusCode } = error as Error & { code?: string; statusCode?: number };
+  const { s3Code, statusCode } = error as Error & { s3Code?: string; statusCode?: number };
+  // S3's own code says more than the class's (AWS_ERROR_S3_INVALID_RESPONSE_STATUS for every error answer).
+  const code = s3Code ?? (error as Error & { code?: string }).code;
   const message = error.message.split('\n')[0]!;
   // S3 errors already say "GetObject failed with 404 NoSuchKey: ...".
   if (!code || message.includes(code)) return message;
@@ -108,7 +116,7 @@ export class Reporter {
       const what = `${event.op} of ${event.source}${event.target ? ` to ${event.target}` : ''}`;
       if (this.#json)
         this.#stdout.write(
-          `${JSON.stringify({ ...this.#fields({ ...event, bytes: undefined }), error: { code: (event.error as { code?: string }).code ?? null, message: event.error.message } })}\n`,
+          `${JSON.stringify({ ...this.#fields({ ...event, bytes: undefined }), error: errorFields(event.error) })}\n`,
         );
       this.#stderr.write(`s3tx: ${what} failed: ${describeError(event.error)}\n`);
     } else if (this.#json) {

@@ -84,7 +84,7 @@ export async function checkpointedUpload(
       result = await attempt(settings.resume ? earlier?.token : undefined);
     } catch (error) {
       // The upload to resume is gone (completed, aborted or expired): start again.
-      if (!(settings.resume && earlier && (error as { code?: string }).code === 'NoSuchUpload')) throw error;
+      if (!(settings.resume && earlier && (error as { s3Code?: string }).s3Code === 'NoSuchUpload')) throw error;
       await unlink(file).catch(() => {});
       result = await attempt(undefined);
     }

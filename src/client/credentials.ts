@@ -1,4 +1,4 @@
-import { S3txError } from './errors.js';
+import { InvalidArgumentError, S3txError } from './errors.js';
 
 /** Credentials that sign requests. Never logged and never part of an error message. */
 export interface AwsCredentials {
@@ -30,7 +30,7 @@ export const AwsCredentialsProvider = {
   /** Fixed credentials. */
   newStatic(accessKeyId: string, secretAccessKey: string, sessionToken?: string): AwsCredentialsProvider {
     if (!nonEmpty(accessKeyId) || !nonEmpty(secretAccessKey)) {
-      throw new TypeError('AwsCredentialsProvider.newStatic needs a non-empty access key id and secret access key');
+      throw new InvalidArgumentError(nonEmpty(accessKeyId) ? 'secretAccessKey' : 'accessKeyId', 'AwsCredentialsProvider.newStatic needs a non-empty access key id and secret access key');
     }
     const credentials: AwsCredentials = Object.freeze(sessionToken ? { accessKeyId, secretAccessKey, sessionToken } : { accessKeyId, secretAccessKey });
     return async () => credentials;

@@ -1,7 +1,9 @@
 /**
- * The project's typed errors. Every error s3tx raises has a stable `code`; the
- * client-side codes follow the names the AWS Common Runtime uses for the same
- * failure so that code written against awscrt.s3 reads the same here.
+ * The project's typed errors: one vocabulary of stable codes. Where the AWS Common Runtime has a
+ * name for the failure (aws-c-common, aws-c-io, aws-c-s3's include/aws/s3/s3.h), the code is that
+ * name, so that code written against awscrt.s3 reads the same here; s3tx's own codes, for failures
+ * the CRT does not name, start with `ERR_S3TX_`. S3's own error code (`NoSuchKey`) is an
+ * S3ResponseError's `s3Code`.
  */
 
 /** HTTP headers as the reference gives them: a list of (name, value) pairs. */
@@ -28,7 +30,7 @@ export class InvalidArgumentError extends S3txError {
   readonly option: string;
 
   constructor(option: string, message: string) {
-    super('ERR_S3TX_INVALID_ARGUMENT', `${option}: ${message}`);
+    super('AWS_ERROR_INVALID_ARGUMENT', `${option}: ${message}`);
     this.option = option;
   }
 }
@@ -47,17 +49,40 @@ export class RequestCanceledError extends S3txError {
   }
 }
 
+/** What an InvalidResponseError says was wrong, by the CRT's name where it has one. */
+export type InvalidResponseCode =
+  | 'AWS_ERROR_S3_MISSING_CONTENT_RANGE_HEADER'
+  | 'AWS_ERROR_S3_INVALID_CONTENT_RANGE_HEADER'
+  | 'AWS_ERROR_S3_MISSING_CONTENT_LENGTH_HEADER'
+  | 'AWS_ERROR_S3_INVALID_CONTENT_LENGTH_HEADER'
+  | 'AWS_ERROR_S3_MISSING_ETAG'
+  | 'AWS_ERROR_S3_MISSING_UPLOAD_ID'
+  | 'AWS_ERROR_S3_LIST_PARTS_PARSE_FAILED'
+  | 'AWS_ERROR_S3_INCORRECT_CONTENT_LENGTH'
+  /** Anything else S3 would never send: a document that is not the one expected, a body where none belongs. */
+  | 'ERR_S3TX_INVALID_RESPONSE';
+
+/** The code for a Content-Range that is missing (undefined) or not the one asked for. */
+export function rangeFault(headers: Record<string, string | string[] | undefined>): InvalidResponseCode {
+  return headers['content-range'] === undefined ? 'AWS_ERROR_S3_MISSING_CONTENT_RANGE_HEADER' : 'AWS_ERROR_S3_INVALID_CONTENT_RANGE_HEADER';
+}
+
+/** The code for a Content-Length that is missing (undefined) or no size. */
+export function lengthFault(text: string | undefined): InvalidResponseCode {
+  return text === undefined ? 'AWS_ERROR_S3_MISSING_CONTENT_LENGTH_HEADER' : 'AWS_ERROR_S3_INVALID_CONTENT_LENGTH_HEADER';
+}
+
 /** The server answered with something S3 would never send: a wrong range, a missing UploadId, a body of the wrong length. */
 export class InvalidResponseError extends S3txError {
-  constructor(message: string) {
-    super('AWS_ERROR_S3_INVALID_RESPONSE', message);
+  constructor(message: string, code: InvalidResponseCode = 'ERR_S3TX_INVALID_RESPONSE') {
+    super(code, message);
   }
 }
 
 /** A connection failed, was reset, or moved no bytes for longer than the stall timeout. */
 export class NetworkError extends S3txError {
   constructor(message: string, cause: unknown) {
-    super('AWS_ERROR_S3_NETWORK', message, { cause });
+    super('ERR_S3TX_NETWORK', message, { cause });
   }
 }
 
@@ -74,7 +99,7 @@ export class TlsError extends S3txError {
 /** The request failed when reading the body to send or writing the body received to a file. */
 export class FileIoError extends S3txError {
   constructor(message: string, cause: unknown) {
-    super('AWS_ERROR_S3_FILE_IO', message, { cause });
+    super('ERR_S3TX_FILE_IO', message, { cause });
   }
 }
 
@@ -100,7 +125,7 @@ export class ChecksumMismatchError extends S3txError {
   readonly actual: string;
 
   constructor(algorithm: string, expected: string, actual: string) {
-    super('ChecksumMismatch', `the ${algorithm} of the body received is ${actual}, but S3 has ${expected}`);
+    super('AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH', `the ${algorithm} of the body received is ${actual}, but S3 has ${expected}`);
     this.algorithm = algorithm;
     this.expected = expected;
     this.actual = actual;
@@ -108,7 +133,8 @@ export class ChecksumMismatchError extends S3txError {
 }
 
 export interface S3ResponseErrorInit {
-  code: string;
+  /** S3's error code (`NoSuchKey`), or the status's name when the body has none. */
+  s3Code: string;
   message: string;
   statusCode: number;
   headers: HeaderList;
@@ -117,8 +143,37 @@ export interface S3ResponseErrorInit {
   requestId?: string | null;
 }
 
-/** S3 answered a request with an error: a non-2xx status, or an `<Error>` document inside a 200 (CompleteMultipartUpload, CopyObject). */
+/**
+ * The CRT's code for an error answer, as aws-c-s3 classifies it: by S3's code where it names a
+ * failure worth retrying, else by the status (500 InternalError, 503 SlowDown), else
+ * AWS_ERROR_S3_INVALID_RESPONSE_STATUS; an error document inside a 200 with another code is
+ * AWS_ERROR_S3_NON_RECOVERABLE_ASYNC_ERROR.
+ */
+export function crtCodeOf(statusCode: number, s3Code: string): string {
+  const named = RECOVERABLE_S3_CODES[s3Code.toLowerCase()];
+  if (named) return named;
+  if (statusCode >= 200 && statusCode < 300) return 'AWS_ERROR_S3_NON_RECOVERABLE_ASYNC_ERROR';
+  if (statusCode === 500) return 'AWS_ERROR_S3_INTERNAL_ERROR';
+  if (statusCode === 503) return 'AWS_ERROR_S3_SLOW_DOWN';
+  return 'AWS_ERROR_S3_INVALID_RESPONSE_STATUS';
+}
+
+const RECOVERABLE_S3_CODES: Record<string, string> = {
+  slowdown: 'AWS_ERROR_S3_SLOW_DOWN',
+  internalerror: 'AWS_ERROR_S3_INTERNAL_ERROR',
+  internalerrors: 'AWS_ERROR_S3_INTERNAL_ERROR',
+  requesttimetooskewed: 'AWS_ERROR_S3_REQUEST_TIME_TOO_SKEWED',
+  requesttimeout: 'AWS_ERROR_S3_REQUEST_TIMEOUT',
+};
+
+/**
+ * S3 answered a request with an error: a non-2xx status, or an `<Error>` document inside a 200
+ * (CompleteMultipartUpload, CopyObject). `code` is the CRT's classification (crtCodeOf), `s3Code`
+ * S3's own.
+ */
 export class S3ResponseError extends S3txError {
+  /** S3's error code, for example `NoSuchKey` or `SlowDown`; the status's name when the body named none. */
+  readonly s3Code: string;
   /** HTTP status of the failed response. */
   readonly statusCode: number;
   /** Headers of the failed response. */
@@ -131,7 +186,8 @@ export class S3ResponseError extends S3txError {
   readonly requestId: string | null;
 
   constructor(init: S3ResponseErrorInit) {
-    super(init.code, init.message);
+    super(crtCodeOf(init.statusCode, init.s3Code), init.message);
+    this.s3Code = init.s3Code;
     this.statusCode = init.statusCode;
     this.headers = init.headers;
     this.body = init.body;

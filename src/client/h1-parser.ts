@@ -20,7 +20,7 @@ export type BodyFraming = { kind: 'none' } | { kind: 'length'; length: number } 
 
 /** A response that breaks HTTP/1.1's rules; the connection cannot be trusted afterwards. */
 export class ProtocolError extends Error {
-  readonly code = 'S3TX_HTTP_PROTOCOL';
+  readonly code = 'ERR_S3TX_HTTP_PROTOCOL';
 }
 
 /** A header name: an HTTP token (RFC 9110, section 5.6.2). */

@@ -22,7 +22,7 @@ const RETRYABLE_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 
 export function isRetryable(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
   if (error instanceof S3ResponseError) {
-    return RETRYABLE_STATUS.has(error.statusCode) || RETRYABLE_CODES.has(error.code);
+    return RETRYABLE_STATUS.has(error.statusCode) || RETRYABLE_CODES.has(error.s3Code);
   }
   return false;
 }

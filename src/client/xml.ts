@@ -76,7 +76,7 @@ export function responseError(
   const code = textOf(element, 'Code') ?? statusName;
   const detail = textOf(element, 'Message') ?? STATUS_CODES[statusCode] ?? 'unexpected response';
   return new S3ResponseError({
-    code,
+    s3Code: code,
     message: `${operationName ?? 'S3 request'} failed with ${statusCode} ${code}: ${detail}`,
     statusCode,
     headers: headerList(headers),

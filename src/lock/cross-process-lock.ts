@@ -14,21 +14,21 @@ import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { S3txError } from '../client/errors.js';
+import { InvalidArgumentError, S3txError } from '../client/errors.js';
 
 /** The lock is held by another process (or another CrossProcessLock of this one). */
 export class LockNotOwnedError extends S3txError {
   constructor(name: string) {
-    super('AWS_MUTEX_CALLER_NOT_OWNER', `the lock "${name}" is held by another process`);
+    super('AWS_ERROR_MUTEX_CALLER_NOT_OWNER', `the lock "${name}" is held by another process`);
   }
 }
 
 const MAX_NAME_BYTES = 255;
 
 function checkName(name: unknown): string {
-  if (typeof name !== 'string' || name === '') throw new TypeError('CrossProcessLock needs a non-empty lock scope name');
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new TypeError(`the lock scope name is longer than ${MAX_NAME_BYTES} bytes`);
-  if (name.includes('/') || name.includes('\0')) throw new TypeError('the lock scope name must not contain "/" or NUL');
+  if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('lockScopeName', 'must be a non-empty string');
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new InvalidArgumentError('lockScopeName', `is longer than ${MAX_NAME_BYTES} bytes`);
+  if (name.includes('/') || name.includes('\0')) throw new InvalidArgumentError('lockScopeName', 'must not contain "/" or NUL');
   return name;
 }
 
@@ -84,7 +84,7 @@ export class CrossProcessLock {
   #server: Server | null = null;
   #acquiring: Promise<this> | null = null;
 
-  /** Throws TypeError for an empty name, one over 255 bytes, or one containing "/" or NUL. */
+  /** Throws InvalidArgumentError for an empty name, one over 255 bytes, or one containing "/" or NUL. */
   constructor(lockScopeName: string) {
     this.lockScopeName = checkName(lockScopeName);
   }
@@ -95,7 +95,7 @@ export class CrossProcessLock {
   }
 
   /**
-   * Takes the lock, or rejects with {@link LockNotOwnedError} (code `AWS_MUTEX_CALLER_NOT_OWNER`)
+   * Takes the lock, or rejects with {@link LockNotOwnedError} (code `AWS_ERROR_MUTEX_CALLER_NOT_OWNER`)
    * when another holder has it. Resolves to this lock, for `using lock = await new CrossProcessLock(name).acquire()`.
    */
   acquire(): Promise<this> {

@@ -6,7 +6,7 @@
  * order, each held in its reserved buffer until its turn. With a file target,
  * each part is written at its offset as soon as it arrives.
  */
-import { ChecksumMismatchError, InvalidResponseError, S3ResponseError } from '../client/errors.js';
+import { ChecksumMismatchError, InvalidResponseError, S3ResponseError, lengthFault, rangeFault } from '../client/errors.js';
 import { parseByteCount } from '../client/h1-parser.js';
 import { headerList, headerValue } from '../client/xml.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
@@ -51,6 +51,7 @@ class RangeTarget extends BufferTarget {
     if (statusCode !== 206 || !got || got.start !== this.#range.start || got.end !== this.#range.end) {
       throw new InvalidResponseError(
         `asked for bytes ${this.#range.start}-${this.#range.end}, got status ${statusCode} with Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`,
+        rangeFault(headers),
       );
     }
   }
@@ -156,7 +157,8 @@ export class AutoRangedGet extends MetaRequest {
     const response = await this.send({ ...this.#base, operationName: 'HeadObject', method: 'HEAD', headers });
     const size = parseByteCount(headerValue(response.headers, 'content-length'));
     if (size === null) {
-      throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headerValue(response.headers, 'content-length')?.slice(0, 80) ?? null)}`);
+      const text = headerValue(response.headers, 'content-length');
+      throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(text?.slice(0, 80) ?? null)}`, lengthFault(text));
     }
     this.#etag = headerValue(response.headers, 'etag') ?? null;
     if (length === null) {
@@ -186,7 +188,7 @@ export class AutoRangedGet extends MetaRequest {
         if (start === 0 && !this.#requested && /\/0\s*$/.test(contentRange)) throw new EmptyObject();
         const got = parseContentRange(contentRange);
         if (!got || got.start !== start || got.end > start + lease.buffer.length - 1) {
-          throw new InvalidResponseError(`asked for bytes from ${start}, got Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`);
+          throw new InvalidResponseError(`asked for bytes from ${start}, got Content-Range ${JSON.stringify(headerValue(headers, 'content-range') ?? null)}`, rangeFault(headers));
         }
         total = got.total;
       },
@@ -208,7 +210,7 @@ export class AutoRangedGet extends MetaRequest {
     this.#etag = headerValue(response.headers, 'etag') ?? null;
     this.#plan(start, Math.min(requestedEnd ?? total - 1, total - 1), total, response.headers);
     const firstLength = rangeLength(this.#rangeOf(0));
-    if (response.length !== firstLength) throw new InvalidResponseError(`the first part has ${response.length} bytes, expected ${firstLength}`);
+    if (response.length !== firstLength) throw new InvalidResponseError(`the first part has ${response.length} bytes, expected ${firstLength}`, 'AWS_ERROR_S3_INCORRECT_CONTENT_LENGTH');
     this.#nextPart = 1;
     await this.#continueEarlier(total);
     this.context.wake();
@@ -271,7 +273,7 @@ export class AutoRangedGet extends MetaRequest {
       for (let attempt = 0; ; attempt++) {
         const response = await this.send({ ...this.#base, operationName: 'GetObject', query, headers }, new RangeTarget(lease.buffer, range));
         if (response.length !== lease.buffer.length)
-          throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`);
+          throw new InvalidResponseError(`part ${index + 1} has ${response.length} bytes, expected ${lease.buffer.length}`, 'AWS_ERROR_S3_INCORRECT_CONTENT_LENGTH');
         const checksum = this.#composite ?? (this.#checksum?.combinable ? this.#checksum : null);
         if (!checksum) break;
         // The part's bytes go to a checksum thread and back while other parts arrive.

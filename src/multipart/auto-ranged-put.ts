@@ -324,7 +324,7 @@ export class AutoRangedPut extends MetaRequest {
       await threaded?.catch(() => {});
     }
     const etag = headerValue(response.headers, 'etag');
-    if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`);
+    if (!etag) throw new InvalidResponseError(`UploadPart ${index + 1} answered without an ETag`, 'AWS_ERROR_S3_MISSING_ETAG');
     this.#etags[index] = etag;
     this.progress(body.length);
     this.#uploaded++;

@@ -6,7 +6,7 @@
  * multipart copy carries the source's content headers and metadata over, as
  * CopyObject does, unless the caller replaces them.
  */
-import { InvalidResponseError } from '../client/errors.js';
+import { InvalidResponseError, lengthFault } from '../client/errors.js';
 import { parseByteCount } from '../client/h1-parser.js';
 import { headerList, headerValue, parseXml, textOf } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
@@ -88,8 +88,9 @@ export class CopyObject extends MetaRequest {
 
   async #headSource(): Promise<void> {
     const response = await this.send(this.#head!);
-    const length = parseByteCount(headerValue(response.headers, 'content-length'));
-    if (length === null) throw new InvalidResponseError('HeadObject of the copy source answered without a valid Content-Length');
+    const text = headerValue(response.headers, 'content-length');
+    const length = parseByteCount(text);
+    if (length === null) throw new InvalidResponseError('HeadObject of the copy source answered without a valid Content-Length', lengthFault(text));
     this.#size = length;
     this.#sourceHeaders = response.headers;
     this.#phase = this.#phaseForSize(length);
@@ -134,7 +135,7 @@ export class CopyObject extends MetaRequest {
       { checkErrorBody: true },
     );
     const etag = textOf(parseXml(target.body)?.CopyPartResult, 'ETag');
-    if (!etag) throw new InvalidResponseError(`UploadPartCopy ${index + 1} answered without an ETag`);
+    if (!etag) throw new InvalidResponseError(`UploadPartCopy ${index + 1} answered without an ETag`, 'AWS_ERROR_S3_MISSING_ETAG');
     this.#etags[index] = etag;
     this.progress(range.end - range.start + 1);
     if (++this.#copied < this.#partCount || !this.active) return;

@@ -107,7 +107,7 @@ export class BufferTarget implements BodyTarget {
   }
   data(chunk: Buffer, offset: number): void {
     if (offset + chunk.length > this.buffer.length) {
-      throw new InvalidResponseError(`the response body is longer than the ${this.buffer.length} bytes asked for`);
+      throw new InvalidResponseError(`the response body is longer than the ${this.buffer.length} bytes asked for`, 'AWS_ERROR_S3_INCORRECT_CONTENT_LENGTH');
     }
     // Bytes the connection read straight into place need no copy.
     if (chunk.buffer !== this.buffer.buffer || chunk.byteOffset !== this.buffer.byteOffset + offset) this.buffer.set(chunk, offset);

@@ -59,7 +59,7 @@ export class MultipartUpload {
       shielded: true,
     });
     const uploadId = textOf(parseXml(target.body)?.InitiateMultipartUploadResult, 'UploadId');
-    if (!uploadId) throw new InvalidResponseError('CreateMultipartUpload answered without an UploadId');
+    if (!uploadId) throw new InvalidResponseError('CreateMultipartUpload answered without an UploadId', 'AWS_ERROR_S3_MISSING_UPLOAD_ID');
     this.uploadId = uploadId;
     return uploadId;
   }
@@ -113,13 +113,13 @@ export class MultipartUpload {
         { checkErrorBody: true },
       );
       const result = parseXml(target.body)?.ListPartsResult as Record<string, unknown> | undefined;
-      if (!result) throw new InvalidResponseError('ListParts answered without a ListPartsResult document');
+      if (!result) throw new InvalidResponseError('ListParts answered without a ListPartsResult document', 'AWS_ERROR_S3_LIST_PARTS_PARSE_FAILED');
       for (const part of elementsOf(result, 'Part')) {
         const number = Number(textOf(part, 'PartNumber'));
         const etag = textOf(part, 'ETag');
         const size = Number(textOf(part, 'Size'));
         if (!Number.isSafeInteger(number) || !etag || !Number.isSafeInteger(size))
-          throw new InvalidResponseError('ListParts listed a part without its number, ETag or size');
+          throw new InvalidResponseError('ListParts listed a part without its number, ETag or size', 'AWS_ERROR_S3_LIST_PARTS_PARSE_FAILED');
         const checksums: Record<string, string> = {};
         for (const [name, value] of Object.entries(part as Record<string, unknown>)) {
           if (name.startsWith('Checksum') && typeof value === 'string') checksums[name.slice('Checksum'.length)] = value;

@@ -4,7 +4,7 @@ import { Readable, type Writable } from 'node:stream';
 import { HttpRequest } from '../client/http-request.js';
 import { objectLocation } from '../client/endpoint.js';
 import { S3RequestType } from '../client/enums.js';
-import { InvalidArgumentError } from '../client/errors.js';
+import { FileIoError, InvalidArgumentError, RequestCanceledError } from '../client/errors.js';
 import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
 import { parseByteCount } from '../client/h1-parser.js';
 import { checkObjectName, metadataFromHeaders } from './object-headers.js';
@@ -83,7 +83,7 @@ function writeTo(target: Writable): (chunk: Buffer) => void | Promise<void> {
         if (error) reject(error);
         else resolve();
       };
-      const closed = () => done(new Error('the target stream was closed before the download finished'));
+      const closed = () => done(new FileIoError('the target stream was closed before the download finished', null));
       target.once('drain', done).once('error', done).once('close', closed);
     });
   };
@@ -145,7 +145,7 @@ export function downloadStream(client: S3Client, source: DownloadSource): Readab
     },
   });
   const controller = new AbortController();
-  source.signal?.addEventListener('abort', () => stream.destroy(new Error('the download was aborted')), { once: true });
+  source.signal?.addEventListener('abort', () => stream.destroy(new RequestCanceledError('the download was aborted')), { once: true });
   perform(
     client,
     {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { HttpRequest } from '../client/http-request.js';
 import { objectLocation } from '../client/endpoint.js';
 import { S3RequestType } from '../client/enums.js';
-import { InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
+import { InvalidArgumentError, InvalidResponseError, lengthFault } from '../client/errors.js';
 import type { S3Client } from '../client/s3-client.js';
 import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
 import { parseByteCount } from '../client/h1-parser.js';
@@ -136,7 +136,12 @@ export async function headObject(
     options,
   );
   const size = parseByteCount(headers['content-length']);
-  if (size === null) throw new InvalidResponseError(`HeadObject answered without a valid Content-Length: ${JSON.stringify(headers['content-length']?.slice(0, 80) ?? null)}`);
+  if (size === null) {
+    throw new InvalidResponseError(
+      `HeadObject answered without a valid Content-Length: ${JSON.stringify(headers['content-length']?.slice(0, 80) ?? null)}`,
+      lengthFault(headers['content-length']),
+    );
+  }
   return {
     size,
     etag: headers.etag ?? null,

@@ -32,7 +32,7 @@ const isGet = (mode: Mode) => mode.startsWith('GET');
 const isPut = (mode: Mode) => mode.startsWith('PUT');
 
 /** How a fault case should end: success, or the class and S3 code of the error. */
-type Outcome = { ok: true } | { ok: false; error: new (...args: never[]) => Error; code?: string };
+type Outcome = { ok: true } | { ok: false; error: new (...args: never[]) => Error; code?: string; s3Code?: string };
 
 interface Case {
   /** The second part (or the only request, for DEFAULT), which most faults aim at. */
@@ -142,7 +142,7 @@ const FAULTS: Record<string, (mode: Mode) => Case | null> = {
       : {
           rules: (t) => [{ operation: t.operation, key: t.key, ...t.secondRule, action: { type: 'flip-byte', offset: 1000 } }],
           // The object's checksum covers the whole body: a mismatch shows only at the end, so nothing can be retried.
-          outcome: { ok: false, error: ChecksumMismatchError, code: 'ChecksumMismatch' },
+          outcome: { ok: false, error: ChecksumMismatchError, code: 'AWS_ERROR_S3_RESPONSE_CHECKSUM_MISMATCH' },
           attempts: (t) => ({ [t.second]: 1 }),
         },
   'object replaced after the first request': (mode) =>
@@ -151,7 +151,7 @@ const FAULTS: Record<string, (mode: Mode) => Case | null> = {
       : {
           // A validated download learns the object's checksum with a HEAD first; the object changes right after it.
           rules: (t) => [{ operation: 'HeadObject', key: t.key, action: { type: 'replace-object' } }],
-          outcome: { ok: false, error: S3ResponseError, code: 'PreconditionFailed' },
+          outcome: { ok: false, error: S3ResponseError, code: 'AWS_ERROR_S3_INVALID_RESPONSE_STATUS', s3Code: 'PreconditionFailed' },
         },
   'CompleteMultipartUpload 200 with an InternalError body, then success': (mode) =>
     !isPut(mode)
@@ -163,7 +163,7 @@ const FAULTS: Record<string, (mode: Mode) => Case | null> = {
         },
   'every attempt of one part fails': () => ({
     rules: (t) => [{ operation: t.operation, key: t.key, ...t.secondRule, times: Infinity, action: { type: 'error', status: 503, code: 'SlowDown' } }],
-    outcome: { ok: false, error: S3ResponseError, code: 'SlowDown' },
+    outcome: { ok: false, error: S3ResponseError, code: 'AWS_ERROR_S3_SLOW_DOWN', s3Code: 'SlowDown' },
     attempts: (t) => ({ [t.second]: 6 }),
   }),
 };
@@ -334,6 +334,7 @@ describe.each(MODES)('%s', (mode) => {
       } else {
         expect(result.error).toBeInstanceOf(spec.outcome.error);
         if (spec.outcome.code) expect(result.error).toMatchObject({ code: spec.outcome.code });
+        if (spec.outcome.s3Code) expect(result.error).toMatchObject({ s3Code: spec.outcome.s3Code });
         if (mode === 'GET to file') expect(await readdir(dir)).toEqual([]);
       }
 

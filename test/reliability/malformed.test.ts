@@ -145,6 +145,6 @@ describe('malformed answers to an upload', () => {
       request: httpRequest(fixture.server.host, 'PUT', `/${bucket}/status-only`, {}, data),
     });
     expect(failed.error).toBeInstanceOf(S3ResponseError);
-    expect(failed.error).toMatchObject({ statusCode: 500, code: 'InternalServerError' });
+    expect(failed.error).toMatchObject({ statusCode: 500, s3Code: 'InternalServerError' });
   });
 });

@@ -105,7 +105,7 @@ describe('secrets', () => {
     expect(corpus.join('\n')).toMatch(/InvalidAccessKeyId/);
     // S3's explanation of a signature mismatch is kept, less the credential details.
     expect(corpus.join('\n')).toContain('<StringToSign>[redacted]</StringToSign>');
-    expect(corpus.join('\n')).toMatch(/AWS_ERROR_S3_NETWORK/);
+    expect(corpus.join('\n')).toMatch(/ERR_S3TX_NETWORK/);
     expect(corpus.join('\n')).toMatch(/AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE/);
     for (const text of corpus) for (const secret of FORBIDDEN) expect(text.includes(secret), `${secret} in ${text.slice(0, 300)}`).toBe(false);
   });

@@ -138,7 +138,7 @@ describe('error bodies are bounded', () => {
     const { error, ms } = await timedGet(server.host);
     expect(error).toBeInstanceOf(S3ResponseError);
     expect((error as S3ResponseError).statusCode).toBe(404);
-    expect((error as S3ResponseError).code).toBe('NoSuchKey');
+    expect((error as S3ResponseError).s3Code).toBe('NoSuchKey');
     expect((error as S3ResponseError).body!.length).toBeLessThanOrEqual(64 * 1024);
     expect(ms).toBeLessThan(5000);
     // What the kernel's socket buffers hold beyond the 64 KiB read, not gigabytes.

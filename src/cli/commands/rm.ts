@@ -46,7 +46,7 @@ export async function rm(args: string[]): Promise<number> {
       const result = await client.deleteObjects({ bucket: location.bucket, keys });
       for (const key of result.deleted) reporter.object({ op: 'delete', source: label(key) });
       for (const failed of result.errors)
-        reporter.object({ op: 'delete', source: label(failed.key), error: Object.assign(new Error(failed.message), { code: failed.code }) });
+        reporter.object({ op: 'delete', source: label(failed.key), error: Object.assign(new Error(failed.message), { s3Code: failed.code }) });
     }
     return reporter.failures > 0 ? 1 : 0;
   } finally {

@@ -179,5 +179,5 @@ async function deleteKeys(client: S3Client, bucket: string, keys: string[], repo
   const result = await client.deleteObjects({ bucket, keys });
   for (const key of result.deleted) reporter.object({ op: 'delete', source: `s3://${bucket}/${key}` });
   for (const failed of result.errors)
-    reporter.object({ op: 'delete', source: `s3://${bucket}/${failed.key}`, error: Object.assign(new Error(failed.message), { code: failed.code }) });
+    reporter.object({ op: 'delete', source: `s3://${bucket}/${failed.key}`, error: Object.assign(new Error(failed.message), { s3Code: failed.code }) });
 }
