@@ -5,10 +5,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { parseByteCount } from '../client/h1-parser.js';
 import { readXml } from '../client/xml-reader.js';
 import type { FaultAction } from './faults.js';
 import { checkBucketName, splitPath, type Route } from './router.js';
-import type { BodyHash } from './request-body.js';
+import { MAX_BODY, type BodyHash } from './request-body.js';
 import { S3Error, escapeXml } from './s3-error.js';
 import { DEFAULT_REGION } from './sigv4.js';
 import type { ObjectMeta, PartMeta, Storage, UploadMeta } from './storage.js';
@@ -16,7 +17,6 @@ import { multipartChecksum, requestedChecksums, uploadChecksumType, sentChecksum
 import { checksumAlgorithmNamed, createChecksum } from '../checksums/index.js';
 
 const MiB = 1024 * 1024;
-const MAX_SINGLE_PUT = 5 * 1024 * MiB;
 const MIN_PART = 5 * MiB;
 const MAX_PART_NUMBER = 10_000;
 const MAX_KEY_BYTES = 1024;
@@ -142,8 +142,8 @@ function contentLength(context: OperationContext): number {
   const decoded = header(context.headers, 'x-amz-decoded-content-length');
   const text = decoded ?? header(context.headers, 'content-length');
   if (text === undefined) throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
-  const length = Number(text);
-  if (!Number.isSafeInteger(length) || length < 0) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number');
+  const length = parseByteCount(text);
+  if (length === null) throw new S3Error('InvalidArgument', 'Content-Length is not a valid number');
   return length;
 }
 
@@ -280,7 +280,7 @@ const OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const key = requireKey(context);
     const declared = contentLength(context);
-    if (declared > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+    if (declared > MAX_BODY) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
     const writer = await context.storage.writeObject(bucket, key);
     try {
       const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers));
@@ -394,7 +394,7 @@ const OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const upload = await requireUpload(context, bucket);
     const partNumber = requirePartNumber(context);
-    if (contentLength(context) > MAX_SINGLE_PUT) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
+    if (contentLength(context) > MAX_BODY) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
     const writer = await context.storage.writePart(bucket, upload.uploadId, partNumber);
     try {
       const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers, upload.checksumAlgorithm));

@@ -8,6 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { parseByteCount } from '../client/h1-parser.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
 import { BodyTimeoutError, type Exchange } from './h1-server.js';
 import { S3Error } from './s3-error.js';
@@ -59,8 +60,8 @@ class Allowance {
 function decodedLength(headers: IncomingHttpHeaders): number | null {
   const text = headers['x-amz-decoded-content-length'];
   if (text === undefined) return null;
-  const length = Number(text);
-  if (!/^\d{1,16}$/.test(String(text)) || !Number.isSafeInteger(length)) throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length is not a valid length');
+  const length = parseByteCount(String(text));
+  if (length === null) throw new S3Error('InvalidArgument', 'x-amz-decoded-content-length is not a valid length');
   return length;
 }
 
