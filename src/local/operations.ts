@@ -30,8 +30,8 @@ export interface OperationContext {
   storage: Storage;
   sink: boolean;
   fault: FaultAction | null;
-  /** The server's region, which HeadBucket and GetBucketLocation name; {@link DEFAULT_REGION} when absent. */
-  region?: string;
+  /** The server's region, which HeadBucket and GetBucketLocation name. */
+  region: string;
   /** The request body, decoded and verified as it is read. */
   body(): AsyncIterable<Buffer>;
   /**
@@ -248,13 +248,13 @@ const OPERATIONS: Record<string, Operation> = {
 
   async HeadBucket(context) {
     await requireBucket(context);
-    await context.respond(200, { 'x-amz-bucket-region': context.region ?? DEFAULT_REGION }, null);
+    await context.respond(200, { 'x-amz-bucket-region': context.region }, null);
   },
 
   async GetBucketLocation(context) {
     await requireBucket(context);
     // S3 names no constraint for us-east-1, its original region, and the region itself for any other.
-    const region = context.region ?? DEFAULT_REGION;
+    const region = context.region;
     const constraint =
       region === DEFAULT_REGION ? `<LocationConstraint xmlns="${XMLNS}"/>` : `<LocationConstraint xmlns="${XMLNS}">${escapeXml(region)}</LocationConstraint>`;
     await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n${constraint}`);

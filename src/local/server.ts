@@ -19,7 +19,7 @@ import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { RequestLog, type RecordedRequest } from './request-log.js';
 import { route } from './router.js';
 import { S3Error, errorXml } from './s3-error.js';
-import { verifySignature } from './sigv4.js';
+import { DEFAULT_REGION, verifySignature, type VerifyOptions } from './sigv4.js';
 import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
 import { SinkStorage } from './sink-storage.js';
 
@@ -153,10 +153,11 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   }
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
   const faults = new FaultPlan(options.faults);
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? DEFAULT_REGION;
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new TypeError(`startLocalS3: region must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
+  const verifyOptions: VerifyOptions = { region };
   const log = new RequestLog(logSize, positiveOption('requestLogBytes', options.requestLogBytes, DEFAULT_LOG_BYTES));
   const timeouts: ConnectionTimeouts = {
     // An idle connection is closed after a minute; a request in progress has no time limit as long as its body keeps
@@ -223,7 +224,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     exchange.setHeader('server', 's3tx-local');
     exchange.once('finish', () => (record.status = exchange.statusCode));
     try {
-      const auth = verifySignature({ method, url, headers }, (id) => secrets.get(id), { region });
+      const auth = verifySignature({ method, url, headers, query }, (id) => secrets.get(id), verifyOptions);
       if (!auth && !options.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
       const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (headers.range as string | undefined) ?? null });
       record.fault = fault?.type ?? null;

@@ -16,8 +16,10 @@ const MAX_EXPIRES = 604_800;
 /** The region a server answers for unless told another, as S3's own default. */
 export const DEFAULT_REGION = 'us-east-1';
 
-/** Services a credential scope may name; the first is the one a refusal names. */
-const SERVICES: readonly string[] = ['s3'];
+/** The service this endpoint belongs to, as a refusal of another names it. */
+const SERVICE = 's3';
+/** Services a credential scope may name. */
+const SERVICES: ReadonlySet<string> = new Set([SERVICE]);
 
 /** Options of {@link verifySignature}. */
 export interface VerifyOptions {
@@ -45,6 +47,8 @@ export interface SignedRequest {
   /** Raw path and query as received. */
   url: string;
   headers: IncomingHttpHeaders;
+  /** The url's query, parsed, when the caller has it already. */
+  query?: URLSearchParams;
 }
 
 function decode(text: string): string {
@@ -103,7 +107,7 @@ function scopeFault(parts: string[], region: string): ScopeFault | null {
   if (!/^\d{8}$/.test(date)) return fault(`incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
   if (scopeRegion === '') return fault('a non-empty region must be provided in the credential.');
   if (scopeRegion !== region) return fault(`the region '${scopeRegion}' is wrong; expecting '${region}'`, { Region: region });
-  if (!SERVICES.includes(service)) return fault(`incorrect service "${service}". This endpoint belongs to "${SERVICES[0]}".`);
+  if (!SERVICES.has(service)) return fault(`incorrect service "${service}". This endpoint belongs to "${SERVICE}".`);
   if (terminal !== 'aws4_request') return fault(`incorrect terminal "${terminal}". This endpoint uses "aws4_request".`);
   return null;
 }
@@ -146,7 +150,7 @@ export function verifySignature(
   const path = mark < 0 ? request.url : request.url.slice(0, mark);
   const query = mark < 0 ? '' : request.url.slice(mark + 1);
   const authorization = headerText(request.headers, 'authorization');
-  const params = new URLSearchParams(query);
+  const params = request.query ?? new URLSearchParams(query);
   const presigned = params.get('X-Amz-Algorithm');
 
   let credential: string;

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
 import { handle, type OperationContext } from '../../src/local/operations.js';
 import { S3Error } from '../../src/local/s3-error.js';
-import { verifySignature } from '../../src/local/sigv4.js';
+import { DEFAULT_REGION, verifySignature } from '../../src/local/sigv4.js';
 import { MemoryStorage } from '../../src/local/storage.js';
 import { NodeSha256, raw, signer } from '../helpers/raw.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
@@ -298,7 +298,7 @@ describe("the server's region", () => {
     const storage = new MemoryStorage();
     await storage.createBucket('located');
     const answers: Array<{ headers: Record<string, string | number>; body: unknown }> = [];
-    const context = (operation: string, region?: string) =>
+    const context = (operation: string, region = DEFAULT_REGION) =>
       ({
         route: { operation, bucket: 'located', key: null },
         method: operation === 'HeadBucket' ? 'HEAD' : 'GET',
