@@ -108,6 +108,12 @@ export class RequestLog {
 
   /** A record of the request, kept in the log unless it keeps nothing; the caller fills in status, bytes and fault. */
   add(facts: RequestFacts): RecordedRequest {
+    const { route, partNumber, connection } = facts;
+    // Kept nowhere (s3tx serve): the request's own strings, held no longer than the request, and no headers or query to sort.
+    if (this.#maxRecords === 0) {
+      const { method, path } = facts;
+      return { method, path, query: {}, ...route, partNumber, headers: {}, connection, status: 0, bytesIn: 0, bytesOut: 0, fault: null };
+    }
     const headers = firstThatFit(Object.entries(facts.headers), MAX_HEADERS, hiddenHeader);
     const query = firstThatFit(facts.query, MAX_PATH, hiddenParameter);
     const large = facts.headLength > COPIED_HEAD;
@@ -115,27 +121,25 @@ export class RequestLog {
       method: cut(facts.method, 64),
       path: cut(facts.path, MAX_PATH),
       query: query.kept,
-      operation: cut(facts.route.operation, 64),
-      bucket: facts.route.bucket === null ? null : cut(facts.route.bucket, MAX_PATH),
-      key: facts.route.key === null ? null : cut(facts.route.key, MAX_PATH),
+      operation: cut(route.operation, 64),
+      bucket: route.bucket === null ? null : cut(route.bucket, MAX_PATH),
+      key: route.key === null ? null : cut(route.key, MAX_PATH),
       headers: headers.kept,
     };
     const record: RecordedRequest = {
       ...(large ? (JSON.parse(JSON.stringify(text)) as typeof text) : text),
-      partNumber: facts.partNumber,
-      connection: facts.connection,
+      partNumber,
+      connection,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
       fault: null,
     };
-    if (this.#maxRecords > 0) {
-      // Copied, a record holds what it keeps; not, its whole head, and the bucket and key as decoded, cut or not.
-      const held = large
-        ? 2 * (text.path.length + (text.bucket?.length ?? 0) + (text.key?.length ?? 0))
-        : facts.headLength + 2 * ((facts.route.bucket?.length ?? 0) + (facts.route.key?.length ?? 0));
-      this.#keep(record, RECORD_OVERHEAD + held + headers.keptBytes + query.keptBytes);
-    }
+    // Copied, a record holds what it keeps; not, its whole head, and the bucket and key as decoded, cut or not.
+    const held = large
+      ? 2 * (text.path.length + (text.bucket?.length ?? 0) + (text.key?.length ?? 0))
+      : facts.headLength + 2 * ((route.bucket?.length ?? 0) + (route.key?.length ?? 0));
+    this.#keep(record, RECORD_OVERHEAD + held + headers.keptBytes + query.keptBytes);
     return record;
   }
 

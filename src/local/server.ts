@@ -125,8 +125,9 @@ function defaultMaxConnections(): number {
   return Math.max(1, Math.min(DEFAULT_MAX_CONNECTIONS, Math.floor((limit - FD_HEADROOM) / 2)));
 }
 
-function positiveOption(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+/** `value`, checked to be a whole number above 0; `fallback` when undefined (a function is called only then). */
+function positiveOption(name: string, value: number | undefined, fallback: number | (() => number)): number {
+  if (value === undefined) return typeof fallback === 'function' ? fallback() : fallback;
   if (!Number.isSafeInteger(value) || value <= 0) throw new TypeError(`startLocalS3: ${name} must be a whole number above 0`);
   return value;
 }
@@ -166,7 +167,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     headerMs: positiveOption('headerTimeoutMs', options.headerTimeoutMs, DEFAULT_TIMEOUT_MS),
     bodyMs: positiveOption('bodyTimeoutMs', options.bodyTimeoutMs, DEFAULT_TIMEOUT_MS),
   };
-  const maxConnections = positiveOption('maxConnections', options.maxConnections, defaultMaxConnections());
+  // The default reads /proc/self/limits: not when a cap is given.
+  const maxConnections = positiveOption('maxConnections', options.maxConnections, defaultMaxConnections);
   /** Every connection open, as accepted (for TLS, the TCP socket under it, from before its handshake). */
   const sockets = new Set<Socket>();
   let connections = 0;

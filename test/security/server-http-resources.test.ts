@@ -88,6 +88,19 @@ describe('the request log, before authentication', { timeout: 30_000 }, () => {
     }
   });
 
+  it('keeps nothing with requestLogSize 0, and serves as it would otherwise', async () => {
+    const server = await startLocalS3({ anonymous: true, requestLogSize: 0 });
+    try {
+      expect((await raw(server.host, 'PUT', '/unlogged', { anonymous: true })).status).toBe(200);
+      expect((await raw(server.host, 'PUT', '/unlogged/key', { anonymous: true, body: 'hello' })).status).toBe(200);
+      const missing = await raw(server.host, 'HEAD', '/unlogged/missing', { anonymous: true });
+      expect([missing.status, missing.body.length]).toEqual([404, 0]);
+      expect(server.requests).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('counts a record whose head it does not copy for the whole head, hidden headers too', async () => {
     const server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, requestLogBytes: 256 * KiB });
     try {
