@@ -75,6 +75,7 @@ describe('client options', () => {
     expect(optionError({ partSize: 1.5 }).option).toBe('partSize');
     expect(optionError({ partSize: 5 * GiB + 1, multipartUploadThreshold: 6 * GiB, memoryLimit: 8 * GiB }).option).toBe('partSize');
     expect(optionError({ partSize: 16 * MiB, multipartUploadThreshold: 8 * MiB }).option).toBe('multipartUploadThreshold');
+    expect(optionError({ multipartUploadThreshold: 5 * GiB + 1 }).option).toBe('multipartUploadThreshold');
     expect(optionError({ multipartUploadThreshold: 0 }).option).toBe('multipartUploadThreshold');
     expect(optionError({ throughputTargetGbps: 0 }).option).toBe('throughputTargetGbps');
     expect(optionError({ memoryLimit: -1 }).option).toBe('memoryLimit');

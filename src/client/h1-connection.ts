@@ -341,7 +341,7 @@ export class H1Connection {
 
   #onTimeout(connectTimeoutMs: number): void {
     if (!this.#connected) this.#fail(new Error(`connect timed out after ${connectTimeoutMs} ms`));
-    else if (this.busy) this.#fail(new Error(`no response bytes for ${this.#stallTimeoutMs} ms`));
+    else if (this.busy) this.#fail(new Error(`nothing was sent or received for ${this.#stallTimeoutMs} ms`));
     else this.#fail(new Error('idle'));
   }
 

@@ -11,6 +11,7 @@ import {
   DEFAULT_PART_SIZE,
   DEFAULT_THROUGHPUT_TARGET_GBPS,
   MAX_PART_SIZE,
+  MAX_SINGLE_PUT_SIZE,
   connectionCount,
   defaultMemoryLimit,
   defaultMultipartThreshold,
@@ -111,14 +112,18 @@ export function describe(value: unknown): string {
 }
 
 /** Checks a part size and threshold pair; `where` prefixes option names in errors. */
-export function checkPartSizes(partSize: number, threshold: number, where = ''): void {
-  requirePositiveInteger(`${where}partSize`, partSize);
-  requirePositiveInteger(`${where}multipartUploadThreshold`, threshold);
+export function checkPartSizes(partSize: number, threshold: number): void {
+  requirePositiveInteger('partSize', partSize);
+  requirePositiveInteger('multipartUploadThreshold', threshold);
   if (partSize > MAX_PART_SIZE) {
-    throw new InvalidArgumentError(`${where}partSize`, `must be at most 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize}`);
+    throw new InvalidArgumentError('partSize', `must be at most 5 GiB (${MAX_PART_SIZE} bytes), got ${partSize}`);
   }
   if (threshold < partSize) {
-    throw new InvalidArgumentError(`${where}multipartUploadThreshold`, `must be at least partSize (${partSize}), got ${threshold}`);
+    throw new InvalidArgumentError('multipartUploadThreshold', `must be at least partSize (${partSize}), got ${threshold}`);
+  }
+  // At or under the threshold an object goes as one PutObject, which S3 refuses past 5 GiB (EntityTooLarge).
+  if (threshold > MAX_SINGLE_PUT_SIZE) {
+    throw new InvalidArgumentError('multipartUploadThreshold', `must be at most 5 GiB (${MAX_SINGLE_PUT_SIZE} bytes), the largest single PUT, got ${threshold}`);
   }
 }
 
@@ -145,9 +150,9 @@ function checkCredentialProvider(option: string, provider: unknown): void {
 }
 
 /** Merges the deprecated `credentialProvider` into a signing config, as the reference does. */
-export function signingConfigFrom(option: string, signingConfig: unknown, credentialProvider: unknown): S3SigningConfig | null {
-  const config = checkSigningConfig(`${option}signingConfig`, signingConfig);
-  checkCredentialProvider(`${option}credentialProvider`, credentialProvider);
+export function signingConfigFrom(signingConfig: unknown, credentialProvider: unknown): S3SigningConfig | null {
+  const config = checkSigningConfig('signingConfig', signingConfig);
+  checkCredentialProvider('credentialProvider', credentialProvider);
   if (!credentialProvider) return config;
   return { ...config, credentialProvider: config?.credentialProvider ?? (credentialProvider as AwsCredentialsProvider) };
 }
@@ -198,7 +203,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   if (enableS3Express) {
     throw new UnsupportedError('enableS3Express: S3 Express One Zone session authentication is not available in this build');
   }
-  const signingConfig = signingConfigFrom('', options.signingConfig, options.credentialProvider);
+  const signingConfig = signingConfigFrom(options.signingConfig, options.credentialProvider);
   const tlsConnectionOptions = checkTlsOptions(options.tlsConnectionOptions);
 
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;

@@ -201,7 +201,7 @@ export class S3Client {
     if (body !== undefined && body !== null && !isBufferLike(body) && !isStreamBody(body)) {
       throw new InvalidArgumentError('request.body', `must be a Buffer, Uint8Array, string, Readable, AsyncIterable or ReadableStream, got ${describe(body)}`);
     }
-    const signingOverride = signingConfigFrom('', options.signingConfig, options.credentialProvider);
+    const signingOverride = signingConfigFrom(options.signingConfig, options.credentialProvider);
     const signer = resolveSigner(config.region, config.signingConfig, signingOverride);
 
     delete headers.host;

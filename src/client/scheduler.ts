@@ -34,10 +34,6 @@ export class Scheduler {
     this.maxInFlight = maxInFlight;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   add(transfer: Schedulable): void {
     this.#turns.push(transfer);
     this.wake();

@@ -133,8 +133,10 @@ function loadPool(): Promise<typeof Pool> {
 /** Owns the connection pools of one client. */
 export class Transport {
   #options: TransportOptions;
-  #pools = new Map<string, Pool[]>();
-  #connections = new Map<string, ConnectionPool>();
+  /** undici's Pools by origin, one per local address: bodies that stream. */
+  #streamingPools = new Map<string, Pool[]>();
+  /** s3tx's own connection pool by origin: everything else. */
+  #ownPools = new Map<string, ConnectionPool>();
   #next = 0;
   #closed = false;
 
@@ -151,14 +153,14 @@ export class Transport {
     }
     const { origin, method, path, headers, body } = request;
     if (body == null || Buffer.isBuffer(body) || isIncremental(body)) {
-      this.#connectionsFor(origin).dispatch({ method, path, headers, body }, exchange);
+      this.#ownPoolFor(origin).dispatch({ method, path, headers, body }, exchange);
       return exchange;
     }
     const dispatch = (PoolClass: typeof Pool) => {
       if (this.#closed) return exchange.onResponseError(null, new NetworkError('the client is closed', null));
       // Called from a promise when undici has just loaded: what it throws belongs to the exchange.
       try {
-        const pools = this.#poolsFor(PoolClass, origin);
+        const pools = this.#streamingPoolsFor(PoolClass, origin);
         pools[this.#next++ % pools.length]!.dispatch({ path, method, headers, body }, exchange);
       } catch (error) {
         exchange.onResponseError(null, error as Error);
@@ -172,18 +174,18 @@ export class Transport {
     return exchange;
   }
 
-  #connectionsFor(origin: string): ConnectionPool {
-    let pool = this.#connections.get(origin);
+  #ownPoolFor(origin: string): ConnectionPool {
+    let pool = this.#ownPools.get(origin);
     if (!pool) {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
       pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
-      this.#connections.set(origin, pool);
+      this.#ownPools.set(origin, pool);
     }
     return pool;
   }
 
-  #poolsFor(PoolClass: typeof Pool, origin: string): Pool[] {
-    let pools = this.#pools.get(origin);
+  #streamingPoolsFor(PoolClass: typeof Pool, origin: string): Pool[] {
+    let pools = this.#streamingPools.get(origin);
     if (!pools) {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
       const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
@@ -199,7 +201,7 @@ export class Transport {
             connect: { timeout: Math.min(stallTimeoutMs, 10_000), ...(localAddress ? { localAddress } : {}), ...this.#tlsOptions() },
           }),
       );
-      this.#pools.set(origin, pools);
+      this.#streamingPools.set(origin, pools);
     }
     return pools;
   }
@@ -221,10 +223,10 @@ export class Transport {
   /** Closes every pool once its requests have finished. */
   async close(): Promise<void> {
     this.#closed = true;
-    const pools = [...this.#pools.values()].flat();
-    const connections = [...this.#connections.values()];
-    this.#pools.clear();
-    this.#connections.clear();
+    const pools = [...this.#streamingPools.values()].flat();
+    const connections = [...this.#ownPools.values()];
+    this.#streamingPools.clear();
+    this.#ownPools.clear();
     await Promise.all([...pools.map((pool) => pool.close()), ...connections.map((pool) => pool.close())]);
   }
 }

@@ -8,7 +8,7 @@
  */
 import { ChecksumMismatchError, InvalidResponseError, S3ResponseError, lengthFault, rangeFault } from '../client/errors.js';
 import { parseByteCount } from '../client/h1-parser.js';
-import { headerList, headerValue } from '../client/xml.js';
+import { headerValue } from '../client/xml.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
 import { digestOf } from '../checksums/checksum-threads.js';
 import { FileTarget, type DownloadState } from './file-target.js';
@@ -73,7 +73,6 @@ export class AutoRangedGet extends MetaRequest {
   #nextPart = 0;
   #etag: string | null = null;
   #statusCode = 200;
-  #headersSent = false;
   /** Parts received but not yet delivered to onBody, by index. */
   #ready = new Map<number, Lease>();
   #nextDelivery = 0;
@@ -250,15 +249,9 @@ export class AutoRangedGet extends MetaRequest {
     const whole: ResponseHeaders = { ...headers, 'content-length': String(Math.max(0, last - first + 1)) };
     delete whole['content-range'];
     if (this.#requested && last >= first) whole['content-range'] = `bytes ${first}-${last}/${total}`;
-    this.#emitHeaders(this.#statusCode, whole);
+    this.emitHeaders(this.#statusCode, whole);
   }
 
-  /** onHeaders runs once, even when the response that carried the headers is retried. */
-  #emitHeaders(statusCode: number, headers: ResponseHeaders): void {
-    if (this.#headersSent) return;
-    this.#headersSent = true;
-    this.callUser(this.callbacks.onHeaders, statusCode, headerList(headers));
-  }
 
   async #fetchPart(index: number, lease: Lease): Promise<void> {
     try {
@@ -379,7 +372,7 @@ export class AutoRangedGet extends MetaRequest {
       start: (statusCode, headers) => {
         this.#phase = 'whole';
         if (this.#validate && !this.#requested && statusCode === 200) this.#checksum = ResponseChecksum.fromHeaders(headers);
-        this.#emitHeaders(statusCode, headers);
+        this.emitHeaders(statusCode, headers);
       },
       data: (chunk, offset) => {
         const from = Math.max(0, start - offset);

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
-import { headerList, headerValue } from '../client/xml.js';
+import { headerValue } from '../client/xml.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
 import { MetaRequest, type MetaRequestContext, type PartRequest, type PartResponse, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick, type ListedPart } from './multipart-upload.js';
@@ -217,7 +217,7 @@ export class AutoRangedPut extends MetaRequest {
       }
       if (this.#checksum) request = await withChecksum(request, source, this.#checksum, () => {});
       const response = await this.send(request);
-      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      this.emitHeaders(response.statusCode, response.headers);
       this.progress(length);
       this.succeed(response.statusCode);
     } finally {
@@ -385,7 +385,7 @@ export class AutoRangedPut extends MetaRequest {
     await this.succeedWith(async () => {
       const response = await this.#upload.complete(parts, this.#fullObjectChecksum());
       await this.#closeFile();
-      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      this.emitHeaders(response.statusCode, response.headers);
       return response.statusCode;
     });
   }

@@ -8,7 +8,7 @@
  */
 import { InvalidResponseError, lengthFault } from '../client/errors.js';
 import { parseByteCount } from '../client/h1-parser.js';
-import { headerList, headerValue, parseXml, textOf } from '../client/xml.js';
+import { headerValue, parseXml, textOf } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick } from './multipart-upload.js';
@@ -103,7 +103,7 @@ export class CopyObject extends MetaRequest {
     const headers: ResponseHeaders = { ...response.headers };
     const etag = textOf(parseXml(target.body)?.CopyObjectResult, 'ETag');
     if (etag && !headers.etag) headers.etag = etag;
-    this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(headers));
+    this.emitHeaders(response.statusCode, headers);
     this.progress(this.#size ?? 0);
     this.succeed(response.statusCode);
   }
@@ -141,7 +141,7 @@ export class CopyObject extends MetaRequest {
     if (++this.#copied < this.#partCount || !this.active) return;
     await this.succeedWith(async () => {
       const response = await this.#upload.complete(this.#etags.map((partEtag) => ({ etag: partEtag })));
-      this.callUser(this.callbacks.onHeaders, response.statusCode, headerList(response.headers));
+      this.emitHeaders(response.statusCode, response.headers);
       return response.statusCode;
     });
   }

@@ -4,7 +4,6 @@
  * kept whole (S3's answers to these are small) and handed over once checked;
  * GetObject's body streams through as it arrives.
  */
-import { headerList } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import { FileTarget } from './file-target.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
@@ -28,7 +27,6 @@ export class DefaultRequest extends MetaRequest {
   #expected: ResponseChecksum | null = null;
   #started = false;
   #file: FileTarget | null = null;
-  #headersSent = false;
 
   constructor(context: MetaRequestContext, callbacks: S3RequestCallbacks, options: DefaultRequestOptions) {
     super(context, callbacks);
@@ -59,7 +57,7 @@ export class DefaultRequest extends MetaRequest {
       this.#expected.verify();
       this.validatedChecksum = this.#expected.algorithm;
     }
-    this.#emitHeaders(response.statusCode, response.headers);
+    this.emitHeaders(response.statusCode, response.headers);
     if (!streaming && response.length > 0) this.#deliver(collected.body, 0);
     await this.succeedWith(async () => {
       await this.#file?.commit();
@@ -68,11 +66,6 @@ export class DefaultRequest extends MetaRequest {
     });
   }
 
-  #emitHeaders(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (this.#headersSent) return;
-    this.#headersSent = true;
-    this.callUser(this.callbacks.onHeaders, statusCode, headerList(headers));
-  }
 
   #deliver(chunk: Buffer, offset: number): void {
     if (this.#file) this.#file.append(chunk);
@@ -86,7 +79,7 @@ export class DefaultRequest extends MetaRequest {
       start: (statusCode, headers) => {
         // A partial body cannot be checked against the whole object's checksum.
         if (this.#validate && statusCode === 200) this.#expected = ResponseChecksum.fromHeaders(headers);
-        this.#emitHeaders(statusCode, headers);
+        this.emitHeaders(statusCode, headers);
       },
       data: (chunk, offset) => {
         committed = true;

@@ -13,7 +13,7 @@ import type { Schedulable } from '../client/scheduler.js';
 import type { RequestSigner } from '../client/signing.js';
 import type { Exchange, ResponseSink, Transport } from '../client/transport.js';
 import type { IncrementalBody } from '../client/h1-connection.js';
-import { errorElement, responseError } from '../client/xml.js';
+import { errorElement, headerList, responseError } from '../client/xml.js';
 import type { Lease } from './buffer-pool.js';
 import type { S3ChecksumAlgorithm } from '../client/enums.js';
 
@@ -229,6 +229,7 @@ export abstract class MetaRequest implements Schedulable {
   protected validatedChecksum: S3ChecksumAlgorithm | null = null;
 
   #state: State = 'active';
+  #headersSent = false;
   #error: Error | null = null;
   #exchanges = new Set<Exchange>();
   #sleeps = new Set<{ timer: NodeJS.Timeout; wake: (error: Error) => void }>();
@@ -286,6 +287,13 @@ export abstract class MetaRequest implements Schedulable {
   protected callUser<A extends unknown[], R>(callback: ((...args: A) => R) | undefined, ...args: A): R | undefined {
     if (!callback || (this.#state !== 'active' && this.#state !== 'committing')) return undefined;
     return callback(...args);
+  }
+
+  /** Calls onHeaders with the headers of the whole response; only once, even when the response that carried them is retried. */
+  protected emitHeaders(statusCode: number, headers: ResponseHeaders): void {
+    if (this.#headersSent) return;
+    this.#headersSent = true;
+    this.callUser(this.callbacks.onHeaders, statusCode, headerList(headers));
   }
 
   protected progress(bytes: number): void {

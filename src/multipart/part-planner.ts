@@ -21,8 +21,8 @@ export const GBPS_PER_CONNECTION = 0.4;
 export const MIN_CONNECTIONS = 10;
 /**
  * Requests in flight per connection. aws-c-s3 allows 4, counting requests being prepared and
- * queued; here a part beyond the connection count only waits in undici's queue holding its
- * buffer. Measured on 127.0.0.1 (1 GiB, 25 connections): GET to memory and PUT from a file were
+ * queued; here a part beyond the connection count would only wait in the connection pool's
+ * queue holding its buffer. Measured on 127.0.0.1 (1 GiB, 25 connections): GET to memory and PUT from a file were
  * as fast or faster at 1 as at 4, with a third of the memory (bench/RESULTS.md).
  */
 export const REQUESTS_PER_CONNECTION = 1;

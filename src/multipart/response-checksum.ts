@@ -1,8 +1,10 @@
 /**
- * Validating a response body against the checksum S3 stored for the object.
- * Only a full-object value can be checked against a whole download; a composite
- * value (`...-N`) describes upload parts whose boundaries a ranged download does
- * not know, so it is not checked and onDone says so.
+ * Validating a response body against the checksum S3 stored for the object. A full-object value
+ * is checked against the whole download (combined from the parts' CRCs where it can be); a
+ * composite value (`...-N`) describes the upload's parts, so the download then fetches by part
+ * number and checks each part against the checksum S3 sends with it, and the parts together
+ * against the object's value. A composite whose parts cannot be placed is not checked, and onDone
+ * says so.
  */
 import { S3ChecksumAlgorithm } from '../client/enums.js';
 import { ChecksumMismatchError } from '../client/errors.js';

@@ -36,8 +36,8 @@ export interface ListOptions extends Pick<TransferControl, 'signal'> {
 
 export type ListEntry = ({ kind: 'object' } & ObjectSummary) | { kind: 'prefix'; prefix: string };
 
-/** One DEFAULT request whose XML answer is parsed. */
-async function xmlRequest(
+/** One DEFAULT request with a small answer (an XML document, headers, or nothing), its document parsed when it has one. */
+async function smallRequest(
   client: S3Client,
   operationName: string,
   request: { method: string; bucket?: string; key?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer },
@@ -80,7 +80,7 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
     if (options.prefix) query.prefix = options.prefix;
     if (options.delimiter) query.delimiter = options.delimiter;
     if (token) query['continuation-token'] = token;
-    const { document } = await xmlRequest(client, 'ListObjectsV2', { method: 'GET', bucket: options.bucket, query }, options);
+    const { document } = await smallRequest(client, 'ListObjectsV2', { method: 'GET', bucket: options.bucket, query }, options);
     const result = document?.ListBucketResult;
     if (!result) throw new InvalidResponseError('ListObjectsV2 answered without a ListBucketResult');
     const encoded = textOf(result, 'EncodingType') === 'url';
@@ -109,7 +109,7 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
 
 /** The buckets of the account (ListBuckets). */
 export async function listBuckets(client: S3Client, control: Pick<TransferControl, 'signal'> = {}): Promise<Array<{ name: string; created: Date | null }>> {
-  const { document } = await xmlRequest(client, 'ListBuckets', { method: 'GET' }, control);
+  const { document } = await smallRequest(client, 'ListBuckets', { method: 'GET' }, control);
   const [buckets] = elementsOf(document?.ListAllMyBucketsResult, 'Buckets');
   return elementsOf(buckets, 'Bucket').map((bucket) => ({
     name: textOf(bucket, 'Name') ?? '',
@@ -123,7 +123,7 @@ export async function headObject(
   options: { bucket: string; key: string; versionId?: string } & Pick<TransferControl, 'signal'>,
 ): Promise<ObjectInfo> {
   checkObjectName(options.bucket, options.key);
-  const { headers } = await xmlRequest(
+  const { headers } = await smallRequest(
     client,
     'HeadObject',
     {
@@ -156,7 +156,7 @@ export async function headObject(
 /** Deletes one object (DeleteObject); deleting a key that does not exist succeeds, as in S3. */
 export async function deleteObject(client: S3Client, options: { bucket: string; key: string } & Pick<TransferControl, 'signal'>): Promise<void> {
   checkObjectName(options.bucket, options.key);
-  await xmlRequest(client, 'DeleteObject', { method: 'DELETE', bucket: options.bucket, key: options.key }, options);
+  await smallRequest(client, 'DeleteObject', { method: 'DELETE', bucket: options.bucket, key: options.key }, options);
 }
 
 export interface DeleteObjectsResult {
@@ -174,7 +174,7 @@ export async function deleteObjects(
   for (let start = 0; start < options.keys.length; start += 1000) {
     const keys = options.keys.slice(start, start + 1000);
     const body = Buffer.from(`<Delete>${keys.map((key) => `<Object><Key>${escapeXml(key)}</Key></Object>`).join('')}</Delete>`);
-    const { document } = await xmlRequest(
+    const { document } = await smallRequest(
       client,
       'DeleteObjects',
       {
@@ -202,5 +202,5 @@ export async function deleteObjects(
 /** Aborts a multipart upload, so that S3 drops its parts. */
 export async function abortMultipartUpload(client: S3Client, options: { bucket: string; key: string; uploadId: string }): Promise<void> {
   checkObjectName(options.bucket, options.key);
-  await xmlRequest(client, 'AbortMultipartUpload', { method: 'DELETE', bucket: options.bucket, key: options.key, query: { uploadId: options.uploadId } });
+  await smallRequest(client, 'AbortMultipartUpload', { method: 'DELETE', bucket: options.bucket, key: options.key, query: { uploadId: options.uploadId } });
 }
