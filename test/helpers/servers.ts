@@ -158,3 +158,27 @@ export async function tempFolder(): Promise<{ path: string; remove: () => Promis
   const path = await mkdtemp(join(tmpdir(), 's3tx-test-'));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
+
+/**
+ * Whether `value` is what the XML reader promises: an element of text, or a plain object (no
+ * prototype tricks) whose values are elements or arrays of them, to any depth. Names why not.
+ */
+export function xmlTreeProblem(value: unknown, at = 'document'): string | null {
+  if (typeof value === 'string') return null;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const problem = xmlTreeProblem(item, `${at}[${index}]`);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return `${at} is ${value === null ? 'null' : typeof value}`;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return `${at} is not a plain object`;
+  for (const [name, child] of Object.entries(value)) {
+    if (name === '' || name === '__proto__') return `${at} has the element name ${JSON.stringify(name)}`;
+    const problem = xmlTreeProblem(child, `${at}.${name}`);
+    if (problem) return problem;
+  }
+  return null;
+}
