@@ -185,7 +185,7 @@ export class Exchange extends EventEmitter {
     all['date'] ??= httpDate();
     if (this.#keepAlive) {
       all['connection'] = 'keep-alive';
-      all['keep-alive'] = `timeout=${Math.floor(this.#owner.idleMs / 1000)}`;
+      all['keep-alive'] = `timeout=${Math.floor(this.#owner.timeouts.idleMs / 1000)}`;
     } else {
       all['connection'] = 'close';
     }
@@ -295,8 +295,7 @@ type ReadState = 'head' | 'body' | 'waiting';
 export class H1ServerConnection {
   readonly socket: Socket;
   readonly number: number;
-  readonly idleMs: number;
-  #timeouts: ConnectionTimeouts;
+  readonly timeouts: ConnectionTimeouts;
   #onRequest: (exchange: Exchange) => void;
   #state: ReadState = 'head';
   /** The pieces of a head that has not ended yet, and their length. */
@@ -305,6 +304,8 @@ export class H1ServerConnection {
   /** The deadline of the head being waited for, from its start. */
   #headTimer: NodeJS.Timeout | null = null;
   #closing = false;
+  /** Whether the socket's timeout ran out while the server was the one not reading a body, and was let pass. */
+  #timedOutPaused = false;
   /** Bytes read past the current request's body, kept for the next one. */
   #pending: Buffer | null = null;
   #exchange: Exchange | null = null;
@@ -314,8 +315,7 @@ export class H1ServerConnection {
   constructor(socket: Socket, number: number, timeouts: ConnectionTimeouts, onRequest: (exchange: Exchange) => void) {
     this.socket = socket;
     this.number = number;
-    this.idleMs = timeouts.idleMs;
-    this.#timeouts = timeouts;
+    this.timeouts = timeouts;
     this.#onRequest = onRequest;
     socket.setNoDelay(true);
     // One listener for the connection's life: setTimeout's own callback is a once listener, and after one
@@ -336,8 +336,19 @@ export class H1ServerConnection {
   resume(): void {
     if (this.#state === 'waiting' || this.#closing || !this.socket.isPaused()) return;
     this.socket.resume();
-    // The socket's timer may have run out while the server was the one not reading: it starts again.
-    if (this.#state === 'body') this.socket.setTimeout(this.#timeouts.bodyMs);
+    // A timer that ran out while the server was the one not reading waits for no byte that may never come: it starts again.
+    if (this.#timedOutPaused) {
+      this.#timedOutPaused = false;
+      this.socket.setTimeout(this.timeouts.bodyMs);
+    }
+  }
+
+  /**
+   * Gives the socket an inactivity timeout of `ms`, unless it has it: each setTimeout makes a new
+   * timer, and between the steps of a request the socket's own activity has just restarted it.
+   */
+  #setTimeout(ms: number): void {
+    if (this.socket.timeout !== ms) this.socket.setTimeout(ms);
   }
 
   /** No byte in or out for the socket's timeout: what that means depends on what was awaited. */
@@ -345,7 +356,10 @@ export class H1ServerConnection {
     if (this.#closing) return;
     if (this.#state === 'head' && this.#headLength === 0 && !this.#headTimer) this.socket.destroy();
     // Not reading because the server paused the body (its reader is behind) is no fault of the client's.
-    else if (this.#state === 'body' && !this.socket.isPaused()) this.#exchange?.[kBodyFailed](new BodyTimeoutError());
+    else if (this.#state === 'body') {
+      if (!this.socket.isPaused()) this.#exchange?.[kBodyFailed](new BodyTimeoutError());
+      else this.#timedOutPaused = true;
+    }
   }
 
   #startHeadTimer(): void {
@@ -353,7 +367,7 @@ export class H1ServerConnection {
       this.#headTimer = null;
       if (this.#headLength > 0) this.#refuse(new HeadError(408, 'the request head did not end in time'));
       else this.socket.destroy();
-    }, this.#timeouts.headerMs);
+    }, this.timeouts.headerMs);
   }
 
   #stopHeadTimer(): void {
@@ -382,7 +396,7 @@ export class H1ServerConnection {
       return;
     }
     this.#state = 'head';
-    this.socket.setTimeout(this.#timeouts.idleMs);
+    this.#setTimeout(this.timeouts.idleMs);
     const pending = this.#pending;
     this.#pending = null;
     this.socket.resume();
@@ -493,7 +507,7 @@ export class H1ServerConnection {
     const exchange = new Exchange(this, line[1]!, line[2]!, headers, text.length, keepAlive);
     this.#exchange = exchange;
     this.#state = 'body';
-    this.socket.setTimeout(this.#timeouts.bodyMs);
+    this.#setTimeout(this.timeouts.bodyMs);
     if (/^100-continue$/i.test(String(headers.expect ?? ''))) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
     this.#onRequest(exchange);
     if (!this.#chunked && this.#remaining === 0) this.#bodyEnded();

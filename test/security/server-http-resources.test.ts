@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3, type RecordedRequest } from '../../src/local/index.js';
-import { H1ServerConnection } from '../../src/local/h1-server.js';
+import { BodyTimeoutError, H1ServerConnection } from '../../src/local/h1-server.js';
 import { raw } from '../helpers/raw.js';
 import { Wire } from '../helpers/wire.js';
 import { ACCESS_KEY, SECRET_KEY } from '../helpers/servers.js';
@@ -179,6 +179,32 @@ describe('connections that never finish a request', { timeout: 15_000 }, () => {
     expect(wire.closed).toBe(true);
     expect(wire.text.length).toBeGreaterThan(32 * MiB);
     expect(wire.text.slice(-1000)).toContain('<Code>RequestTimeout</Code>');
+  });
+});
+
+describe('a body the server stopped reading for longer than the body timeout', { timeout: 15_000 }, () => {
+  it('is timed out once the server reads again and the client sends nothing more', async () => {
+    const timeouts = { idleMs: 300, headerMs: 300, bodyMs: 300 };
+    let failed: Error | null = null;
+    const server = createNetServer(
+      (socket) =>
+        new H1ServerConnection(socket, 1, timeouts, (exchange) => {
+          // Nobody reads the body for longer than the body timeout: the server's doing, not the client's.
+          setTimeout(() => exchange.readBody({ piece: () => {}, end: () => exchange.end(), abort: (error) => (failed = error) }), 800);
+        }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const wire = new Wire((server.address() as AddressInfo).port);
+    try {
+      wire.send('PUT /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n0123456789');
+      const started = Date.now();
+      while (!failed && Date.now() - started < 3000) await wait(50);
+      expect(failed).toBeInstanceOf(BodyTimeoutError);
+      expect(Date.now() - started).toBeGreaterThan(1000);
+    } finally {
+      wire.socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
