@@ -47,8 +47,6 @@ export interface RequestFacts {
 const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
 /** Query parameters a record leaves out, a presigned URL's secrets (X-Amz-Credential names only a key id); lower-case, matched in any case. */
 const HIDDEN_PARAMETERS = new Set(['X-Amz-Security-Token', 'X-Amz-Signature'].map((name) => name.toLowerCase()));
-const hiddenHeader = (name: string) => HIDDEN_HEADERS.has(name);
-const hiddenParameter = (name: string) => HIDDEN_PARAMETERS.has(name.toLowerCase());
 /** Most bytes of headers a record keeps, the first that fit, whatever was sent. */
 const MAX_HEADERS = 8 * 1024;
 /** Most bytes of a path, of a query, of a key a record keeps; S3 keys are at most 1 KiB, 3 encoded. */
@@ -72,23 +70,28 @@ function cut(text: string, limit: number): string {
   return text.length > limit ? text.slice(0, limit) : text;
 }
 
-/** The first entries of `entries` not `hidden` that fit in `limit` bytes, and their bytes. */
-function firstThatFit(
-  entries: Iterable<[string, string | string[] | undefined]>,
-  limit: number,
-  hidden: (name: string) => boolean,
-): { kept: Record<string, string>; keptBytes: number } {
-  const kept: Record<string, string> = {};
-  let keptBytes = 0;
-  for (const [name, value] of entries) {
-    if (value === undefined || hidden(name)) continue;
-    const text = String(value);
-    const bytes = name.length + text.length + ENTRY_OVERHEAD;
-    if (keptBytes + bytes > limit) continue;
-    keptBytes += bytes;
-    kept[name] = text;
+/** The first entries offered that fit in `limit` bytes, and their bytes; the rest are left out. */
+class FirstThatFit {
+  readonly kept: Record<string, string> = {};
+  bytes = 0;
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
   }
-  return { kept, keptBytes };
+
+  offer(name: string, text: string): void {
+    const bytes = name.length + text.length + ENTRY_OVERHEAD;
+    if (this.bytes + bytes > this.#limit) return;
+    this.bytes += bytes;
+    this.kept[name] = text;
+  }
+}
+
+/** Replaces a record's strings with copies (one JSON round trip), which hold nothing of the head they were parsed from. */
+function copyStrings(record: RecordedRequest): void {
+  const { method, path, query, operation, bucket, key, headers } = record;
+  Object.assign(record, JSON.parse(JSON.stringify({ method, path, query, operation, bucket, key, headers })));
 }
 
 export class RequestLog {
@@ -108,38 +111,43 @@ export class RequestLog {
 
   /** A record of the request, kept in the log unless it keeps nothing; the caller fills in status, bytes and fault. */
   add(facts: RequestFacts): RecordedRequest {
-    const { route, partNumber, connection } = facts;
+    const { method, path, route, partNumber, connection } = facts;
     // Kept nowhere (s3tx serve): the request's own strings, held no longer than the request, and no headers or query to sort.
     if (this.#maxRecords === 0) {
-      const { method, path } = facts;
       return { method, path, query: {}, ...route, partNumber, headers: {}, connection, status: 0, bytesIn: 0, bytesOut: 0, fault: null };
     }
-    const headers = firstThatFit(Object.entries(facts.headers), MAX_HEADERS, hiddenHeader);
-    const query = firstThatFit(facts.query, MAX_PATH, hiddenParameter);
-    const large = facts.headLength > COPIED_HEAD;
-    const text = {
-      method: cut(facts.method, 64),
-      path: cut(facts.path, MAX_PATH),
+    // Plain loops, not entries: this runs for every request, and most carry a dozen headers and no query.
+    const headers = new FirstThatFit(MAX_HEADERS);
+    for (const name in facts.headers) {
+      const value = facts.headers[name];
+      if (value !== undefined && !HIDDEN_HEADERS.has(name)) headers.offer(name, typeof value === 'string' ? value : String(value));
+    }
+    const query = new FirstThatFit(MAX_PATH);
+    if (facts.query.size > 0) {
+      for (const [name, value] of facts.query) if (!HIDDEN_PARAMETERS.has(name.toLowerCase())) query.offer(name, value);
+    }
+    const record: RecordedRequest = {
+      method: cut(method, 64),
+      path: cut(path, MAX_PATH),
       query: query.kept,
       operation: cut(route.operation, 64),
       bucket: route.bucket === null ? null : cut(route.bucket, MAX_PATH),
       key: route.key === null ? null : cut(route.key, MAX_PATH),
-      headers: headers.kept,
-    };
-    const record: RecordedRequest = {
-      ...(large ? (JSON.parse(JSON.stringify(text)) as typeof text) : text),
       partNumber,
+      headers: headers.kept,
       connection,
       status: 0,
       bytesIn: 0,
       bytesOut: 0,
       fault: null,
     };
+    const large = facts.headLength > COPIED_HEAD;
+    if (large) copyStrings(record);
     // Copied, a record holds what it keeps; not, its whole head, and the bucket and key as decoded, cut or not.
     const held = large
-      ? 2 * (text.path.length + (text.bucket?.length ?? 0) + (text.key?.length ?? 0))
+      ? 2 * (record.path.length + (record.bucket?.length ?? 0) + (record.key?.length ?? 0))
       : facts.headLength + 2 * ((route.bucket?.length ?? 0) + (route.key?.length ?? 0));
-    this.#keep(record, RECORD_OVERHEAD + held + headers.keptBytes + query.keptBytes);
+    this.#keep(record, RECORD_OVERHEAD + held + headers.bytes + query.bytes);
     return record;
   }
 
