@@ -79,7 +79,10 @@ export class AwsChunkedDecoder {
     if (!signing.signedTrailer) {
       // Trailers the request did not announce, and no signature covers: taking them would take a checksum unsigned.
       if (Object.keys(this.trailers).length > 0)
-        throw new S3Error('SignatureDoesNotMatch', 'A STREAMING-AWS4-HMAC-SHA256-PAYLOAD body carries trailers; only STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER signs them.');
+        throw new S3Error(
+          'SignatureDoesNotMatch',
+          'A STREAMING-AWS4-HMAC-SHA256-PAYLOAD body carries trailers; only STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER signs them.',
+        );
       return;
     }
     const trailerSignature = this.trailers['x-amz-trailer-signature'];

@@ -155,7 +155,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
   const faults = new FaultPlan(options.faults);
   const region = options.region ?? DEFAULT_REGION;
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new TypeError(`startLocalS3: region must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region))
+    throw new TypeError(`startLocalS3: region must be a region name such as us-east-1, got ${JSON.stringify(region)}`);
   const logSize = options.requestLogSize ?? 10_000;
   if (!Number.isSafeInteger(logSize) || logSize < 0) throw new TypeError('startLocalS3: requestLogSize must be a whole number, 0 or more');
   const verifyOptions: VerifyOptions = { region };

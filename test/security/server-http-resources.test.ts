@@ -171,7 +171,9 @@ describe('connections that never finish a request', { timeout: 15_000 }, () => {
     const wire = new Wire(server.port);
     wire.socket.pause();
     // The PUT waits on the connection until the GET's response has gone; then its body stops after 10 of 100 bytes.
-    wire.send(`GET /slow/large HTTP/1.1\r\nHost: ${server.host}\r\n\r\nPUT /slow/after HTTP/1.1\r\nHost: ${server.host}\r\nContent-Length: 100\r\n\r\n0123456789`);
+    wire.send(
+      `GET /slow/large HTTP/1.1\r\nHost: ${server.host}\r\n\r\nPUT /slow/after HTTP/1.1\r\nHost: ${server.host}\r\nContent-Length: 100\r\n\r\n0123456789`,
+    );
     // Past the body timeout with the server the one waiting: no fault of the client's, and no reason to stop watching.
     await wait(800);
     wire.socket.resume();
@@ -252,7 +254,10 @@ describe('the cap on open connections', { timeout: 15_000 }, () => {
 
 describe('closing a TLS server', { timeout: 15_000 }, () => {
   it('drops a connection still in its handshake at once, rather than waiting out the handshake timeout', async () => {
-    const tls = { cert: readFileSync(new URL('../fixtures/tls/server.crt', import.meta.url)), key: readFileSync(new URL('../fixtures/tls/server.key', import.meta.url)) };
+    const tls = {
+      cert: readFileSync(new URL('../fixtures/tls/server.crt', import.meta.url)),
+      key: readFileSync(new URL('../fixtures/tls/server.key', import.meta.url)),
+    };
     const server = await startLocalS3({ anonymous: true, tls });
     // A TCP connection that never sends its ClientHello.
     const silent = new Wire(server.port);
@@ -324,22 +329,25 @@ describe('a server in a child process', { timeout: 60_000 }, () => {
 
   // Every string parsed out of a head (a header value, the path) is a slice of it in V8, and holds all of it:
   // the padding in a header the log leaves out, or in the path it cuts, counts as much as padding it keeps.
-  it.each<Padding>(['headers', 'authorization', 'path'])('holds its memory while 3,000 unsigned requests with 60 KiB heads are logged, padded in %s', async (padding) => {
-    const server = await child('exec node "$@"', {});
-    try {
-      const before = await server.memory();
-      await sendPadded(server.port, `127.0.0.1:${server.port}`, 3000, 60 * KiB, padding);
-      const after = await server.memory();
-      const grown = (after.heapUsed + after.external - before.heapUsed - before.external) / MiB;
-      console.log(
-        `server heap+external ${((before.heapUsed + before.external) / MiB).toFixed(1)} -> ${((after.heapUsed + after.external) / MiB).toFixed(1)} MiB, rss ${(before.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB`,
-      );
-      // 3,000 records of 8 KiB of headers at most are 24 MiB (34 MiB of heap measured); all 60 KiB of each were 186.
-      expect(grown).toBeLessThan(64);
-    } finally {
-      server.process.kill();
-    }
-  });
+  it.each<Padding>(['headers', 'authorization', 'path'])(
+    'holds its memory while 3,000 unsigned requests with 60 KiB heads are logged, padded in %s',
+    async (padding) => {
+      const server = await child('exec node "$@"', {});
+      try {
+        const before = await server.memory();
+        await sendPadded(server.port, `127.0.0.1:${server.port}`, 3000, 60 * KiB, padding);
+        const after = await server.memory();
+        const grown = (after.heapUsed + after.external - before.heapUsed - before.external) / MiB;
+        console.log(
+          `server heap+external ${((before.heapUsed + before.external) / MiB).toFixed(1)} -> ${((after.heapUsed + after.external) / MiB).toFixed(1)} MiB, rss ${(before.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB`,
+        );
+        // 3,000 records of 8 KiB of headers at most are 24 MiB (34 MiB of heap measured); all 60 KiB of each were 186.
+        expect(grown).toBeLessThan(64);
+      } finally {
+        server.process.kill();
+      }
+    },
+  );
 
   it('under ulimit -n 256, answers connections past its cap 503, does not crash, and serves once the idle ones time out', async () => {
     const server = await child('ulimit -n 256 && exec node "$@"', { headerTimeoutMs: 2000 });
