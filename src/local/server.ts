@@ -56,9 +56,11 @@ export interface LocalS3Options {
   /** How many requests the log keeps, the oldest dropped first; 10,000 by default, 0 for none. */
   requestLogSize?: number;
   /**
-   * How many bytes of request text (paths, queries, header names and values, plus a fixed
-   * estimate per record) the log keeps in all, the oldest records dropped first; 32 MiB by
-   * default. Each record keeps at most 8 KiB of headers, the first that fit, whatever was sent.
+   * How many bytes of request text the log holds in all, the oldest records dropped first; 32 MiB
+   * by default. A record counts for its whole head (the strings it keeps are parsed out of it, and
+   * hold it), or, for a head past 16 KiB, whose strings it copies, for the paths, query and
+   * headers it keeps; plus a fixed estimate. Each record keeps at most 8 KiB of headers, the first
+   * that fit, whatever was sent.
    */
   requestLogBytes?: number;
   /**
