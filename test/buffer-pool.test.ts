@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BufferPool, leasePrefix } from '../src/multipart/buffer-pool.js';
+import { BufferPool, leasePrefix } from '../src/meta-request/buffer-pool.js';
 
 describe('buffer pool', () => {
   it('grants leases up to its limit and refuses past it', () => {

@@ -30,7 +30,7 @@ describe('a function handler bundled with esbuild', () => {
       banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((input) => input.endsWith('dist/client/s3-client.js'))).toBe(true);
+    expect(inputs.some((input) => input.endsWith('dist/s3-client.js'))).toBe(true);
     // undici's Pool without fetch, WebSocket, cache and mocks; neither the local server, the CLI nor an XML library.
     const unwantedInputs = [
       'node_modules/undici/index.js',

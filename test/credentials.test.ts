@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { inspect } from 'node:util';
 import { AwsCredentialsProvider, createDefaultS3SigningConfig } from '../src/index.js';
-import { cachingProvider, type AwsCredentials } from '../src/client/credentials.js';
+import { cachingProvider, type AwsCredentials } from '../src/auth/credentials.js';
 
 describe('credential providers', () => {
   const saved = { ...process.env };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost, objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/client/endpoint.js';
+import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/protocol/endpoint.js';
+import { isLoopbackHost } from '../src/http/hosts.js';
 import { keyUnder, safeLocalPath } from '../src/transfer/paths.js';
 
 describe('endpoint resolution', () => {

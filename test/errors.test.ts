@@ -13,7 +13,7 @@ import {
   UnsafePathError,
   UnsupportedError,
 } from '../src/index.js';
-import { crtCodeOf } from '../src/client/errors.js';
+import { crtCodeOf } from '../src/core/errors.js';
 
 const answer = (statusCode: number, s3Code: string) =>
   new S3ResponseError({ s3Code, message: s3Code, statusCode, headers: [], body: null, operationName: 'GetObject' });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ChunkedDecoder, ProtocolError, bodyFraming, parseByteCount, parseResponseHead } from '../src/client/h1-parser.js';
-import { idleTimeout } from '../src/client/h1-connection.js';
+import { ChunkedDecoder, ProtocolError, bodyFraming, parseByteCount, parseResponseHead } from '../src/http/h1-parser.js';
+import { idleTimeout } from '../src/http/h1-connection.js';
 
 const head = (text: string) => parseResponseHead(Buffer.from(text, 'latin1'));
 

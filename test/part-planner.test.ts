@@ -12,7 +12,7 @@ import {
   partCountFor,
   partRange,
   planUpload,
-} from '../src/multipart/part-planner.js';
+} from '../src/meta-request/part-planner.js';
 
 describe('part planner', () => {
   it('opens one connection per 0.4 Gbit/s, at least 10, as aws-c-s3 does', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidResponseError, NetworkError, S3ResponseError } from '../src/client/errors.js';
-import { backoffDelay, isRetryable } from '../src/client/retry.js';
+import { InvalidResponseError, NetworkError, S3ResponseError } from '../src/core/errors.js';
+import { backoffDelay, isRetryable } from '../src/meta-request/retry.js';
 
 function s3Error(statusCode: number, code: string): S3ResponseError {
   return new S3ResponseError({ s3Code: code, message: code, statusCode, headers: [], body: null, operationName: 'UploadPart' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Scheduler, type Schedulable } from '../src/client/scheduler.js';
-import { BufferPool, type Lease } from '../src/multipart/buffer-pool.js';
+import { Scheduler, type Schedulable } from '../src/meta-request/scheduler.js';
+import { BufferPool, type Lease } from '../src/meta-request/buffer-pool.js';
 
 /** A transfer of `parts` parts that each run until the test ends them. */
 function transfer(parts: number, maxInFlight: number) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpRequest as SmithyHttpRequest } from '@smithy/protocol-http';
-import { RequestSigner } from '../src/client/signing.js';
+import { RequestSigner } from '../src/auth/signing.js';
 import { NodeSha256 } from './helpers/raw.js';
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'token/with+chars==' };

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileIoError, NetworkError } from '../src/client/errors.js';
-import { Transport, type ResponseSink } from '../src/client/transport.js';
+import { FileIoError, NetworkError } from '../src/core/errors.js';
+import { Transport, type ResponseSink } from '../src/http/transport.js';
 
 interface Received {
   method: string;
@@ -326,7 +326,7 @@ describe('transport: s3tx connections for requests without a body or with one in
     // A process that leaves its transport open must still exit once its requests are done.
     const script = `
       import { createServer } from 'node:net';
-      import { Transport } from ${JSON.stringify(fileURLToPath(new URL('../dist/client/transport.js', import.meta.url)))};
+      import { Transport } from ${JSON.stringify(fileURLToPath(new URL('../dist/http/transport.js', import.meta.url)))};
       const server = createServer((socket) => socket.unref().on('data', () => socket.write('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok'))).listen(0, '127.0.0.1');
       server.unref();
       await new Promise((resolve) => server.once('listening', resolve));

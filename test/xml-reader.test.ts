@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { XMLParser } from 'fast-xml-parser';
-import { readXml } from '../src/client/xml-reader.js';
+import { readXml } from '../src/protocol/xml-reader.js';
 import { xmlTreeProblem } from './helpers/servers.js';
 
 const oracle = new XMLParser({

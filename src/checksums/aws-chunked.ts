@@ -5,8 +5,8 @@
  * data is one chunk, passed on in slices of the caller's buffers, never copied.
  */
 import { checksumName, createChecksum, type Checksum } from './index.js';
-import { S3ChecksumAlgorithm } from '../client/enums.js';
-import { FileIoError } from '../client/errors.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
+import { FileIoError } from '../core/errors.js';
 
 /** Length of a checksum in base64, which fixes the encoded body's length in advance. */
 const BASE64_LENGTH: Record<S3ChecksumAlgorithm, number> = {

@@ -19,8 +19,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { S3ChecksumAlgorithm } from '../client/enums.js';
-import { S3txError } from '../client/errors.js';
+import type { S3ChecksumAlgorithm } from '../core/enums.js';
+import { S3txError } from '../core/errors.js';
 import { checksumName, createChecksum } from './index.js';
 import { crcModule, foldedCrc32c, runStaged } from './wasm-crc.js';
 

@@ -4,8 +4,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import { InvalidArgumentError } from '../client/errors.js';
-import { S3ChecksumAlgorithm } from '../client/enums.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
 import { combineCrc } from './combine.js';
 import { crc32Tables, crc32Update } from './crc.js';
 import { crc32cUpdate, crc64nvmeUpdate } from './wasm-crc.js';

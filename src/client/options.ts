@@ -2,11 +2,11 @@
  * Validation and defaults of the client's options, as pure functions: every
  * option is checked here, before a socket is opened or a byte is sent.
  */
-import { S3RequestTlsMode, isEnumValue } from './enums.js';
-import { InvalidArgumentError, UnsupportedError } from './errors.js';
-import type { AwsCredentialsProvider } from './credentials.js';
-import { AwsSigningAlgorithm, type S3SigningConfig } from './signing.js';
-import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_RETRIES, type RetryOptions } from './retry.js';
+import { S3RequestTlsMode, isEnumValue } from '../core/enums.js';
+import { InvalidArgumentError, UnsupportedError } from '../core/errors.js';
+import type { AwsCredentialsProvider } from '../auth/credentials.js';
+import { AwsSigningAlgorithm, type S3SigningConfig } from '../auth/signing.js';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, DEFAULT_MAX_RETRIES, type RetryOptions } from '../meta-request/retry.js';
 import {
   DEFAULT_PART_SIZE,
   DEFAULT_THROUGHPUT_TARGET_GBPS,
@@ -17,22 +17,8 @@ import {
   defaultMultipartThreshold,
   maxRequestsInFlight,
   loopbackPartsInFlight,
-} from '../multipart/part-planner.js';
-
-/** TLS settings of every connection (ignored, as the reference says, when `tlsMode` is DISABLED). */
-export interface TlsConnectionOptions {
-  /** Trusted CA certificates, PEM; replaces the default trust store. */
-  ca?: string | Buffer | Array<string | Buffer>;
-  /** Client certificate chain, PEM, for mutual TLS. */
-  cert?: string | Buffer;
-  /** Client private key, PEM, for mutual TLS. */
-  key?: string | Buffer;
-  passphrase?: string;
-  /** SNI name and the name the certificate must match; the request's host by default. */
-  serverName?: string;
-  /** Verify the server's certificate. True by default; turning it off is for tests only. */
-  verifyPeer?: boolean;
-}
+} from '../meta-request/part-planner.js';
+import type { TlsConnectionOptions } from '../http/tls-options.js';
 
 /** Options of {@link S3Client}; the names mirror awscrt.s3.S3Client. */
 export interface S3ClientOptions {

@@ -6,11 +6,15 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, isEnumValue, type S3ChecksumConfig } from './enums.js';
-import { isLoopbackHost } from './endpoint.js';
-import { InvalidArgumentError } from './errors.js';
-import { HTTP_TOKEN, UNSAFE_HEADER_VALUE } from './h1-parser.js';
+import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, isEnumValue, type S3ChecksumConfig } from '../core/enums.js';
+import { isLoopbackHost } from '../http/hosts.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { HTTP_TOKEN, UNSAFE_HEADER_VALUE } from '../http/h1-parser.js';
 import { describe } from './options.js';
+import type { AwsCredentialsProvider } from '../auth/credentials.js';
+import type { S3SigningConfig } from '../auth/signing.js';
+import type { S3ResumeToken } from '../meta-request/auto-ranged-put.js';
+import type { S3RequestCallbacks } from '../meta-request/meta-request.js';
 
 /** What `request.body` may be. */
 export type S3RequestBody = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
@@ -233,4 +237,48 @@ export function copySourceLocation(source: { bucket: string; key: string }, endp
   const host = `${source.bucket}.${match[1]}${match[2] ?? ''}`;
   // An amazonaws.com host, never this machine.
   return { endpoint: { origin: `${new URL(endpoint.origin).protocol}//${host}`, host, loopback: false }, path: `/${source.key}` };
+}
+
+/** Arguments of {@link S3ClientCore.makeRequest}; the names mirror awscrt.s3.S3Client.make_request. */
+export interface S3RequestOptions extends S3RequestCallbacks {
+  type: S3RequestType;
+  /** The whole S3 request: method, path (`/bucket/key`), headers with Host, and optionally a body. */
+  request: HttpRequestLike;
+  /** The S3 operation; required for DEFAULT (for example `ListObjectsV2`). */
+  operationName?: string;
+  /** Write the response body to this file (atomically) instead of calling onBody. */
+  recvFilepath?: string;
+  /** Read the request body from this file; the request must have no body of its own. */
+  sendFilepath?: string;
+  /** Overrides the client's signing configuration for this request. */
+  signingConfig?: S3SigningConfig;
+  /** Deprecated in the reference in favour of `signingConfig`. */
+  credentialProvider?: AwsCredentialsProvider;
+  checksumConfig?: S3ChecksumConfig;
+  partSize?: number;
+  multipartUploadThreshold?: number;
+  /** COPY_OBJECT (s3tx): the source's size when known, which saves the HEAD that would find it. */
+  copySourceSize?: number;
+  /**
+   * GET_OBJECT with onBody (s3tx): fetch at most this many bytes ahead of what onBody has taken.
+   * With an onBody that returns Promises, a slow consumer then slows the download. By default
+   * as many parts as run at once (one per connection, at most 4 to an endpoint on this machine):
+   * parts that arrive early wait no further ahead than that.
+   */
+  readAhead?: number;
+  /**
+   * GET_OBJECT with recvFilepath (s3tx): write into `<target>.s3tx-partial` beside a small state
+   * file, both kept when the download fails, so that the same call later fetches only the parts
+   * still missing (when the object's ETag and size are unchanged).
+   */
+  resumable?: boolean;
+  /** PUT_OBJECT from a file or Buffer (s3tx): continue this multipart upload; parts S3 already holds are not sent again. */
+  resumeToken?: S3ResumeToken;
+  /** PUT_OBJECT (s3tx): called once a multipart upload exists, with the token that resumes it. */
+  onResumeToken?: (token: S3ResumeToken) => void;
+  /**
+   * PUT_OBJECT (s3tx): abort the multipart upload when the transfer fails or is cancelled; true by
+   * default. False keeps it for a later `resumeToken`: the caller then owns it, to resume or abort.
+   */
+  abortOnFailure?: boolean;
 }

@@ -6,8 +6,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { S3Error } from './s3-error.js';
-import { ChunkedDecoder, chunkSize } from '../client/h1-parser.js';
-import { hmac, sha256Hex } from '../client/sigv4.js';
+import { ChunkedDecoder, chunkSize } from '../http/h1-parser.js';
+import { hmac, sha256Hex } from '../auth/sigv4.js';
 
 const EMPTY_SHA256 = sha256Hex('');
 const MAX_LINE = 4096;

@@ -5,7 +5,7 @@
  * the whole object, combined from the parts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { S3ChecksumAlgorithm } from '../client/enums.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
 import { checksumAlgorithmNamed, checksumName, combineChecksums, createChecksum, isCrc, type Checksum } from '../checksums/index.js';
 import { S3Error } from './s3-error.js';
 

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
-import { ChunkedDecoder, HEAD_END, HTTP_TOKEN, ProtocolError, contentLength, finalCoding, keepsAlive, parseHeaderLines } from '../client/h1-parser.js';
+import { ChunkedDecoder, HEAD_END, HTTP_TOKEN, ProtocolError, contentLength, finalCoding, keepsAlive, parseHeaderLines } from '../http/h1-parser.js';
 
 /** Longest request head accepted, request line and headers together, however it arrives. */
 const MAX_HEAD = 64 * 1024;

@@ -5,8 +5,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { parseByteCount } from '../client/h1-parser.js';
-import { readXml } from '../client/xml-reader.js';
+import { parseByteCount } from '../http/h1-parser.js';
+import { readXml } from '../protocol/xml-reader.js';
 import type { FaultAction } from './faults.js';
 import { checkBucketName, splitPath, type Route } from './router.js';
 import { MAX_BODY, type BodyHash } from './request-body.js';

@@ -8,7 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseByteCount } from '../client/h1-parser.js';
+import { parseByteCount } from '../http/h1-parser.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
 import { BodyTimeoutError, type Exchange } from './h1-server.js';
 import { S3Error } from './s3-error.js';

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { canonicalHeaderValue, canonicalQuery, hmac, signingKey, stringToSign } from '../client/sigv4.js';
+import { canonicalHeaderValue, canonicalQuery, hmac, signingKey, stringToSign } from '../auth/sigv4.js';
 import { S3Error } from './s3-error.js';
 
 /** How far a request's date may be from the server's clock, as S3 allows. */

@@ -14,7 +14,7 @@ import { lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { InvalidArgumentError, S3txError } from '../client/errors.js';
+import { InvalidArgumentError, S3txError } from '../core/errors.js';
 
 /** The lock is held by another process (or another CrossProcessLock of this one). */
 export class LockNotOwnedError extends S3txError {

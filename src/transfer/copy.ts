@@ -1,9 +1,9 @@
 /** `client.copy()`: server side, through COPY_OBJECT; UploadPartCopy parts above the threshold. */
-import { HttpRequest } from '../client/http-request.js';
-import { encodeKey, objectLocation } from '../client/endpoint.js';
-import { S3RequestType } from '../client/enums.js';
-import { InvalidArgumentError } from '../client/errors.js';
-import type { S3Client } from '../client/s3-client.js';
+import { HttpRequest } from '../http/http-request.js';
+import { encodeKey, objectLocation } from '../protocol/endpoint.js';
+import { S3RequestType } from '../core/enums.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
 import { attributeHeaders, checkObjectName, replacesAttributes, type ObjectAttributes } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -24,7 +24,7 @@ export interface CopyResult {
   versionId: string | null;
 }
 
-export async function copy(client: S3Client, options: CopyOptions): Promise<CopyResult> {
+export async function copy(client: S3ClientCore, options: CopyOptions): Promise<CopyResult> {
   if (!options || typeof options !== 'object' || !options.source)
     throw new InvalidArgumentError('options', 'copy needs { source: { bucket, key }, bucket, key }');
   checkObjectName(options.source.bucket, options.source.key, 'source.key');

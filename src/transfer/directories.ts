@@ -5,10 +5,11 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { InvalidArgumentError } from '../client/errors.js';
-import { parseS3Url } from '../client/endpoint.js';
-import type { S3Client } from '../client/s3-client.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { parseS3Url } from '../protocol/endpoint.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
 import { download } from './download.js';
+import { eachLimited } from './each-limited.js';
 import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
 import { DestinationFolder, keyUnder } from './paths.js';
@@ -86,17 +87,6 @@ class FolderProgress {
   }
 }
 
-/** Runs `work` on each item, at most `concurrency` at once, in order of start. */
-async function eachLimited<T>(items: AsyncIterable<T> | Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  const running = new Set<Promise<void>>();
-  for await (const item of items) {
-    const task = work(item).finally(() => running.delete(task));
-    running.add(task);
-    if (running.size >= concurrency) await Promise.race(running);
-  }
-  await Promise.all(running);
-}
-
 function checkConcurrency(value: number | undefined): number {
   const concurrency = value ?? 8;
   if (!Number.isSafeInteger(concurrency) || concurrency < 1)
@@ -113,7 +103,7 @@ async function* filesUnder(folder: string): AsyncGenerator<string> {
 }
 
 /** Sends every file below `folder` to `target`, keys being the paths relative to the folder. */
-export async function uploadDirectory(client: S3Client, folder: string, target: S3Prefix, options: UploadDirectoryOptions = {}): Promise<DirectoryResult> {
+export async function uploadDirectory(client: S3ClientCore, folder: string, target: S3Prefix, options: UploadDirectoryOptions = {}): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(target, 'target');
   const { concurrency: requested, onFile, filter, onProgress, signal, ...attributes } = options;
   const concurrency = checkConcurrency(requested);
@@ -130,7 +120,7 @@ export async function uploadDirectory(client: S3Client, folder: string, target: 
 }
 
 /** Fetches every object below `source` into `folder`, paths being the keys relative to the prefix. */
-export async function downloadDirectory(client: S3Client, source: S3Prefix, folder: string, options: DownloadDirectoryOptions = {}): Promise<DirectoryResult> {
+export async function downloadDirectory(client: S3ClientCore, source: S3Prefix, folder: string, options: DownloadDirectoryOptions = {}): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(source, 'source');
   const concurrency = checkConcurrency(options.concurrency);
   const folderProgress = new FolderProgress(options.onProgress, options.onFile);

@@ -1,12 +1,13 @@
 /** `client.download()` and `client.downloadStream()`: one object to a file, a Writable or a Readable, through GET_OBJECT. */
 import { lutimes } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
-import { HttpRequest } from '../client/http-request.js';
-import { objectLocation } from '../client/endpoint.js';
-import { S3RequestType } from '../client/enums.js';
-import { FileIoError, InvalidArgumentError, RequestCanceledError } from '../client/errors.js';
-import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
-import { parseByteCount } from '../client/h1-parser.js';
+import { HttpRequest } from '../http/http-request.js';
+import { objectLocation } from '../protocol/endpoint.js';
+import { S3RequestType } from '../core/enums.js';
+import { FileIoError, InvalidArgumentError, RequestCanceledError } from '../core/errors.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
+import type { S3RequestOptions } from '../client/request-options.js';
+import { parseByteCount } from '../http/h1-parser.js';
 import { checkObjectName, metadataFromHeaders } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -50,7 +51,7 @@ export interface DownloadResult {
   checksumValidated: boolean;
 }
 
-function getRequest(client: S3Client, source: DownloadSource): Omit<S3RequestOptions, 'onHeaders' | 'onProgress'> {
+function getRequest(client: S3ClientCore, source: DownloadSource): Omit<S3RequestOptions, 'onHeaders' | 'onProgress'> {
   checkObjectName(source.bucket, source.key);
   const location = objectLocation(client.endpointConfig, source.bucket, source.key);
   const headers: Record<string, string> = { host: location.host, ...source.headers };
@@ -65,7 +66,7 @@ function getRequest(client: S3Client, source: DownloadSource): Omit<S3RequestOpt
 }
 
 /** The read-ahead window of a download to a consumer that may be slow. */
-function readAheadOf(client: S3Client, source: DownloadSource): number {
+function readAheadOf(client: S3ClientCore, source: DownloadSource): number {
   return source.readAhead ?? READ_AHEAD_PARTS * (source.partSize ?? client.config.partSize);
 }
 
@@ -89,7 +90,7 @@ function writeTo(target: Writable): (chunk: Buffer) => void | Promise<void> {
   };
 }
 
-export async function download(client: S3Client, options: DownloadOptions): Promise<DownloadResult> {
+export async function download(client: S3ClientCore, options: DownloadOptions): Promise<DownloadResult> {
   if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'download needs { bucket, key, to }');
   const { to } = options;
   if (typeof to !== 'string' && !(to && typeof to === 'object' && typeof (to as Writable).write === 'function')) {
@@ -129,7 +130,7 @@ export async function download(client: S3Client, options: DownloadOptions): Prom
  * the memory limit allows, and no further: a reader that stops stops the download. Destroying the
  * stream cancels it; a failure destroys the stream with the error.
  */
-export function downloadStream(client: S3Client, source: DownloadSource): Readable {
+export function downloadStream(client: S3ClientCore, source: DownloadSource): Readable {
   const request = getRequest(client, source);
   let resume: (() => void) | null = null;
   const stream = new Readable({

@@ -1,7 +1,7 @@
 /** The common PutObject headers of the high-level methods, and what S3's answers say about an object. */
 import { extname } from 'node:path';
-import { S3ChecksumAlgorithm } from '../client/enums.js';
-import { InvalidArgumentError } from '../client/errors.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
+import { InvalidArgumentError } from '../core/errors.js';
 
 /** Headers of a new object: its content headers, metadata, storage class, tags, ACL and encryption. */
 export interface ObjectAttributes {

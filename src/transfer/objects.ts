@@ -1,12 +1,12 @@
 /** Listing, inspecting and deleting objects: the small requests the high-level methods and the CLI need. */
 import { createHash } from 'node:crypto';
-import { HttpRequest } from '../client/http-request.js';
-import { objectLocation } from '../client/endpoint.js';
-import { S3RequestType } from '../client/enums.js';
-import { InvalidArgumentError, InvalidResponseError, lengthFault } from '../client/errors.js';
-import type { S3Client } from '../client/s3-client.js';
-import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
-import { parseByteCount } from '../client/h1-parser.js';
+import { HttpRequest } from '../http/http-request.js';
+import { objectLocation } from '../protocol/endpoint.js';
+import { S3RequestType } from '../core/enums.js';
+import { InvalidArgumentError, InvalidResponseError, lengthFault } from '../core/errors.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
+import { elementsOf, escapeXml, parseXml, textOf } from '../protocol/xml.js';
+import { parseByteCount } from '../http/h1-parser.js';
 import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -38,7 +38,7 @@ export type ListEntry = ({ kind: 'object' } & ObjectSummary) | { kind: 'prefix';
 
 /** One DEFAULT request with a small answer (an XML document, headers, or nothing), its document parsed when it has one. */
 async function smallRequest(
-  client: S3Client,
+  client: S3ClientCore,
   operationName: string,
   request: { method: string; bucket?: string; key?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer },
   control: Pick<TransferControl, 'signal'> = {},
@@ -72,7 +72,7 @@ function dateOf(value: string | null): Date | null {
 }
 
 /** Every object (and, with a delimiter, every common prefix) under a prefix, page by page (ListObjectsV2). */
-export async function* listObjects(client: S3Client, options: ListOptions): AsyncGenerator<ListEntry> {
+export async function* listObjects(client: S3ClientCore, options: ListOptions): AsyncGenerator<ListEntry> {
   if (!options || typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidArgumentError('bucket', 'must be a non-empty string');
   let token: string | null = null;
   do {
@@ -108,7 +108,7 @@ export async function* listObjects(client: S3Client, options: ListOptions): Asyn
 }
 
 /** The buckets of the account (ListBuckets). */
-export async function listBuckets(client: S3Client, control: Pick<TransferControl, 'signal'> = {}): Promise<Array<{ name: string; created: Date | null }>> {
+export async function listBuckets(client: S3ClientCore, control: Pick<TransferControl, 'signal'> = {}): Promise<Array<{ name: string; created: Date | null }>> {
   const { document } = await smallRequest(client, 'ListBuckets', { method: 'GET' }, control);
   const [buckets] = elementsOf(document?.ListAllMyBucketsResult, 'Buckets');
   return elementsOf(buckets, 'Bucket').map((bucket) => ({
@@ -119,7 +119,7 @@ export async function listBuckets(client: S3Client, control: Pick<TransferContro
 
 /** HeadObject: the object's size, ETag, type, metadata and checksum. Fails with S3's 404 when absent. */
 export async function headObject(
-  client: S3Client,
+  client: S3ClientCore,
   options: { bucket: string; key: string; versionId?: string } & Pick<TransferControl, 'signal'>,
 ): Promise<ObjectInfo> {
   checkObjectName(options.bucket, options.key);
@@ -154,7 +154,7 @@ export async function headObject(
 }
 
 /** Deletes one object (DeleteObject); deleting a key that does not exist succeeds, as in S3. */
-export async function deleteObject(client: S3Client, options: { bucket: string; key: string } & Pick<TransferControl, 'signal'>): Promise<void> {
+export async function deleteObject(client: S3ClientCore, options: { bucket: string; key: string } & Pick<TransferControl, 'signal'>): Promise<void> {
   checkObjectName(options.bucket, options.key);
   await smallRequest(client, 'DeleteObject', { method: 'DELETE', bucket: options.bucket, key: options.key }, options);
 }
@@ -166,7 +166,7 @@ export interface DeleteObjectsResult {
 
 /** Deletes many objects, a thousand per DeleteObjects request. */
 export async function deleteObjects(
-  client: S3Client,
+  client: S3ClientCore,
   options: { bucket: string; keys: string[] } & Pick<TransferControl, 'signal'>,
 ): Promise<DeleteObjectsResult> {
   if (!options || !Array.isArray(options.keys)) throw new InvalidArgumentError('keys', 'must be an array of keys');
@@ -200,7 +200,7 @@ export async function deleteObjects(
 }
 
 /** Aborts a multipart upload, so that S3 drops its parts. */
-export async function abortMultipartUpload(client: S3Client, options: { bucket: string; key: string; uploadId: string }): Promise<void> {
+export async function abortMultipartUpload(client: S3ClientCore, options: { bucket: string; key: string; uploadId: string }): Promise<void> {
   checkObjectName(options.bucket, options.key);
   await smallRequest(client, 'AbortMultipartUpload', { method: 'DELETE', bucket: options.bucket, key: options.key, query: { uploadId: options.uploadId } });
 }

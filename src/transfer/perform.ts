@@ -3,8 +3,9 @@
  * progress is reported as running totals, and the response headers come back
  * as a plain object.
  */
-import { RequestCanceledError } from '../client/errors.js';
-import type { S3Client, S3RequestOptions } from '../client/s3-client.js';
+import { RequestCanceledError } from '../core/errors.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
+import type { S3RequestOptions } from '../client/request-options.js';
 
 /** Running totals of one transfer. */
 export interface Progress {
@@ -31,7 +32,7 @@ export interface Performed {
 
 /** Starts `options` on `client` and waits for it; the signal and progress of `control` are wired in. */
 export async function perform(
-  client: S3Client,
+  client: S3ClientCore,
   options: Omit<S3RequestOptions, 'onHeaders' | 'onProgress'>,
   control: TransferControl,
   total: number | null = null,

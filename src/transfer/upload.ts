@@ -1,12 +1,12 @@
 /** `client.upload()`: a file, bytes or a stream to one object, through PUT_OBJECT. */
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { HttpRequest } from '../client/http-request.js';
-import { objectLocation } from '../client/endpoint.js';
-import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../client/enums.js';
-import { InvalidArgumentError } from '../client/errors.js';
-import type { S3Client } from '../client/s3-client.js';
-import type { S3ResumeToken } from '../multipart/auto-ranged-put.js';
+import { HttpRequest } from '../http/http-request.js';
+import { objectLocation } from '../protocol/endpoint.js';
+import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../core/enums.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import type { S3ClientCore } from '../client/s3-client-core.js';
+import type { S3ResumeToken } from '../meta-request/auto-ranged-put.js';
 import { attributeHeaders, checkObjectName, checksumFromHeaders, contentTypeFor, type ObjectAttributes, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -39,7 +39,7 @@ export interface UploadResult {
   bytes: number;
 }
 
-export async function upload(client: S3Client, options: UploadOptions): Promise<UploadResult> {
+export async function upload(client: S3ClientCore, options: UploadOptions): Promise<UploadResult> {
   if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'upload needs { bucket, key, body }');
   const { bucket, key, body } = options;
   checkObjectName(bucket, key);

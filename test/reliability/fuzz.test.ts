@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S3ResponseError } from '../../src/index.js';
-import { parseXml, responseError } from '../../src/client/xml.js';
-import { parseContentRange, parseRangeHeader } from '../../src/multipart/part-planner.js';
+import { parseXml } from '../../src/protocol/xml.js';
+import { responseError } from '../../src/protocol/error-response.js';
+import { parseContentRange, parseRangeHeader } from '../../src/meta-request/part-planner.js';
 import { xmlTreeProblem } from '../helpers/servers.js';
 
 function seeded(seed: number): () => number {

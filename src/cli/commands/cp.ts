@@ -1,12 +1,13 @@
 /** `s3tx cp SRC DST`: local to S3, S3 to local, S3 to S3; `-r` for folders and prefixes; `-` for stdin and stdout. */
-import { mkdir, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { keyUnder, type ObjectAttributes, type S3ChecksumAlgorithm, type S3Client } from '../../index.js';
-import { CLIENT_FLAGS, CLIENT_HELP, UsageError, clientFrom, parse, parseChecksum, type ClientFlags } from '../options.js';
-import { Reporter } from '../report.js';
+import { eachLimited, keyUnder, type S3Client } from '../../index.js';
+import { download, upload } from '../file-transfers.js';
 import { s3Location, tracker, type Location } from '../locations.js';
+import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
+import { Reporter } from '../report.js';
+import { TRANSFER_FLAGS, transferSettings, type TransferSettings } from '../transfer-settings.js';
 
 export const CP_USAGE = `Usage: s3tx cp SRC DST [options]
 
@@ -32,44 +33,6 @@ Options:
   --concurrency N      files in flight at once with -r (default 8)
 
 ${CLIENT_HELP}`;
-
-export const TRANSFER_FLAGS = {
-  ...CLIENT_FLAGS,
-  checksum: { type: 'string' },
-  'content-type': { type: 'string' },
-  metadata: { type: 'string', multiple: true },
-  'storage-class': { type: 'string' },
-  concurrency: { type: 'string' },
-} as const;
-
-export interface TransferSettings {
-  attributes: ObjectAttributes;
-  checksum: S3ChecksumAlgorithm | undefined;
-  concurrency: number;
-  resume: boolean;
-}
-
-export function transferSettings(values: Record<string, unknown>): TransferSettings {
-  const metadata: Record<string, string> = {};
-  for (const pair of (values.metadata as string[] | undefined) ?? []) {
-    const equals = pair.indexOf('=');
-    if (equals <= 0) throw new UsageError(`--metadata takes KEY=VALUE, got "${pair}"`);
-    metadata[pair.slice(0, equals)] = pair.slice(equals + 1);
-  }
-  const attributes: ObjectAttributes = {};
-  if (Object.keys(metadata).length > 0) attributes.metadata = metadata;
-  if (values['content-type'] !== undefined) attributes.contentType = values['content-type'] as string;
-  if (values['storage-class'] !== undefined) attributes.storageClass = values['storage-class'] as string;
-  const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);
-  if (!Number.isSafeInteger(concurrency) || concurrency < 1)
-    throw new UsageError(`--concurrency must be a whole number above 0, got "${String(values.concurrency)}"`);
-  return {
-    attributes,
-    checksum: values.checksum === undefined ? undefined : parseChecksum(values.checksum as string),
-    concurrency,
-    resume: Boolean(values.resume),
-  };
-}
 
 export async function cp(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, { ...TRANSFER_FLAGS, recursive: { type: 'boolean', short: 'r' }, resume: { type: 'boolean' } }, true);
@@ -187,59 +150,6 @@ async function copyTree(client: S3Client, source: Location, target: Location, se
       object.size,
     );
   });
-}
-
-/** Runs `work` on each item, at most `concurrency` at once. */
-export async function eachLimited<T>(items: Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  const running = new Set<Promise<void>>();
-  for (const item of items) {
-    const task = work(item).finally(() => running.delete(task));
-    running.add(task);
-    if (running.size >= concurrency) await Promise.race(running);
-  }
-  await Promise.all(running);
-}
-
-export async function upload(
-  client: S3Client,
-  body: string | Readable,
-  target: { bucket: string; key: string; label: string },
-  settings: TransferSettings,
-  reporter: Reporter,
-): Promise<void> {
-  const destination = `s3://${target.bucket}/${target.key}`;
-  try {
-    const result =
-      typeof body === 'string'
-        ? await (await import('../resume.js')).checkpointedUpload(client, body, target, settings, tracker(reporter))
-        : await client.upload({
-            ...settings.attributes,
-            bucket: target.bucket,
-            key: target.key,
-            body,
-            ...(settings.checksum !== undefined ? { checksumAlgorithm: settings.checksum } : {}),
-            onProgress: tracker(reporter),
-          });
-    reporter.object({ op: 'upload', source: target.label, target: destination, bytes: result.bytes, etag: result.etag });
-  } catch (error) {
-    reporter.object({ op: 'upload', source: target.label, target: destination, error: error as Error });
-  }
-}
-
-export async function download(
-  client: S3Client,
-  source: { bucket: string; key: string; label: string },
-  path: string,
-  settings: TransferSettings,
-  reporter: Reporter,
-): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    const result = await (await import('../resume.js')).partialDownload(client, source, path, settings, tracker(reporter));
-    reporter.object({ op: 'download', source: source.label, target: relative(process.cwd(), path) || path, bytes: result.bytes, etag: result.etag });
-  } catch (error) {
-    reporter.object({ op: 'download', source: source.label, target: path, error: error as Error });
-  }
 }
 
 async function copyObject(

@@ -4,11 +4,12 @@
  */
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { DestinationFolder, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
+import { DestinationFolder, eachLimited, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
+import { download, upload } from '../file-transfers.js';
 import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
 import { s3Location, tracker, type Location } from '../locations.js';
 import { Reporter } from '../report.js';
-import { TRANSFER_FLAGS, download, eachLimited, transferSettings, upload, type TransferSettings } from './cp.js';
+import { TRANSFER_FLAGS, transferSettings, type TransferSettings } from '../transfer-settings.js';
 
 export const SYNC_USAGE = `Usage: s3tx sync SRC DST [options]
 

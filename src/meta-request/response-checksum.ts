@@ -6,9 +6,9 @@
  * against the object's value. A composite whose parts cannot be placed is not checked, and onDone
  * says so.
  */
-import { S3ChecksumAlgorithm } from '../client/enums.js';
-import { ChecksumMismatchError } from '../client/errors.js';
-import { headerValue } from '../client/xml.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
+import { ChecksumMismatchError } from '../core/errors.js';
+import { headerValue } from '../http/headers.js';
 import { checksumName, combineChecksums, createChecksum, isCrc, type Checksum } from '../checksums/index.js';
 import type { ResponseHeaders } from './meta-request.js';
 

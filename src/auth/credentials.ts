@@ -1,4 +1,4 @@
-import { InvalidArgumentError, S3txError } from './errors.js';
+import { InvalidArgumentError, S3txError } from '../core/errors.js';
 
 /** Credentials that sign requests. Never logged and never part of an error message. */
 export interface AwsCredentials {

@@ -6,9 +6,9 @@
  * order, each held in its reserved buffer until its turn. With a file target,
  * each part is written at its offset as soon as it arrives.
  */
-import { ChecksumMismatchError, InvalidResponseError, S3ResponseError, lengthFault, rangeFault } from '../client/errors.js';
-import { parseByteCount } from '../client/h1-parser.js';
-import { headerValue } from '../client/xml.js';
+import { ChecksumMismatchError, InvalidResponseError, S3ResponseError, lengthFault, rangeFault } from '../core/errors.js';
+import { parseByteCount } from '../http/h1-parser.js';
+import { headerValue } from '../http/headers.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
 import { digestOf } from '../checksums/checksum-threads.js';
 import { FileTarget, type DownloadState } from './file-target.js';

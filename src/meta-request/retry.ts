@@ -1,4 +1,4 @@
-import { NetworkError, S3ResponseError } from './errors.js';
+import { NetworkError, S3ResponseError } from '../core/errors.js';
 
 /** aws-c-s3 retries each part up to 5 times. */
 export const DEFAULT_MAX_RETRIES = 5;

@@ -14,9 +14,9 @@ import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher, Pool } from 'undici';
 import { ConnectionPool } from './connection-pool.js';
-import { NetworkError, S3txError, TlsError } from './errors.js';
+import { NetworkError, S3txError, TlsError } from '../core/errors.js';
 import { isIncremental, type ExchangeController, type ExchangeHandler, type IncrementalBody } from './h1-connection.js';
-import type { TlsConnectionOptions } from './options.js';
+import { nodeTlsOptions, type TlsConnectionOptions } from './tls-options.js';
 
 /** Where a response goes. Either method may throw to abort the exchange with that error. */
 export interface ResponseSink {
@@ -133,6 +133,8 @@ function loadPool(): Promise<typeof Pool> {
 /** Owns the connection pools of one client. */
 export class Transport {
   #options: TransportOptions;
+  /** The TLS options as tls.connect takes them, for every connection. */
+  readonly #tls: ConnectionOptions;
   /** undici's Pools by origin, one per local address: bodies that stream. */
   #streamingPools = new Map<string, Pool[]>();
   /** s3tx's own connection pool by origin: everything else. */
@@ -142,6 +144,7 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#tls = nodeTlsOptions(options.tlsConnectionOptions);
   }
 
   /** Sends a request; the returned exchange settles when the response has ended or failed. */
@@ -178,7 +181,7 @@ export class Transport {
     let pool = this.#ownPools.get(origin);
     if (!pool) {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
-      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tlsOptions(), localAddresses });
+      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tls, localAddresses });
       this.#ownPools.set(origin, pool);
     }
     return pool;
@@ -198,26 +201,12 @@ export class Transport {
             headersTimeout: stallTimeoutMs,
             bodyTimeout: stallTimeoutMs,
             keepAliveTimeout: 30_000,
-            connect: { timeout: Math.min(stallTimeoutMs, 10_000), ...(localAddress ? { localAddress } : {}), ...this.#tlsOptions() },
+            connect: { timeout: Math.min(stallTimeoutMs, 10_000), ...(localAddress ? { localAddress } : {}), ...this.#tls },
           }),
       );
       this.#streamingPools.set(origin, pools);
     }
     return pools;
-  }
-
-  /** The client's TLS options as Node's `tls.connect` names them. */
-  #tlsOptions(): ConnectionOptions {
-    const tls = this.#options.tlsConnectionOptions;
-    if (!tls) return {};
-    return {
-      ca: tls.ca,
-      cert: tls.cert,
-      key: tls.key,
-      passphrase: tls.passphrase,
-      ...(tls.serverName ? { servername: tls.serverName } : {}),
-      rejectUnauthorized: tls.verifyPeer ?? true,
-    };
   }
 
   /** Closes every pool once its requests have finished. */

@@ -1,46 +1,12 @@
-/** S3's XML bodies in and out: error documents and the few control-plane responses the engine reads. */
+/**
+ * S3's error answers: the `<Error>` document of a failed response (or of a 200 that failed, as
+ * CompleteMultipartUpload and CopyObject can), read into an S3ResponseError, with the credential
+ * details S3 adds to some of them redacted.
+ */
 import { STATUS_CODES } from 'node:http';
-import { readXml } from './xml-reader.js';
-import { S3ResponseError, type HeaderList } from './errors.js';
-
-/** Parses an XML document into plain objects, every value kept as a string. Returns null when the text is not XML. */
-export function parseXml(body: Buffer | string): Record<string, unknown> | null {
-  return readXml(body.toString());
-}
-
-/** The text of a child element, or null when absent or not text. */
-export function textOf(node: unknown, name: string): string | null {
-  if (!node || typeof node !== 'object') return null;
-  const value = (node as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : null;
-}
-
-/** The child elements of one name: none, one or many, always as an array. */
-export function elementsOf(node: unknown, name: string): unknown[] {
-  if (!node || typeof node !== 'object') return [];
-  const value = (node as Record<string, unknown>)[name];
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-/** Escapes text content; quotes stay as they are, as S3's own clients send ETags. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
-}
-
-/** Response headers as the reference's list of (name, value) pairs. */
-export function headerList(headers: Record<string, string | string[] | undefined>): HeaderList {
-  const list: HeaderList = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) list.push([name, item]);
-  }
-  return list;
-}
-
-export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
+import { S3ResponseError } from '../core/errors.js';
+import { headerList, headerValue } from '../http/headers.js';
+import { parseXml, textOf } from './xml.js';
 
 /** The `<Error>` element of a body, when the body is an S3 error document. */
 export function errorElement(body: Buffer | null): Record<string, unknown> | null {

@@ -1,5 +1,6 @@
 /**
- * Transfers the CLI can continue after an interruption. An upload records its multipart
+ * The CLI's transfers of one file or stream, each reported as it ends, and continued after an
+ * interruption when asked. An upload records its multipart
  * upload in a checkpoint file (in `$XDG_CACHE_HOME/s3tx/uploads`, else `~/.cache/...`) as soon
  * as it exists; a download writes into `<target>.s3tx-partial` beside a state file. A process
  * that is killed leaves both behind, and the same command with `--resume` sends or fetches only
@@ -9,9 +10,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { DownloadResult, Progress, S3Client, S3ResumeToken, UploadResult } from '../index.js';
-import type { TransferSettings } from './commands/cp.js';
+import { Reporter } from './report.js';
+import { tracker } from './locations.js';
+import type { TransferSettings } from './transfer-settings.js';
 
 interface Checkpoint {
   source: string;
@@ -116,5 +120,47 @@ export async function partialDownload(
   } catch (error) {
     if (!settings.resume) await forget();
     throw error;
+  }
+}
+
+export async function upload(
+  client: S3Client,
+  body: string | Readable,
+  target: { bucket: string; key: string; label: string },
+  settings: TransferSettings,
+  reporter: Reporter,
+): Promise<void> {
+  const destination = `s3://${target.bucket}/${target.key}`;
+  try {
+    const result =
+      typeof body === 'string'
+        ? await checkpointedUpload(client, body, target, settings, tracker(reporter))
+        : await client.upload({
+            ...settings.attributes,
+            bucket: target.bucket,
+            key: target.key,
+            body,
+            ...(settings.checksum !== undefined ? { checksumAlgorithm: settings.checksum } : {}),
+            onProgress: tracker(reporter),
+          });
+    reporter.object({ op: 'upload', source: target.label, target: destination, bytes: result.bytes, etag: result.etag });
+  } catch (error) {
+    reporter.object({ op: 'upload', source: target.label, target: destination, error: error as Error });
+  }
+}
+
+export async function download(
+  client: S3Client,
+  source: { bucket: string; key: string; label: string },
+  path: string,
+  settings: TransferSettings,
+  reporter: Reporter,
+): Promise<void> {
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    const result = await partialDownload(client, source, path, settings, tracker(reporter));
+    reporter.object({ op: 'download', source: source.label, target: relative(process.cwd(), path) || path, bytes: result.bytes, etag: result.etag });
+  } catch (error) {
+    reporter.object({ op: 'download', source: source.label, target: path, error: error as Error });
   }
 }

@@ -3,7 +3,7 @@
  * client has a free in-flight slot and the buffer pool grants the memory it
  * needs; transfers take turns, one part each, so a large one cannot starve the rest.
  */
-import type { BufferPool, Lease } from '../multipart/buffer-pool.js';
+import type { BufferPool, Lease } from './buffer-pool.js';
 
 /** What the scheduler asks of a transfer. */
 export interface Schedulable {

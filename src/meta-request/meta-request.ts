@@ -5,17 +5,18 @@
  * stop new parts, abort those in flight, wait for them, clean up, settle
  * `finished`, call onDone, resolve `shutdown` last.
  */
-import { encodeRfc3986 } from '../client/sigv4.js';
+import { encodeRfc3986 } from '../auth/sigv4.js';
 import type { Readable } from 'node:stream';
-import { InvalidResponseError, RequestCanceledError, S3ResponseError, S3txError, type HeaderList } from '../client/errors.js';
-import { backoffDelay, isRetryable, type RetryOptions } from '../client/retry.js';
-import type { Schedulable } from '../client/scheduler.js';
-import type { RequestSigner } from '../client/signing.js';
-import type { Exchange, ResponseSink, Transport } from '../client/transport.js';
-import type { IncrementalBody } from '../client/h1-connection.js';
-import { errorElement, headerList, responseError } from '../client/xml.js';
+import { InvalidResponseError, RequestCanceledError, S3ResponseError, S3txError, type HeaderList } from '../core/errors.js';
+import { backoffDelay, isRetryable, type RetryOptions } from './retry.js';
+import type { Schedulable } from './scheduler.js';
+import type { RequestSigner } from '../auth/signing.js';
+import type { Exchange, ResponseSink, Transport } from '../http/transport.js';
+import type { IncrementalBody } from '../http/h1-connection.js';
+import { errorElement, responseError } from '../protocol/error-response.js';
+import { headerList } from '../http/headers.js';
 import type { Lease } from './buffer-pool.js';
-import type { S3ChecksumAlgorithm } from '../client/enums.js';
+import type { S3ChecksumAlgorithm } from '../core/enums.js';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 

@@ -6,9 +6,10 @@
  * multipart copy carries the source's content headers and metadata over, as
  * CopyObject does, unless the caller replaces them.
  */
-import { InvalidResponseError, lengthFault } from '../client/errors.js';
-import { parseByteCount } from '../client/h1-parser.js';
-import { headerValue, parseXml, textOf } from '../client/xml.js';
+import { InvalidResponseError, lengthFault } from '../core/errors.js';
+import { parseByteCount } from '../http/h1-parser.js';
+import { parseXml, textOf } from '../protocol/xml.js';
+import { headerValue } from '../http/headers.js';
 import type { Lease } from './buffer-pool.js';
 import { CollectTarget, MetaRequest, type MetaRequestContext, type PartRequest, type ResponseHeaders, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick } from './multipart-upload.js';

@@ -5,8 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import { S3ChecksumLocation, type S3ChecksumAlgorithm } from '../client/enums.js';
-import { FileIoError } from '../client/errors.js';
+import { S3ChecksumLocation, type S3ChecksumAlgorithm } from '../core/enums.js';
+import { FileIoError } from '../core/errors.js';
 import { trailerBody } from '../checksums/aws-chunked.js';
 import { checksumName, createChecksum } from '../checksums/index.js';
 import type { PartRequest } from './meta-request.js';

@@ -3,8 +3,8 @@
  * CreateMultipartUpload, CompleteMultipartUpload with the parts in order, and
  * AbortMultipartUpload, each sent through the meta request's retrying `send`.
  */
-import { InvalidResponseError } from '../client/errors.js';
-import { elementsOf, escapeXml, parseXml, textOf } from '../client/xml.js';
+import { InvalidResponseError } from '../core/errors.js';
+import { elementsOf, escapeXml, parseXml, textOf } from '../protocol/xml.js';
 import { CollectTarget, type BodyTarget, type PartRequest, type PartResponse, type ResponseHeaders, type SendOptions } from './meta-request.js';
 
 export type SendFunction = (request: PartRequest, target?: BodyTarget, options?: SendOptions) => Promise<PartResponse>;

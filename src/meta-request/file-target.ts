@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { FileIoError, UnsafePathError } from '../client/errors.js';
+import { FileIoError, UnsafePathError } from '../core/errors.js';
 
 /** Where a resumable download stands: the object it is of, and the parts already in the partial file. */
 export interface DownloadState {

@@ -7,15 +7,15 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../client/errors.js';
-import { headerValue } from '../client/xml.js';
+import { FileIoError, InvalidArgumentError, InvalidResponseError } from '../core/errors.js';
+import { headerValue } from '../http/headers.js';
 import { leasePrefix, type Lease } from './buffer-pool.js';
 import { MetaRequest, type MetaRequestContext, type PartRequest, type PartResponse, type S3RequestCallbacks } from './meta-request.js';
 import { MultipartUpload, pick, type ListedPart } from './multipart-upload.js';
 import { MAX_PARTS, planUpload } from './part-planner.js';
 import { withChecksum, type ChecksumSource, type RequestChecksum } from './request-checksum.js';
 import { digestOf, isShared } from '../checksums/checksum-threads.js';
-import { S3ChecksumAlgorithm } from '../client/enums.js';
+import { S3ChecksumAlgorithm } from '../core/enums.js';
 import { checksumName, combineChecksums, createChecksum, isCrc } from '../checksums/index.js';
 import { StreamReader } from './stream-reader.js';
 

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
-import { bareHostname } from './endpoint.js';
+import { bareHostname } from './hosts.js';
 import { H1Connection, type H1Request, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
 
 export interface ConnectionPoolOptions {

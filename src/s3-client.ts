@@ -1,0 +1,117 @@
+/**
+ * S3Client: the engine's client (client/s3-client-core.ts) with the high-level methods, named
+ * after what they do (upload, download, copy, folders, listing), each over makeRequest. Each
+ * method imports its module (transfer/) on first use: a client that only calls makeRequest, as a
+ * serverless function often does, never loads them (measured in bench/RESULTS.md, Serverless).
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { AwsCredentialsProvider } from './auth/credentials.js';
+import { createDefaultS3SigningConfig } from './auth/signing.js';
+import type { S3ClientOptions } from './client/options.js';
+import { S3ClientCore } from './client/s3-client-core.js';
+import { readProfile, resolveEndpointConfig } from './protocol/endpoint.js';
+import type { CopyOptions, CopyResult } from './transfer/copy.js';
+import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
+import type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
+import type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo } from './transfer/objects.js';
+import type { UploadOptions, UploadResult } from './transfer/upload.js';
+
+/** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
+export class S3Client extends S3ClientCore {
+  /**
+   * A client configured as the AWS SDKs configure theirs: region from the options, `AWS_REGION`,
+   * `AWS_DEFAULT_REGION` or the profile; endpoint from the options, `AWS_ENDPOINT_URL_S3`,
+   * `AWS_ENDPOINT_URL` or the profile (`endpoint_url`, `s3 = endpoint_url / addressing_style`);
+   * credentials from the SDK's default chain for the profile (`AWS_PROFILE`), unless given.
+   * An `http://` endpoint turns TLS off.
+   */
+  static fromEnvironment(options: Partial<S3ClientOptions> & { profile?: string } = {}): S3Client {
+    const { profile: profileName, ...rest } = options;
+    const profile = readProfile(profileName);
+    const endpointConfig = resolveEndpointConfig({
+      ...(rest.region ? { region: rest.region } : {}),
+      ...(rest.endpoint ? { endpoint: rest.endpoint } : {}),
+      ...(rest.forcePathStyle !== undefined ? { forcePathStyle: rest.forcePathStyle } : {}),
+      env: process.env,
+      profile,
+    });
+    const configured = rest.endpoint ?? (endpointConfig.endpoint.hostname.endsWith('.amazonaws.com') ? undefined : endpointConfig.endpoint.href);
+    return new S3Client({
+      signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),
+      ...rest,
+      region: endpointConfig.region,
+      forcePathStyle: endpointConfig.forcePathStyle,
+      ...(configured ? { endpoint: configured } : {}),
+    });
+  }
+
+  /** Uploads a file, bytes or a stream to one object: multipart and parallel above the threshold. */
+  async upload(options: UploadOptions): Promise<UploadResult> {
+    return (await import('./transfer/upload.js')).upload(this, options);
+  }
+
+  /** Downloads one object to a file (atomically) or a Writable, in parallel ranged parts. */
+  async download(options: DownloadOptions): Promise<DownloadResult> {
+    return (await import('./transfer/download.js')).download(this, options);
+  }
+
+  /** One object as a Readable, fetched in parallel parts ahead of the reader as far as memory allows; backpressure stops it. */
+  downloadStream(options: DownloadSource): Readable {
+    const stream = new PassThrough({ highWaterMark: 1024 * 1024 });
+    import('./transfer/download.js').then(
+      ({ downloadStream }) => {
+        const source = downloadStream(this, options);
+        source.once('error', (error) => stream.destroy(error));
+        stream.once('close', () => source.destroy());
+        source.pipe(stream);
+      },
+      (error: Error) => stream.destroy(error),
+    );
+    return stream;
+  }
+
+  /** Copies an object server side: one CopyObject, or UploadPartCopy parts above the threshold. */
+  async copy(options: CopyOptions): Promise<CopyResult> {
+    return (await import('./transfer/copy.js')).copy(this, options);
+  }
+
+  /** Uploads every file below `folder` to `s3://bucket/prefix`, a bounded number at a time. */
+  async uploadDirectory(folder: string, target: S3Prefix, options?: UploadDirectoryOptions): Promise<DirectoryResult> {
+    return (await import('./transfer/directories.js')).uploadDirectory(this, folder, target, options);
+  }
+
+  /** Downloads every object below `s3://bucket/prefix` into `folder`; keys that would leave it are skipped and counted. */
+  async downloadDirectory(source: S3Prefix, folder: string, options?: DownloadDirectoryOptions): Promise<DirectoryResult> {
+    return (await import('./transfer/directories.js')).downloadDirectory(this, source, folder, options);
+  }
+
+  /** Every object (and common prefix, with a delimiter) under a prefix. */
+  async *listObjects(options: ListOptions): AsyncGenerator<ListEntry> {
+    yield* (await import('./transfer/objects.js')).listObjects(this, options);
+  }
+
+  /** The account's buckets. */
+  async listBuckets(): Promise<Array<{ name: string; created: Date | null }>> {
+    return (await import('./transfer/objects.js')).listBuckets(this);
+  }
+
+  /** An object's size, ETag, content type, metadata and checksum. */
+  async headObject(options: { bucket: string; key: string; versionId?: string }): Promise<ObjectInfo> {
+    return (await import('./transfer/objects.js')).headObject(this, options);
+  }
+
+  /** Deletes one object. */
+  async deleteObject(options: { bucket: string; key: string }): Promise<void> {
+    return (await import('./transfer/objects.js')).deleteObject(this, options);
+  }
+
+  /** Aborts a multipart upload (one kept for a resume that will not come). */
+  async abortMultipartUpload(options: { bucket: string; key: string; uploadId: string }): Promise<void> {
+    return (await import('./transfer/objects.js')).abortMultipartUpload(this, options);
+  }
+
+  /** Deletes many objects, a thousand per request. */
+  async deleteObjects(options: { bucket: string; keys: string[] }): Promise<DeleteObjectsResult> {
+    return (await import('./transfer/objects.js')).deleteObjects(this, options);
+  }
+}
