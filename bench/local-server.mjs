@@ -5,7 +5,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startLocalS3 } from '../dist/local/index.js';
-import { RequestSigner } from '../dist/client/signing.js';
+import { RequestSigner } from '../dist/auth/signing.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_SIZE_MIB ?? 1024) * MiB;
