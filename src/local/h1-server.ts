@@ -77,7 +77,7 @@ function httpDate(): string {
  * (its own, or the bare status the connection refused the request with), 'drain' when a write that returned false can be followed by more, and 'close' at the end of its
  * life, whether it finished or its connection dropped.
  */
-export class Exchange extends EventEmitter {
+export class ServerExchange extends EventEmitter {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
@@ -296,7 +296,7 @@ export class H1ServerConnection {
   readonly socket: Socket;
   readonly number: number;
   readonly timeouts: ConnectionTimeouts;
-  #onRequest: (exchange: Exchange) => void;
+  #onRequest: (exchange: ServerExchange) => void;
   #state: ReadState = 'head';
   /** The pieces of a head that has not ended yet, and their length. */
   #head: Buffer[] = [];
@@ -308,11 +308,11 @@ export class H1ServerConnection {
   #timedOutPaused = false;
   /** Bytes read past the current request's body, kept for the next one. */
   #pending: Buffer | null = null;
-  #exchange: Exchange | null = null;
+  #exchange: ServerExchange | null = null;
   #remaining = 0;
   #chunked: ChunkedDecoder | null = null;
 
-  constructor(socket: Socket, number: number, timeouts: ConnectionTimeouts, onRequest: (exchange: Exchange) => void) {
+  constructor(socket: Socket, number: number, timeouts: ConnectionTimeouts, onRequest: (exchange: ServerExchange) => void) {
     this.socket = socket;
     this.number = number;
     this.timeouts = timeouts;
@@ -386,7 +386,7 @@ export class H1ServerConnection {
   }
 
   /** The exchange's response is on the socket: the connection closes or reads the next request. */
-  responseDone(exchange: Exchange, bodyEnded: boolean): void {
+  responseDone(exchange: ServerExchange, bodyEnded: boolean): void {
     if (exchange !== this.#exchange) return;
     this.#exchange = null;
     exchange[kClose](null);
@@ -504,7 +504,7 @@ export class H1ServerConnection {
       this.#remaining = length;
     }
     // The head's text is latin1, a byte a character.
-    const exchange = new Exchange(this, line[1]!, line[2]!, headers, text.length, keepAlive);
+    const exchange = new ServerExchange(this, line[1]!, line[2]!, headers, text.length, keepAlive);
     this.#exchange = exchange;
     this.#state = 'body';
     this.#setTimeout(this.timeouts.bodyMs);

@@ -10,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseByteCount } from '../http/h1-parser.js';
 import { AwsChunkedDecoder } from './aws-chunked.js';
-import { BodyTimeoutError, type Exchange } from './h1-server.js';
+import { BodyTimeoutError, type ServerExchange } from './h1-server.js';
 import { S3Error } from './s3-error.js';
 import type { VerifiedRequest } from './sigv4.js';
 
@@ -161,7 +161,7 @@ export function bodyDecoder(headers: IncomingHttpHeaders, auth: VerifiedRequest 
  * which the rest of the body is read and dropped.
  */
 function decodeBody(
-  exchange: Exchange,
+  exchange: ServerExchange,
   decoder: BodyDecoder,
   counter: BodyCounter,
   emit: (data: Buffer) => void,
@@ -205,7 +205,7 @@ function decodeBody(
 }
 
 /** The body's bytes one piece at a time, for operations that read a small body whole. */
-export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counter: BodyCounter): AsyncGenerator<Buffer> {
+export async function* readBody(exchange: ServerExchange, decoder: BodyDecoder, counter: BodyCounter): AsyncGenerator<Buffer> {
   const decoded: Buffer[] = [];
   let settled: { error: Error | null } | null = null;
   let wake: (() => void) | null = null;
@@ -244,7 +244,7 @@ export async function* readBody(exchange: Exchange, decoder: BodyDecoder, counte
  * benchmark sink counts them, with no stream machinery per piece.
  */
 export function pipeBody(
-  exchange: Exchange,
+  exchange: ServerExchange,
   decoder: BodyDecoder,
   counter: BodyCounter,
   writable: NodeJS.WritableStream | null,

@@ -1,4 +1,5 @@
 /** S3's error codes with their HTTP status, and the XML document S3 sends for them. */
+import { escapeXml } from '../protocol/xml.js';
 
 const STATUS: Record<string, number> = {
   AccessDenied: 403,
@@ -49,10 +50,6 @@ export class S3Error extends Error {
     this.status = status ?? STATUS[code] ?? 400;
     this.detail = detail;
   }
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
 /** `<Error>` as S3 writes it. */

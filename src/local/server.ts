@@ -13,8 +13,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Readable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { FaultPlan, type FaultAction, type FaultRule } from './faults.js';
-import { Exchange, H1ServerConnection, type ConnectionTimeouts } from './h1-server.js';
-import { handle, type OperationContext } from './operations.js';
+import { ServerExchange, H1ServerConnection, type ConnectionTimeouts } from './h1-server.js';
+import { handle, type OperationContext } from './operations/index.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { RequestLog, type RecordedRequest } from './request-log.js';
 import { route } from './router.js';
@@ -182,7 +182,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   let requestCount = 0;
   const nextRequestId = () => idPrefix + (++requestCount >>> 0).toString(16).toUpperCase().padStart(8, '0');
 
-  const handler = (exchange: Exchange) => {
+  const handler = (exchange: ServerExchange) => {
     active++;
     maxConcurrent = Math.max(maxConcurrent, active);
     // A request stops counting once its response has been handed over, or its connection dropped.
@@ -215,7 +215,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     : createServer(connect);
   if (options.tls) server.on('connection', admit);
 
-  async function serve(exchange: Exchange): Promise<void> {
+  async function serve(exchange: ServerExchange): Promise<void> {
     const { url, method, headers } = exchange;
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
@@ -255,7 +255,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     }
   }
 
-  function answerError(exchange: Exchange, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
+  function answerError(exchange: ServerExchange, record: RecordedRequest, error: unknown, resource: string, requestId: string): void {
     // A client that went away is no server error.
     if (exchange.destroyed) return;
     const s3Error = error instanceof S3Error ? error : new S3Error('InternalError', 'We encountered an internal error. Please try again.');
@@ -310,7 +310,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
 }
 
 /** Waits `ms`, or less when the client gives up on the connection first: no timer outlives its socket. */
-function stall(exchange: Exchange, ms: number): Promise<void> {
+function stall(exchange: ServerExchange, ms: number): Promise<void> {
   return new Promise<void>((resolve) => {
     const done = () => {
       clearTimeout(timer);
@@ -323,7 +323,7 @@ function stall(exchange: Exchange, ms: number): Promise<void> {
 }
 
 /** Faults that act before the operation runs. Returns true when the request has been dealt with. */
-async function applyRequestFault(fault: FaultAction, exchange: Exchange): Promise<boolean> {
+async function applyRequestFault(fault: FaultAction, exchange: ServerExchange): Promise<boolean> {
   if (fault.type === 'error') {
     await exchange.discardBody();
     throw new S3Error(fault.code, fault.message ?? 'injected by a fault rule', {}, fault.status);
@@ -363,7 +363,7 @@ async function applyRequestFault(fault: FaultAction, exchange: Exchange): Promis
 }
 
 /** Waits until a response can take more, or has closed. */
-function drained(exchange: Exchange): Promise<void> {
+function drained(exchange: ServerExchange): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       exchange.off('drain', done);
@@ -377,7 +377,7 @@ function drained(exchange: Exchange): Promise<void> {
 
 /** Sends a response, applying response-phase faults to its body. */
 async function respond(
-  exchange: Exchange,
+  exchange: ServerExchange,
   record: RecordedRequest,
   status: number,
   headers: Record<string, string | number>,

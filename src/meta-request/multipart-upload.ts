@@ -4,7 +4,7 @@
  * AbortMultipartUpload, each sent through the meta request's retrying `send`.
  */
 import { InvalidResponseError } from '../core/errors.js';
-import { elementsOf, escapeXml, parseXml, textOf } from '../protocol/xml.js';
+import { elementsOf, escapeXmlKeepingQuotes, parseXml, textOf } from '../protocol/xml.js';
 import { CollectTarget, type BodyTarget, type PartRequest, type PartResponse, type ResponseHeaders, type SendOptions } from './meta-request.js';
 
 export type SendFunction = (request: PartRequest, target?: BodyTarget, options?: SendOptions) => Promise<PartResponse>;
@@ -67,7 +67,7 @@ export class MultipartUpload {
   /** Completes the upload; the response's headers, with the ETag from the result document when not a header. */
   async complete(parts: CompletedPart[], headers: Record<string, string> = {}): Promise<{ statusCode: number; headers: ResponseHeaders }> {
     const list = parts
-      .map((part, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXml(part.etag)}</ETag>${part.checksumXml ?? ''}</Part>`)
+      .map((part, index) => `<Part><PartNumber>${index + 1}</PartNumber><ETag>${escapeXmlKeepingQuotes(part.etag)}</ETag>${part.checksumXml ?? ''}</Part>`)
       .join('');
     const target = new CollectTarget();
     const response = await this.#send(

@@ -20,7 +20,18 @@ export function elementsOf(node: unknown, name: string): unknown[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-/** Escapes text content; quotes stay as they are, as S3's own clients send ETags. */
+/** Escapes text for XML as S3 writes its answers: `&`, `<`, `>`, and both quotes (an ETag is `&quot;...&quot;`). */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+  return text.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]!);
+}
+
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * Escapes text content but leaves quotes as they are, as the AWS SDKs write request bodies
+ * (CompleteMultipartUpload's ETags, DeleteObjects' keys): S3-compatible servers are not all as
+ * careful with entities as S3.
+ */
+export function escapeXmlKeepingQuotes(text: string): string {
+  return text.replace(/[&<>]/g, (c) => XML_ENTITIES[c]!);
 }

@@ -5,7 +5,7 @@ import { objectLocation } from '../protocol/endpoint.js';
 import { S3RequestType } from '../core/enums.js';
 import { InvalidArgumentError, InvalidResponseError, lengthFault } from '../core/errors.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
-import { elementsOf, escapeXml, parseXml, textOf } from '../protocol/xml.js';
+import { elementsOf, escapeXmlKeepingQuotes, parseXml, textOf } from '../protocol/xml.js';
 import { parseByteCount } from '../http/h1-parser.js';
 import { checkObjectName, checksumFromHeaders, metadataFromHeaders, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
@@ -173,7 +173,7 @@ export async function deleteObjects(
   const result: DeleteObjectsResult = { deleted: [], errors: [] };
   for (let start = 0; start < options.keys.length; start += 1000) {
     const keys = options.keys.slice(start, start + 1000);
-    const body = Buffer.from(`<Delete>${keys.map((key) => `<Object><Key>${escapeXml(key)}</Key></Object>`).join('')}</Delete>`);
+    const body = Buffer.from(`<Delete>${keys.map((key) => `<Object><Key>${escapeXmlKeepingQuotes(key)}</Key></Object>`).join('')}</Delete>`);
     const { document } = await smallRequest(
       client,
       'DeleteObjects',

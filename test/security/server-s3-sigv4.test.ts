@@ -10,7 +10,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
-import { handle, type OperationContext } from '../../src/local/operations.js';
+import { handle, type OperationContext } from '../../src/local/operations/index.js';
 import { S3Error } from '../../src/local/s3-error.js';
 import { DEFAULT_REGION, verifySignature } from '../../src/local/sigv4.js';
 import { MemoryStorage } from '../../src/local/storage.js';

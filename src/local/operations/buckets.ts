@@ -1,0 +1,53 @@
+/** The bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket. */
+import { escapeXml } from '../../protocol/xml.js';
+import { S3Error } from '../s3-error.js';
+import { DEFAULT_REGION } from '../sigv4.js';
+import { type Operation } from './context.js';
+import { requireBucket } from './lookups.js';
+import { tag, xml, XMLNS } from './xml-answers.js';
+
+export const BUCKET_OPERATIONS: Record<string, Operation> = {
+  async ListBuckets(context) {
+    const buckets = await context.storage.listBuckets();
+    const inner = buckets.map((bucket) => `<Bucket>${tag('Name', bucket.name)}${tag('CreationDate', bucket.created)}</Bucket>`).join('');
+    await context.respond(
+      200,
+      { 'content-type': 'application/xml' },
+      xml('ListAllMyBucketsResult', `<Owner>${tag('ID', 's3tx')}</Owner><Buckets>${inner}</Buckets>`),
+    );
+  },
+
+  async CreateBucket(context) {
+    for await (const _ of context.body()) {
+      // The optional CreateBucketConfiguration names a region; every region is this one.
+    }
+    if (!(await context.storage.createBucket(context.route.bucket!))) {
+      throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', {
+        BucketName: context.route.bucket!,
+      });
+    }
+    await context.respond(200, { location: `/${context.route.bucket}` }, null);
+  },
+
+  async HeadBucket(context) {
+    await requireBucket(context);
+    await context.respond(200, { 'x-amz-bucket-region': context.region }, null);
+  },
+
+  async GetBucketLocation(context) {
+    await requireBucket(context);
+    // S3 names no constraint for us-east-1, its original region, and the region itself for any other.
+    const region = context.region;
+    const constraint =
+      region === DEFAULT_REGION ? `<LocationConstraint xmlns="${XMLNS}"/>` : `<LocationConstraint xmlns="${XMLNS}">${escapeXml(region)}</LocationConstraint>`;
+    await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n${constraint}`);
+  },
+
+  async DeleteBucket(context) {
+    const bucket = await requireBucket(context);
+    if (!(await context.storage.bucketIsEmpty(bucket)))
+      throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket });
+    await context.storage.deleteBucket(bucket);
+    await context.respond(204, {}, null);
+  },
+};

@@ -1,0 +1,44 @@
+/** The request as every operation sees it: its route, headers, body and storage, and how it answers. */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { FaultAction } from '../faults.js';
+import { type Route } from '../router.js';
+import { type BodyHash } from '../request-body.js';
+import type { Storage } from '../storage.js';
+
+export const MiB = 1024 * 1024;
+
+export const MIN_PART = 5 * MiB;
+
+export const MAX_PART_NUMBER = 10_000;
+
+export const MAX_KEY_BYTES = 1024;
+
+export interface OperationContext {
+  route: Route;
+  method: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  storage: Storage;
+  sink: boolean;
+  fault: FaultAction | null;
+  /** The server's region, which HeadBucket and GetBucketLocation name. */
+  region: string;
+  /** The request body, decoded and verified as it is read. */
+  body(): AsyncIterable<Buffer>;
+  /**
+   * Streams the body, decoded and verified, into `writable` (or nowhere: null), feeding each chunk to
+   * `hashes`, and ends the writable; resolves with the byte count. Cheaper than iterating {@link body}.
+   */
+  pipeBody(writable: NodeJS.WritableStream | null, hashes: ReadonlyArray<BodyHash>): Promise<number>;
+  /** Trailers of an aws-chunked body, filled once it has been read. */
+  trailers: Record<string, string>;
+  respond(status: number, headers: Record<string, string | number>, body: string | Buffer | Readable | AsyncIterable<Buffer> | null): Promise<void>;
+}
+
+export type Operation = (context: OperationContext) => Promise<void>;
+
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
