@@ -12,6 +12,8 @@ export interface ConnectionPoolOptions {
   origin: string;
   connections: number;
   stallTimeoutMs: number;
+  /** Bound on connect plus TLS handshake. */
+  connectTimeoutMs: number;
   /** For https: options passed on to `tls.connect`. */
   tls: tls.ConnectionOptions | null;
   /** Local addresses to bind, round-robin; empty for the OS's choice. */
@@ -43,7 +45,7 @@ export class ConnectionPool {
       hostname,
       port: Number(url.port) || (https ? 443 : 80),
       tls: https ? { servername: isIP(hostname) ? undefined : hostname, ...options.tls } : null,
-      connectTimeoutMs: Math.min(options.stallTimeoutMs, 10_000),
+      connectTimeoutMs: options.connectTimeoutMs,
       stallTimeoutMs: options.stallTimeoutMs,
     };
   }

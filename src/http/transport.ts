@@ -44,6 +44,8 @@ export interface TransportOptions {
   connections: number;
   /** Drop a connection that waits this long for headers or between body chunks. */
   stallTimeoutMs: number;
+  /** Give up on a connection whose connect and TLS handshake take longer; `min(stallTimeoutMs, 10 s)` when unset. */
+  connectTimeoutMs?: number;
   tlsConnectionOptions: TlsConnectionOptions | null;
   /** Local addresses to bind, round-robin; empty for the OS's choice. */
   localAddresses: readonly string[];
@@ -181,7 +183,8 @@ export class Transport {
     let pool = this.#ownPools.get(origin);
     if (!pool) {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
-      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, tls: this.#tls, localAddresses });
+      const connectTimeoutMs = this.#connectTimeoutMs();
+      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, connectTimeoutMs, tls: this.#tls, localAddresses });
       this.#ownPools.set(origin, pool);
     }
     return pool;
@@ -201,12 +204,17 @@ export class Transport {
             headersTimeout: stallTimeoutMs,
             bodyTimeout: stallTimeoutMs,
             keepAliveTimeout: 30_000,
-            connect: { timeout: Math.min(stallTimeoutMs, 10_000), ...(localAddress ? { localAddress } : {}), ...this.#tls },
+            connect: { timeout: this.#connectTimeoutMs(), ...(localAddress ? { localAddress } : {}), ...this.#tls },
           }),
       );
       this.#streamingPools.set(origin, pools);
     }
     return pools;
+  }
+
+  /** Connect plus TLS handshake: the caller's bound, else the stall timeout capped at 10 s. */
+  #connectTimeoutMs(): number {
+    return this.#options.connectTimeoutMs ?? Math.min(this.#options.stallTimeoutMs, 10_000);
   }
 
   /** Closes every pool once its requests have finished. */
