@@ -65,6 +65,33 @@ region = nowhere
     });
   });
 
+  it('addresses a custom endpoint path style by default, as botocore does, and AWS virtual-hosted; configuration wins', () => {
+    const where = (sources: Parameters<typeof resolveEndpointConfig>[0]) => objectLocation(resolveEndpointConfig(sources), 'my-bucket', 'k');
+    expect(where({ endpoint: 'https://minio.example.com:9000' })).toEqual({ host: 'minio.example.com:9000', path: '/my-bucket/k' });
+    expect(where({ endpoint: 'https://s3.eu-west-1.amazonaws.com' })).toEqual({ host: 'my-bucket.s3.eu-west-1.amazonaws.com', path: '/k' });
+    expect(where({ endpoint: 'https://s3.cn-north-1.amazonaws.com.cn' }).host).toBe('my-bucket.s3.cn-north-1.amazonaws.com.cn');
+    expect(where({ region: 'us-west-2' }).host).toBe('my-bucket.s3.us-west-2.amazonaws.com');
+    // A name that only contains amazonaws.com is not AWS's.
+    expect(where({ endpoint: 'https://amazonaws.com.example.net' }).path).toBe('/my-bucket/k');
+
+    const virtual = { 's3.addressing_style': 'virtual' };
+    const path = { 's3.addressing_style': 'path' };
+    expect(where({ endpoint: 'https://minio.example.com', profile: virtual }).host).toBe('my-bucket.minio.example.com');
+    expect(where({ endpoint: 'https://minio.example.com', profile: { 's3.addressing_style': 'auto' } }).host).toBe('minio.example.com');
+    expect(where({ region: 'us-east-1', profile: path })).toEqual({ host: 's3.us-east-1.amazonaws.com', path: '/my-bucket/k' });
+    // The argument beats the profile; forcePathStyle beats both.
+    expect(where({ endpoint: 'https://minio.example.com', addressingStyle: 'virtual', profile: path }).host).toBe('my-bucket.minio.example.com');
+    expect(where({ region: 'us-east-1', addressingStyle: 'auto', profile: path }).host).toBe('my-bucket.s3.us-east-1.amazonaws.com');
+    expect(where({ region: 'us-east-1', addressingStyle: 'virtual', forcePathStyle: true }).path).toBe('/my-bucket/k');
+    expect(where({ endpoint: 'https://minio.example.com', forcePathStyle: false, profile: path }).host).toBe('my-bucket.minio.example.com');
+    // IP addresses and localhost cannot carry a bucket, whatever is configured.
+    expect(where({ endpoint: 'http://127.0.0.1:9000', addressingStyle: 'virtual' }).host).toBe('127.0.0.1:9000');
+    expect(where({ endpoint: 'http://localhost:9000', forcePathStyle: false }).host).toBe('localhost:9000');
+
+    expect(() => resolveEndpointConfig({ profile: { 's3.addressing_style': 'sideways' } })).toThrow(/s3\.addressing_style: must be path, virtual or auto/);
+    expect(() => resolveEndpointConfig({ addressingStyle: 'Path' as never })).toThrow(/addressingStyle: must be path, virtual or auto/);
+  });
+
   it('reads s3:// URLs', () => {
     expect(parseS3Url('s3://bucket/a/b/')).toEqual({ bucket: 'bucket', key: 'a/b/' });
     expect(parseS3Url('s3://bucket')).toEqual({ bucket: 'bucket', key: '' });

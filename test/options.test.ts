@@ -34,6 +34,7 @@ describe('client options', () => {
       loopbackPartsInFlight: 4,
       maxRequestsInFlight: 25,
       stallTimeoutMs: 30_000,
+      connectTimeoutMs: 10_000,
     });
     expect(config.retry.maxRetries).toBe(5);
   });
@@ -85,6 +86,14 @@ describe('client options', () => {
     expect(optionError({ signingConfig: { region: '' } }).option).toBe('signingConfig.region');
     expect(optionError({ credentialProvider: 'key' as never }).option).toBe('credentialProvider');
     expect(optionError({ stallTimeoutMs: 0 }).option).toBe('stallTimeoutMs');
+    for (const connectTimeoutMs of [0, -1, 1.5, Number.NaN, '3000' as never]) {
+      expect(optionError({ connectTimeoutMs }).option).toBe('connectTimeoutMs');
+    }
+    expect(optionError({ connectTimeoutMs: 0 }).message).toMatch(/milliseconds/);
+    expect(resolveClientOptions({ region: 'r', connectTimeoutMs: 3_000, stallTimeoutMs: 5_000 }, machine(GiB))).toMatchObject({
+      connectTimeoutMs: 3_000,
+      stallTimeoutMs: 5_000,
+    });
     expect(optionError({ maxRetries: -1 }).option).toBe('maxRetries');
   });
 

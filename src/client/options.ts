@@ -48,12 +48,23 @@ export interface S3ClientOptions {
   /** s3tx: a connection that moves no bytes for this long is dropped and its part retried; 30 s by default. */
   stallTimeoutMs?: number;
   /**
+   * s3tx: a connection whose TCP connect and TLS handshake take longer than this fails (and its part
+   * is retried); 10 s by default (aws-c-s3 uses 3 s, the AWS CLI 60 s). Separate from `stallTimeoutMs`,
+   * which starts once the request is sent.
+   */
+  connectTimeoutMs?: number;
+  /**
    * s3tx: where the high-level methods (upload, download, copy, ...) send requests, for example
    * `http://127.0.0.1:9000`. By default `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's
    * `endpoint_url`, else `https://s3.<region>.amazonaws.com`. makeRequest takes the Host of each request instead.
    */
   endpoint?: string;
-  /** s3tx: high-level methods address buckets as `/bucket/key` rather than `bucket.host/key`. */
+  /**
+   * s3tx: high-level methods address buckets as `/bucket/key` (true) or `bucket.host/key` (false).
+   * By default the profile's `s3 = addressing_style`, else virtual-hosted for AWS's hosts
+   * (`*.amazonaws.com`) and path style for any other endpoint, as botocore does. IP addresses,
+   * localhost and bucket names that cannot be a host label are always path style.
+   */
   forcePathStyle?: boolean;
   /**
    * s3tx (as aws-c-s3's max_active_connections_override): connections per endpoint, instead of
@@ -80,6 +91,7 @@ export interface ResolvedClientConfig {
   networkInterfaceNames: readonly string[];
   retry: RetryOptions;
   stallTimeoutMs: number;
+  connectTimeoutMs: number;
   endpoint: string | null;
   forcePathStyle: boolean | null;
 }
@@ -87,6 +99,18 @@ export interface ResolvedClientConfig {
 export function requirePositiveInteger(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new InvalidArgumentError(option, `must be a positive whole number of bytes, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Default of `stallTimeoutMs`. */
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
+/** Default of `connectTimeoutMs`: longer than aws-c-s3's 3 s, for a TLS handshake over a slow or lossy link. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+function requireMilliseconds(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidArgumentError(option, `must be a positive whole number of milliseconds, got ${describe(value)}`);
   }
   return value;
 }
@@ -216,7 +240,8 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   if (!Number.isSafeInteger(maxRetries) || maxRetries < 0) {
     throw new InvalidArgumentError('maxRetries', `must be a whole number, 0 or more, got ${describe(maxRetries)}`);
   }
-  const stallTimeoutMs = requirePositiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? 30_000);
+  const stallTimeoutMs = requireMilliseconds('stallTimeoutMs', options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+  const connectTimeoutMs = requireMilliseconds('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
 
   if (options.endpoint !== undefined && typeof options.endpoint !== 'string') {
     throw new InvalidArgumentError('endpoint', `must be a URL string, got ${describe(options.endpoint)}`);
@@ -244,6 +269,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     networkInterfaceNames,
     retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },
     stallTimeoutMs,
+    connectTimeoutMs,
     endpoint: options.endpoint ?? null,
     forcePathStyle: options.forcePathStyle ?? null,
   };

@@ -57,6 +57,7 @@ export class S3ClientCore {
     this.#transport = new Transport({
       connections: this.#config.connections,
       stallTimeoutMs: this.#config.stallTimeoutMs,
+      connectTimeoutMs: this.#config.connectTimeoutMs,
       tlsConnectionOptions: this.#config.tls ? this.#config.tlsConnectionOptions : null,
       localAddresses,
     });

@@ -14,8 +14,30 @@ export interface EndpointConfig {
   /** `https://s3.<region>.amazonaws.com` unless an endpoint was configured. */
   endpoint: URL;
   region: string;
-  /** `/bucket/key` on the endpoint's host rather than `bucket.host/key`. */
+  /**
+   * `/bucket/key` on the endpoint's host rather than `bucket.host/key`: as configured, else
+   * (addressing style `auto`) true for every host that is not AWS's, as botocore does, since a
+   * custom endpoint's name rarely has a wildcard DNS record and certificate for its buckets.
+   */
   forcePathStyle: boolean;
+}
+
+/** The profile's `s3 = addressing_style` values, as botocore names them. */
+export type AddressingStyle = 'path' | 'virtual' | 'auto';
+
+const ADDRESSING_STYLES: readonly string[] = ['path', 'virtual', 'auto'];
+
+/** Checks an addressing style; `option` names where it came from in the error. */
+export function checkAddressingStyle(option: string, value: unknown): AddressingStyle {
+  if (typeof value !== 'string' || !ADDRESSING_STYLES.includes(value)) {
+    throw new InvalidArgumentError(option, `must be path, virtual or auto, got ${JSON.stringify(value)}`);
+  }
+  return value as AddressingStyle;
+}
+
+/** AWS's own S3 host names (`s3.<region>.amazonaws.com`, `bucket.s3...`, China's `.amazonaws.com.cn`). */
+export function isAwsHost(hostname: string): boolean {
+  return /\.amazonaws\.com(\.cn)?\.?$/i.test(hostname);
 }
 
 /** The settings of one profile in the shared config file, with the `s3` sub-section flattened as `s3.<name>`. */
@@ -68,12 +90,19 @@ export function readProfile(name = process.env.AWS_PROFILE || 'default'): Profil
 export interface EndpointSources {
   region?: string;
   endpoint?: string;
+  /** An explicit choice: wins over `addressingStyle` and the profile. */
   forcePathStyle?: boolean;
+  /** Wins over the profile's `s3 = addressing_style`. */
+  addressingStyle?: AddressingStyle;
   env?: Record<string, string | undefined>;
   profile?: ProfileSettings;
 }
 
-/** Region, endpoint and addressing style, first found wins: arguments, environment, profile, defaults. */
+/**
+ * Region, endpoint and addressing style, first found wins: arguments, environment, profile, defaults.
+ * Addressing: `forcePathStyle`, else `addressingStyle`, else the profile's `s3.addressing_style`, else
+ * `auto`, which is virtual-hosted for AWS's hosts and path style for any other endpoint.
+ */
 export function resolveEndpointConfig(sources: EndpointSources, tls = true): EndpointConfig {
   const env = sources.env ?? {};
   const profile = sources.profile ?? {};
@@ -92,7 +121,13 @@ export function resolveEndpointConfig(sources: EndpointSources, tls = true): End
   if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
     throw new InvalidArgumentError('endpoint', `must be http or https, got ${JSON.stringify(endpoint.protocol)}`);
   }
-  const forcePathStyle = sources.forcePathStyle ?? profile['s3.addressing_style'] === 'path';
+  const style =
+    sources.addressingStyle !== undefined
+      ? checkAddressingStyle('addressingStyle', sources.addressingStyle)
+      : profile['s3.addressing_style'] !== undefined
+        ? checkAddressingStyle('s3.addressing_style', profile['s3.addressing_style'])
+        : 'auto';
+  const forcePathStyle = sources.forcePathStyle ?? (style === 'auto' ? !isAwsHost(endpoint.hostname) : style === 'path');
   return { endpoint, region, forcePathStyle };
 }
 
@@ -109,7 +144,7 @@ export function encodeKey(key: string): string {
 }
 
 /**
- * Host and path of a bucket (and key). Virtual-hosted by default; path style when asked,
+ * Host and path of a bucket (and key). Virtual-hosted unless the config says path style; path style also
  * for IP addresses and localhost, and for bucket names that cannot be a host label
  * (with dots under TLS, where the wildcard certificate would not match).
  */
