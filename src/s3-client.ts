@@ -4,17 +4,33 @@
  * method imports its module (transfer/) on first use: a client that only calls makeRequest, as a
  * serverless function often does, never loads them (measured in bench/RESULTS.md, Serverless).
  */
+import { readFileSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { AwsCredentialsProvider } from './auth/credentials.js';
 import { createDefaultS3SigningConfig } from './auth/signing.js';
 import type { S3ClientOptions } from './client/options.js';
 import { S3ClientCore } from './client/s3-client-core.js';
-import { readProfile, resolveEndpointConfig } from './protocol/endpoint.js';
+import { InvalidArgumentError } from './core/errors.js';
+import { isAwsHost, readProfile, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
 import type { CopyOptions, CopyResult } from './transfer/copy.js';
 import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
 import type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
 import type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo } from './transfer/objects.js';
 import type { UploadOptions, UploadResult } from './transfer/upload.js';
+
+/** Options of {@link S3Client.fromEnvironment}: any client option, and the settings the AWS CLI takes as flags. */
+export interface FromEnvironmentOptions extends Partial<S3ClientOptions> {
+  /** Profile of the shared config and credentials files; `AWS_PROFILE`, else `default`. */
+  profile?: string;
+  /**
+   * Path of a PEM file of CA certificates to trust instead of the default store (the AWS CLI's
+   * `--ca-bundle`); else `AWS_CA_BUNDLE`, else the profile's `ca_bundle`. Ignored when
+   * `tlsConnectionOptions.ca` is given.
+   */
+  caBundle?: string;
+  /** How buckets are addressed (`path`, `virtual`, `auto`) when `forcePathStyle` is not given; else the profile's `s3 = addressing_style`. */
+  addressingStyle?: AddressingStyle;
+}
 
 /** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
 export class S3Client extends S3ClientCore {
@@ -22,26 +38,30 @@ export class S3Client extends S3ClientCore {
    * A client configured as the AWS SDKs configure theirs: region from the options, `AWS_REGION`,
    * `AWS_DEFAULT_REGION` or the profile; endpoint from the options, `AWS_ENDPOINT_URL_S3`,
    * `AWS_ENDPOINT_URL` or the profile (`endpoint_url`, `s3 = endpoint_url / addressing_style`);
+   * trusted CAs from `caBundle`, `AWS_CA_BUNDLE` or the profile's `ca_bundle`, read once here;
    * credentials from the SDK's default chain for the profile (`AWS_PROFILE`), unless given.
    * An `http://` endpoint turns TLS off.
    */
-  static fromEnvironment(options: Partial<S3ClientOptions> & { profile?: string } = {}): S3Client {
-    const { profile: profileName, ...rest } = options;
+  static fromEnvironment(options: FromEnvironmentOptions = {}): S3Client {
+    const { profile: profileName, caBundle, addressingStyle, ...rest } = options;
     const profile = readProfile(profileName);
     const endpointConfig = resolveEndpointConfig({
       ...(rest.region ? { region: rest.region } : {}),
       ...(rest.endpoint ? { endpoint: rest.endpoint } : {}),
       ...(rest.forcePathStyle !== undefined ? { forcePathStyle: rest.forcePathStyle } : {}),
+      ...(addressingStyle !== undefined ? { addressingStyle } : {}),
       env: process.env,
       profile,
     });
-    const configured = rest.endpoint ?? (endpointConfig.endpoint.hostname.endsWith('.amazonaws.com') ? undefined : endpointConfig.endpoint.href);
+    const configured = rest.endpoint ?? (isAwsHost(endpointConfig.endpoint.hostname) ? undefined : endpointConfig.endpoint.href);
+    const ca = rest.tlsConnectionOptions?.ca === undefined ? readCaBundle(caBundle, profile, profileName) : undefined;
     return new S3Client({
       signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),
       ...rest,
       region: endpointConfig.region,
       forcePathStyle: endpointConfig.forcePathStyle,
       ...(configured ? { endpoint: configured } : {}),
+      ...(ca ? { tlsConnectionOptions: { ...rest.tlsConnectionOptions, ca } } : {}),
     });
   }
 
@@ -114,4 +134,30 @@ export class S3Client extends S3ClientCore {
   async deleteObjects(options: { bucket: string; keys: string[] }): Promise<DeleteObjectsResult> {
     return (await import('./transfer/objects.js')).deleteObjects(this, options);
   }
+}
+
+/**
+ * The CA bundle the AWS CLI would use (the option, then `AWS_CA_BUNDLE`, then the profile's
+ * `ca_bundle`), read once: every connection of the client trusts it. One that cannot be read, or
+ * holds no certificate, is an error now rather than a default trust store that would quietly
+ * refuse (or accept) the server later.
+ */
+function readCaBundle(option: string | undefined, profile: ProfileSettings, profileName: string | undefined): Buffer | undefined {
+  const [path, from] =
+    option !== undefined
+      ? [option, '']
+      : process.env.AWS_CA_BUNDLE
+        ? [process.env.AWS_CA_BUNDLE, ' (from AWS_CA_BUNDLE)']
+        : [profile.ca_bundle, ` (from ca_bundle of profile ${profileName || process.env.AWS_PROFILE || 'default'})`];
+  if (path === undefined) return undefined;
+  let pem: Buffer;
+  try {
+    pem = readFileSync(path);
+  } catch (error) {
+    throw new InvalidArgumentError('caBundle', `cannot read the CA bundle ${path}${from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new InvalidArgumentError('caBundle', `the CA bundle ${path}${from} holds no PEM certificate`);
+  }
+  return pem;
 }

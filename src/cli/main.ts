@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `s3tx` command. Exit codes: 0 success, 1 failure, 2 bad usage. */
 import { readFileSync } from 'node:fs';
-import { UsageError, parse } from './options.js';
+import { SetupError, UsageError, parse } from './options.js';
 import { describeError } from './report.js';
 
 const USAGE = `Usage: s3tx <command> [options]
@@ -134,6 +134,9 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) {
       console.error(`s3tx: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (error instanceof SetupError) {
+      console.error(`s3tx: ${error.message}`);
       process.exitCode = 2;
     } else {
       console.error(`s3tx: ${error instanceof Error ? describeError(error) : String(error)}`);

@@ -1,9 +1,12 @@
 /** Command-line parsing shared by the commands: flags, sizes, and the client the flags describe. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { S3ChecksumAlgorithm, S3Client, type S3ClientOptions } from '../index.js';
+import { InvalidArgumentError, S3ChecksumAlgorithm, S3Client } from '../index.js';
 
 /** Bad usage: exit code 2, with the command's help. */
 export class UsageError extends Error {}
+
+/** A setting the client refused at creation (a CA bundle that cannot be read, say): exit code 2, one line, no help. */
+export class SetupError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -16,6 +19,14 @@ export const CLIENT_FLAGS = {
   'target-gbps': { type: 'string' },
   'memory-limit': { type: 'string' },
   'no-verify-ssl': { type: 'boolean' },
+  'ca-bundle': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'read-timeout': { type: 'string' },
+  // The AWS CLI's spellings of the two timeouts.
+  'cli-connect-timeout': { type: 'string' },
+  'cli-read-timeout': { type: 'string' },
+  'force-path-style': { type: 'boolean' },
+  'addressing-style': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
 } as const satisfies Options;
@@ -28,6 +39,16 @@ export const CLIENT_HELP = `Client options:
   --target-gbps N      throughput to aim for, in Gbit/s; sets the number of connections (default 10)
   --memory-limit SIZE  bytes of part buffers at once, such as 1GiB (default: a quarter of memory, at most 2GiB)
   --no-verify-ssl      do not verify the server's TLS certificate (unsafe: for test servers only)
+  --ca-bundle PATH     PEM file of CA certificates to trust instead of the system's
+                       (default: AWS_CA_BUNDLE, the profile's ca_bundle, or the system store)
+  --connect-timeout S  seconds for a connection's TCP connect and TLS handshake (default 10);
+                       also --cli-connect-timeout
+  --read-timeout S     seconds a connection may wait for the response or between its bytes before the
+                       part is retried (default 30); also --cli-read-timeout
+  --force-path-style   address buckets as https://host/bucket/key
+  --addressing-style STYLE
+                       path, virtual or auto (default: the profile's s3 addressing_style, else auto:
+                       virtual for *.amazonaws.com, path style for any other endpoint)
   -q, --quiet          no progress and no per-object lines; errors only
   --json               one JSON line per finished object on stdout, for scripts
   -h, --help           show this help`;
@@ -82,9 +103,21 @@ export function parseChecksum(text: string): S3ChecksumAlgorithm {
 
 export type ClientFlags = { [K in keyof typeof CLIENT_FLAGS]?: (typeof CLIENT_FLAGS)[K]['type'] extends 'string' ? string : boolean };
 
+/** A timeout flag in seconds (either spelling) as milliseconds; 0 or less is refused, not taken as "no timeout". */
+function timeoutMs(flags: ClientFlags, name: 'connect-timeout' | 'read-timeout'): number | undefined {
+  const own = flags[name];
+  const aws = flags[`cli-${name}`];
+  if (own !== undefined && aws !== undefined) throw new UsageError(`give one of --${name} and --cli-${name}`);
+  const text = own ?? aws;
+  if (text === undefined) return undefined;
+  const ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN;
+  if (!(ms >= 1)) throw new UsageError(`--${own !== undefined ? '' : 'cli-'}${name} must be a number of seconds above 0, got "${text}"`);
+  return ms;
+}
+
 /** The client the flags describe; everything not given comes from the environment, as the AWS CLI does. */
 export function clientFrom(flags: ClientFlags): S3Client {
-  const options: Partial<S3ClientOptions> & { profile?: string } = {};
+  const options: NonNullable<Parameters<typeof S3Client.fromEnvironment>[0]> = {};
   if (flags['endpoint-url'] !== undefined) options.endpoint = flags['endpoint-url'];
   if (flags.region !== undefined) options.region = flags.region;
   if (flags.profile !== undefined) options.profile = flags.profile;
@@ -101,5 +134,25 @@ export function clientFrom(flags: ClientFlags): S3Client {
     );
     options.tlsConnectionOptions = { verifyPeer: false };
   }
-  return S3Client.fromEnvironment(options);
+  if (flags['ca-bundle'] !== undefined) options.caBundle = flags['ca-bundle'];
+  const connectTimeoutMs = timeoutMs(flags, 'connect-timeout');
+  if (connectTimeoutMs !== undefined) options.connectTimeoutMs = connectTimeoutMs;
+  const stallTimeoutMs = timeoutMs(flags, 'read-timeout');
+  if (stallTimeoutMs !== undefined) options.stallTimeoutMs = stallTimeoutMs;
+  const style = flags['addressing-style'];
+  if (style !== undefined && style !== 'path' && style !== 'virtual' && style !== 'auto') {
+    throw new UsageError(`--addressing-style must be path, virtual or auto, got "${style}"`);
+  }
+  if (flags['force-path-style'] && style !== undefined && style !== 'path') {
+    throw new UsageError(`--force-path-style contradicts --addressing-style ${style}`);
+  }
+  if (flags['force-path-style']) options.forcePathStyle = true;
+  else if (style !== undefined) options.addressingStyle = style;
+  try {
+    return S3Client.fromEnvironment(options);
+  } catch (error) {
+    // A setting that cannot work (an unreadable CA bundle, a bad profile value) is bad usage, said in one line.
+    if (error instanceof InvalidArgumentError) throw new SetupError(error.message);
+    throw error;
+  }
 }
