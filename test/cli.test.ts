@@ -245,6 +245,51 @@ describe('cp', () => {
     expect(ran.stdout).toContain('seen.txt');
   });
 
+  it('addresses a named endpoint path style by default and as --force-path-style / --addressing-style say, on the wire', async () => {
+    // A host name that is neither an IP address nor localhost, nor AWS's: `s3.test` (a reserved name),
+    // which the child resolves to 127.0.0.1 itself.
+    const preload = join(folder.path, 'resolve-test-names.cjs');
+    await writeFile(
+      preload,
+      "const dns = require('dns'); const lookup = dns.lookup; dns.lookup = (host, ...rest) => lookup(/\\.test$/i.test(host) ? '127.0.0.1' : host, ...rest);\n",
+    );
+    const named = `http://s3.test:${new URL(server.endpoint).port}`;
+    const virtualProfile = join(folder.path, 'virtual-config');
+    await writeFile(virtualProfile, '[default]\ns3 =\n  addressing_style = virtual\n');
+    await client.upload({ bucket, key: 'styles/seen.txt', body: Buffer.from('x') });
+    const ls = async (args: string[], extra: Record<string, string> = {}) => {
+      server.resetRequests();
+      const ran = await finish(
+        spawn(process.execPath, ['--require', preload, CLI, 'ls', `s3://${bucket}/styles/`, '--endpoint-url', named, ...args], {
+          env: { ...env, ...extra },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+      const list = server.requests.find((request) => request.query['list-type'] === '2')!;
+      return { ran, host: list.headers.host, path: list.path };
+    };
+    const path = { host: `s3.test:${new URL(server.endpoint).port}`, path: `/${bucket}` };
+    for (const [args, extra] of [
+      [[], {}],
+      [['--force-path-style'], { AWS_CONFIG_FILE: virtualProfile }],
+      [['--addressing-style', 'path'], { AWS_CONFIG_FILE: virtualProfile }],
+      [['--addressing-style', 'auto'], { AWS_CONFIG_FILE: virtualProfile }],
+    ] as Array<[string[], Record<string, string>]>) {
+      const seen = await ls(args, extra);
+      expect(seen.ran.stdout, args.join(' ')).toContain('seen.txt');
+      expect({ host: seen.host, path: seen.path }, args.join(' ')).toEqual(path);
+    }
+    // Virtual-hosted, as the profile or the flag asks: the bucket moves into the Host (which the local
+    // server serves only under `.localhost`, so only the request is looked at).
+    for (const [args, extra] of [
+      [[], { AWS_CONFIG_FILE: virtualProfile }],
+      [['--addressing-style', 'virtual'], {}],
+    ] as Array<[string[], Record<string, string>]>) {
+      const seen = await ls(args, extra);
+      expect({ host: seen.host, path: seen.path }, args.join(' ')).toEqual({ host: `${bucket}.${path.host}`, path: '/' });
+    }
+  });
+
   it('warns loudly about --no-verify-ssl', async () => {
     const ran = await s3tx(['ls', `s3://${bucket}/none/`, '--no-verify-ssl']);
     expect(ran.stderr).toMatch(/WARNING: --no-verify-ssl/);

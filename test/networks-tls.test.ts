@@ -143,7 +143,7 @@ describe('S3Client.fromEnvironment with a CA bundle', () => {
   }
 
   it('reads AWS_CA_BUNDLE or the profile once, and trusts it on every connection', async () => {
-    for (const extra of [{ AWS_CA_BUNDLE: CERT }, { AWS_CONFIG_FILE: await profileWithBundle(CERT) }]) {
+    for (const extra of [{ AWS_CA_BUNDLE: CERT }, { AWS_CONFIG_FILE: await profileWithBundle(CERT) }] as Array<Record<string, string>>) {
       environment(extra);
       const client = S3Client.fromEnvironment({ maxConnections: 2 });
       try {
