@@ -154,7 +154,10 @@ function readCaBundle(option: string | undefined, profile: ProfileSettings, prof
   try {
     pem = readFileSync(path);
   } catch (error) {
-    throw new InvalidArgumentError('caBundle', `cannot read the CA bundle ${path}${from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new InvalidArgumentError(
+      'caBundle',
+      `cannot read the CA bundle ${path}${from}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
     throw new InvalidArgumentError('caBundle', `the CA bundle ${path}${from} holds no PEM certificate`);

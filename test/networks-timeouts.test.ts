@@ -102,7 +102,15 @@ describe('timeout flags', () => {
   it('lists the new flags in every command that talks to S3', async () => {
     for (const command of ['cp', 'sync', 'ls', 'rm']) {
       const help = await s3tx([command, '--help']);
-      for (const flag of ['--ca-bundle', '--connect-timeout', '--read-timeout', '--cli-connect-timeout', '--cli-read-timeout', '--force-path-style', '--addressing-style'])
+      for (const flag of [
+        '--ca-bundle',
+        '--connect-timeout',
+        '--read-timeout',
+        '--cli-connect-timeout',
+        '--cli-read-timeout',
+        '--force-path-style',
+        '--addressing-style',
+      ])
         expect(help.stdout, `${command} ${flag}`).toContain(flag);
     }
   });

@@ -27,7 +27,13 @@ interface Ran {
 }
 
 function s3tx(args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> {
-  const env = { PATH: process.env.PATH, HOME: folder.path, XDG_CACHE_HOME: join(folder.path, 'cache'), ...awsEnvironment(server.endpoint, folder.path), ...extraEnv };
+  const env = {
+    PATH: process.env.PATH,
+    HOME: folder.path,
+    XDG_CACHE_HOME: join(folder.path, 'cache'),
+    ...awsEnvironment(server.endpoint, folder.path),
+    ...extraEnv,
+  };
   const child = spawn(process.execPath, [CLI, ...args], { env, cwd: folder.path, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
