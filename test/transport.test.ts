@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server, type Socket } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileIoError, NetworkError } from '../src/core/errors.js';
 import { Transport, type ResponseSink } from '../src/http/transport.js';
+import { startLocalS3 } from '../src/local/index.js';
 
 interface Received {
   method: string;
@@ -14,7 +16,7 @@ interface Received {
 }
 
 /** A TCP server that reads request heads (and Content-Length bodies) and lets the test write whatever bytes it likes back. */
-async function scriptedServer(respond: (request: Received, socket: Socket) => void) {
+async function scriptedServer(respond: (request: Received, socket: Socket) => void, atHead: (path: string) => boolean = () => false) {
   const sockets = new Set<Socket>();
   let opened = 0;
   let mostAtOnce = 0;
@@ -33,11 +35,17 @@ async function scriptedServer(respond: (request: Received, socket: Socket) => vo
         const headers: Record<string, string> = Object.fromEntries(
           lines.map((header) => [header.slice(0, header.indexOf(':')).toLowerCase(), header.slice(header.indexOf(':') + 1).trim()]),
         );
+        const [method, path] = line!.split(' ');
+        // A request answered at its head (the test says which) has its body left unread, as a server refusing it would.
+        if (atHead(path!)) {
+          pending = '';
+          respond({ method: method!, path: path!, headers, body: '' }, socket);
+          break;
+        }
         const length = Number(headers['content-length'] ?? 0);
         if (pending.length < end + 4 + length) break;
         const body = pending.slice(end + 4, end + 4 + length);
         pending = pending.slice(end + 4 + length);
-        const [method, path] = line!.split(' ');
         const request = { method: method!, path: path!, headers, body };
         requests.push(request);
         respond(request, socket);
@@ -94,8 +102,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(respond: (request: Received, socket: Socket) => void, options: { connections?: number; stallTimeoutMs?: number } = {}) {
-  const server = await scriptedServer(respond);
+async function setup(
+  respond: (request: Received, socket: Socket) => void,
+  options: { connections?: number; stallTimeoutMs?: number; atHead?: (path: string) => boolean } = {},
+) {
+  const server = await scriptedServer(respond, options.atHead);
   const transport = new Transport({
     connections: options.connections ?? 4,
     stallTimeoutMs: options.stallTimeoutMs ?? 5000,
@@ -344,5 +355,142 @@ describe('transport: s3tx connections for requests without a body or with one in
     await transport.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(server.openNow).toBe(0);
+  });
+});
+
+describe('transport: bodies that stream go over the same connections', () => {
+  const put = (transport: Transport, origin: string, path: string, body: Readable, headers: Record<string, string> = {}) => {
+    const sink = new Sink();
+    const exchange = transport.send({ origin, method: 'PUT', path, headers: { host: 'test', ...headers }, body }, sink);
+    return { sink, exchange, done: exchange.done.then(() => sink) };
+  };
+
+  it('writes a stream of known length whole, with its Content-Length, and reuses the connection after', async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const data = randomBytes(5 * 1024 * 1024 + 3);
+    // Chunks of every size, one empty: the pieces a file or a caller's stream gives.
+    const chunks = [data.subarray(0, 1), data.subarray(1, 1), data.subarray(1, 70_000), data.subarray(70_000)];
+    const sink = await put(transport, server.origin, '/a', Readable.from(chunks), { 'content-length': String(data.length) }).done;
+    expect(sink.body.toString()).toBe(`got ${data.length}`);
+    expect(server.requests[0]!.headers['content-length']).toBe(String(data.length));
+    expect(server.requests[0]!.headers['transfer-encoding']).toBeUndefined();
+    expect(server.requests[0]!.body === data.toString('latin1')).toBe(true);
+    expect((await put(transport, server.origin, '/b', Readable.from([Buffer.from('xy')]), { 'content-length': '2' }).done).body.toString()).toBe('got 2');
+    expect(server.opened).toBe(1);
+  });
+
+  it('frames a stream without a length as chunked, which a server decodes to the bytes sent', async () => {
+    // What goes on the wire, byte for byte: an empty piece must not end the body early.
+    let wire = '';
+    const received = new Promise<string>((resolve) => {
+      const raw = createServer((socket) =>
+        socket.on('data', (data) => {
+          wire += data.toString('latin1');
+          if (wire.endsWith('\r\n0\r\n\r\n')) {
+            socket.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+            resolve(wire);
+          }
+        }),
+      ).listen(0, '127.0.0.1', () => {
+        const port = (raw.address() as { port: number }).port;
+        const transport = new Transport({ connections: 1, stallTimeoutMs: 5000, tlsConnectionOptions: null, localAddresses: [] });
+        cleanups.push(
+          () => new Promise<void>((done) => raw.close(() => done())),
+          () => transport.close(),
+        );
+        void put(transport, `http://127.0.0.1:${port}`, '/c', Readable.from([Buffer.from('hello'), Buffer.alloc(0), Buffer.from(' wide world')]));
+      });
+    });
+    const request = await received;
+    expect(request).toMatch(/\r\ntransfer-encoding: chunked\r\n/);
+    expect(request).not.toMatch(/content-length/i);
+    expect(request.slice(request.indexOf('\r\n\r\n') + 4)).toBe('5\r\nhello\r\nb\r\n wide world\r\n0\r\n\r\n');
+
+    // And s3tx's local server, which decodes chunked bodies, stores exactly what was streamed.
+    const local = await startLocalS3({ anonymous: true });
+    const transport = new Transport({ connections: 2, stallTimeoutMs: 5000, tlsConnectionOptions: null, localAddresses: [] });
+    cleanups.push(
+      () => local.close(),
+      () => transport.close(),
+    );
+    const send = async (method: string, path: string, body?: Readable, headers: Record<string, string> = {}) => {
+      const sink = new Sink();
+      await transport.send({ origin: local.endpoint, method, path, headers: { host: new URL(local.endpoint).host, ...headers }, body }, sink).done;
+      return sink;
+    };
+    expect((await send('PUT', '/bucket')).statusCode).toBe(200);
+    const data = randomBytes(3 * 1024 * 1024 + 11);
+    const pieces = Array.from({ length: 40 }, (_, i) => data.subarray(Math.floor((i * data.length) / 40), Math.floor(((i + 1) * data.length) / 40)));
+    const stored = await send('PUT', '/bucket/chunked', Readable.from(pieces), { 'x-amz-decoded-content-length': String(data.length) });
+    expect([stored.statusCode, stored.body.toString()]).toEqual([200, '']);
+    const back = await send('GET', '/bucket/chunked');
+    expect(back.statusCode).toBe(200);
+    expect(back.body.equals(data)).toBe(true);
+  });
+
+  it('fails a stream shorter or longer than its Content-Length with a FileIoError, and the next request opens a new connection', async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const short = put(transport, server.origin, '/short', Readable.from([Buffer.from('abc')]), { 'content-length': '10' });
+    await expect(short.done).rejects.toBeInstanceOf(FileIoError);
+    await expect(short.done).rejects.toThrow(/ended after 3 bytes of its Content-Length of 10/);
+    expect((await put(transport, server.origin, '/next', Readable.from([Buffer.from('x')]), { 'content-length': '1' }).done).body.toString()).toBe('got 1');
+    expect(server.opened).toBe(2);
+    // Past its length in its second piece, before the server has the bytes declared: none of the excess leaves.
+    const long = put(transport, server.origin, '/long', Readable.from([Buffer.from('abc'), Buffer.from('def')]), { 'content-length': '5' });
+    await expect(long.done).rejects.toBeInstanceOf(FileIoError);
+    await expect(long.done).rejects.toThrow(/longer than its Content-Length of 5/);
+    expect((await put(transport, server.origin, '/after', Readable.from([Buffer.from('yz')]), { 'content-length': '2' }).done).body.toString()).toBe('got 2');
+    expect(server.opened).toBe(3);
+    expect(server.requests.map((request) => request.path)).toEqual(['/next', '/after']);
+  });
+
+  it("fails with the stream's own error when it errors mid-way, and destroys a stream whose exchange is aborted", async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const failure = new FileIoError('the disk went away', null);
+    const broken = Readable.from(
+      (async function* () {
+        yield Buffer.from('abc');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw failure;
+      })(),
+    );
+    await expect(put(transport, server.origin, '/broken', broken, { 'content-length': '10' }).done).rejects.toBe(failure);
+    expect(broken.destroyed).toBe(true);
+
+    let more!: () => void;
+    const endless = new Readable({ read: () => more?.() });
+    endless.push(Buffer.from('abc'));
+    const aborted = put(transport, server.origin, '/aborted', endless, { 'content-length': '1000' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    aborted.exchange.abort(new Error('cancelled'));
+    await expect(aborted.done).rejects.toThrow('cancelled');
+    expect(endless.destroyed).toBe(true);
+    expect((await put(transport, server.origin, '/fine', Readable.from([Buffer.from('ok')]), { 'content-length': '2' }).done).body.toString()).toBe('got 2');
+    expect(server.requests.map((request) => request.path)).toEqual(['/fine']);
+  });
+
+  it('closes the connection after an answer that comes before the stream is all written', async () => {
+    // A server refusing an upload at its head (403) without reading its body, as S3 does.
+    const { server, transport } = await setup(
+      (request, socket) => {
+        if (request.path === '/early') socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 6\r\n\r\ndenied');
+        else answer(socket, Buffer.from(`got ${request.body.length}`));
+      },
+      { atHead: (path) => path === '/early' },
+    );
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const stream = Readable.from(
+      (async function* () {
+        await held;
+        yield Buffer.alloc(100, 0x61);
+      })(),
+    );
+    const early = await put(transport, server.origin, '/early', stream, { 'content-length': '100' }).done;
+    expect([early.statusCode, early.body.toString()]).toEqual([403, 'denied']);
+    expect(stream.destroyed).toBe(true);
+    release();
+    expect((await put(transport, server.origin, '/next', Readable.from([Buffer.from('x')]), { 'content-length': '1' }).done).body.toString()).toBe('got 1');
+    expect(server.opened).toBe(2);
   });
 });

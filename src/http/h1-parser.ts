@@ -7,7 +7,7 @@
 /** A parsed status line and header block. */
 export interface ResponseHead {
   statusCode: number;
-  /** Header names in lower case; a repeated header becomes an array, as undici reports it. */
+  /** Header names in lower case; a repeated header becomes an array of its values in order. */
   headers: Record<string, string | string[]>;
   /** Bytes of the head, including the blank line that ends it. */
   length: number;

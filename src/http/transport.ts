@@ -1,21 +1,17 @@
 /**
- * HTTP exchanges, each to the connections that serve it best. Requests without a
- * body or with one in memory (GETs of parts, HEADs, parts and objects uploaded
- * from buffers, with their aws-chunked framing when a checksum trails them) go
- * over s3tx's own HTTP/1.1 connections, which read a response straight into the
- * memory its sink names; requests whose body streams (from a file or a caller's
- * stream) go over undici connection pools (one per origin and bound interface address). Both
- * deliver through one handler object, so that each body chunk goes straight to
- * its sink without streams or async iteration in between. undici loads with the
- * first streaming body: it is a third of the package's import time (about 22 ms),
- * which most clients never need. Knows nothing about S3.
+ * HTTP exchanges over s3tx's own HTTP/1.1 connections, one pool per origin, for
+ * every request: without a body (GETs of parts, HEADs), with one in memory (parts
+ * and objects uploaded from buffers, with their aws-chunked framing when a
+ * checksum trails them) and with one that streams (a file, a caller's stream).
+ * One stack, so that what a network asks of a connection (TLS options, bound
+ * addresses, timeouts, and proxies or DNS to come) is written once. Each response
+ * is read straight into the memory its sink names and each body chunk goes to its
+ * sink without streams or async iteration in between. Knows nothing about S3.
  */
-import type { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
-import type { Dispatcher, Pool } from 'undici';
 import { ConnectionPool } from './connection-pool.js';
 import { NetworkError, S3txError, TlsError } from '../core/errors.js';
-import { isIncremental, type ExchangeController, type ExchangeHandler, type IncrementalBody } from './h1-connection.js';
+import type { ExchangeController, ExchangeHandler, RequestBody } from './h1-connection.js';
 import { nodeTlsOptions, type TlsConnectionOptions } from './tls-options.js';
 
 /** Where a response goes. Either method may throw to abort the exchange with that error. */
@@ -36,7 +32,7 @@ export interface ExchangeRequest {
   /** Path and query string, already encoded. */
   path: string;
   headers: Record<string, string>;
-  body?: Buffer | IncrementalBody | Readable | null;
+  body?: RequestBody | null;
 }
 
 export interface TransportOptions {
@@ -52,7 +48,7 @@ export interface TransportOptions {
 }
 
 /** One request and its response in flight; `abort()` ends it with the given reason. */
-export class Exchange implements Dispatcher.DispatchHandler, ExchangeHandler {
+export class Exchange implements ExchangeHandler {
   readonly done: Promise<void>;
   #sink: ResponseSink;
   #controller: ExchangeController | null = null;
@@ -123,25 +119,13 @@ function connectionError(error: Error): S3txError {
   return new NetworkError(`connection failed: ${error.message || error.name}`, error);
 }
 
-let loadedPool: typeof Pool | null = null;
-let loadingPool: Promise<typeof Pool> | null = null;
-
-/** undici's Pool on its own, without the root entry's fetch, WebSocket, cache and mock code. */
-function loadPool(): Promise<typeof Pool> {
-  loadingPool ??= import('undici/lib/dispatcher/pool.js').then(({ default: PoolClass }) => (loadedPool = PoolClass));
-  return loadingPool;
-}
-
 /** Owns the connection pools of one client. */
 export class Transport {
   #options: TransportOptions;
   /** The TLS options as tls.connect takes them, for every connection. */
   readonly #tls: ConnectionOptions;
-  /** undici's Pools by origin, one per local address: bodies that stream. */
-  #streamingPools = new Map<string, Pool[]>();
-  /** s3tx's own connection pool by origin: everything else. */
-  #ownPools = new Map<string, ConnectionPool>();
-  #next = 0;
+  /** The connection pool of each origin. */
+  #pools = new Map<string, ConnectionPool>();
   #closed = false;
 
   constructor(options: TransportOptions) {
@@ -156,74 +140,27 @@ export class Transport {
       exchange.onResponseError(null, new NetworkError('the client is closed', null));
       return exchange;
     }
-    const { origin, method, path, headers, body } = request;
-    if (body == null || Buffer.isBuffer(body) || isIncremental(body)) {
-      this.#ownPoolFor(origin).dispatch({ method, path, headers, body }, exchange);
-      return exchange;
-    }
-    const dispatch = (PoolClass: typeof Pool) => {
-      if (this.#closed) return exchange.onResponseError(null, new NetworkError('the client is closed', null));
-      // Called from a promise when undici has just loaded: what it throws belongs to the exchange.
-      try {
-        const pools = this.#streamingPoolsFor(PoolClass, origin);
-        pools[this.#next++ % pools.length]!.dispatch({ path, method, headers, body }, exchange);
-      } catch (error) {
-        exchange.onResponseError(null, error as Error);
-      }
-    };
-    if (loadedPool) dispatch(loadedPool);
-    else
-      loadPool().then(dispatch, (error: unknown) =>
-        exchange.onResponseError(null, new NetworkError(`cannot load undici: ${(error as Error)?.message ?? error}`, error)),
-      );
+    this.#poolFor(request.origin).dispatch(request, exchange);
     return exchange;
   }
 
-  #ownPoolFor(origin: string): ConnectionPool {
-    let pool = this.#ownPools.get(origin);
+  #poolFor(origin: string): ConnectionPool {
+    let pool = this.#pools.get(origin);
     if (!pool) {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
-      const connectTimeoutMs = this.#connectTimeoutMs();
+      // Connect plus TLS handshake: the caller's bound, else the stall timeout capped at 10 s.
+      const connectTimeoutMs = this.#options.connectTimeoutMs ?? Math.min(stallTimeoutMs, 10_000);
       pool = new ConnectionPool({ origin, connections, stallTimeoutMs, connectTimeoutMs, tls: this.#tls, localAddresses });
-      this.#ownPools.set(origin, pool);
+      this.#pools.set(origin, pool);
     }
     return pool;
-  }
-
-  #streamingPoolsFor(PoolClass: typeof Pool, origin: string): Pool[] {
-    let pools = this.#streamingPools.get(origin);
-    if (!pools) {
-      const { connections, stallTimeoutMs, localAddresses } = this.#options;
-      const addresses = localAddresses.length > 0 ? localAddresses : [undefined];
-      const perAddress = Math.max(1, Math.ceil(connections / addresses.length));
-      pools = addresses.map(
-        (localAddress) =>
-          new PoolClass(origin, {
-            connections: perAddress,
-            pipelining: 1,
-            headersTimeout: stallTimeoutMs,
-            bodyTimeout: stallTimeoutMs,
-            keepAliveTimeout: 30_000,
-            connect: { timeout: this.#connectTimeoutMs(), ...(localAddress ? { localAddress } : {}), ...this.#tls },
-          }),
-      );
-      this.#streamingPools.set(origin, pools);
-    }
-    return pools;
-  }
-
-  /** Connect plus TLS handshake: the caller's bound, else the stall timeout capped at 10 s. */
-  #connectTimeoutMs(): number {
-    return this.#options.connectTimeoutMs ?? Math.min(this.#options.stallTimeoutMs, 10_000);
   }
 
   /** Closes every pool once its requests have finished. */
   async close(): Promise<void> {
     this.#closed = true;
-    const pools = [...this.#streamingPools.values()].flat();
-    const connections = [...this.#ownPools.values()];
-    this.#streamingPools.clear();
-    this.#ownPools.clear();
-    await Promise.all([...pools.map((pool) => pool.close()), ...connections.map((pool) => pool.close())]);
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
   }
 }

@@ -44,7 +44,7 @@ export async function withChecksum(
   const encoded = trailerBody(plan.algorithm, length, open, known);
   const { 'content-length': encodedLength, ...headers } = encoded.headers;
   const withHeaders = { ...request, headers: { ...request.headers, ...headers } };
-  // A buffer's framing goes over s3tx's own connections; a file's, which streams, over undici.
+  // A buffer's framing is written around it in pieces; a file's streams as it is read and framed.
   if (source.kind === 'buffer') return { ...withHeaders, body: { length: Number(encodedLength), pieces: () => encoded.open(onValue) } };
   return { ...withHeaders, body: () => Readable.from(encoded.open(onValue), { objectMode: false }), bodyLength: Number(encodedLength) };
 }
