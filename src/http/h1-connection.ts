@@ -223,7 +223,8 @@ export class H1Connection {
    * written in the 'data' callback with no promise in between.
    */
   #flow(stream: Readable, length: number | null, handler: ExchangeHandler): void {
-    this.#bodyPending = true;
+    // A declared length of 0 is all sent with the head.
+    this.#bodyPending = length !== 0;
     const socket = this.#socket;
     let sent = 0;
     const live = () => this.#handler === handler && this.#stream === stream;
