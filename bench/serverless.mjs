@@ -24,7 +24,7 @@ async function bundle(name, out) {
     outdir: join(out, name),
     metafile: true,
     logLevel: 'error',
-    // The usual banner of an ESM function bundle: CommonJS dependencies (undici, parts of the SDK) require Node built-ins.
+    // The usual banner of an ESM function bundle: CommonJS dependencies (the SDK's credential chain) require Node built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const outputs = result.metafile.outputs;

@@ -3,7 +3,7 @@
  * This module only re-exports; importing it has no side effects.
  */
 export { HttpRequest, type HttpRequestOptions } from './http/http-request.js';
-export { S3Client } from './s3-client.js';
+export { S3Client, type FromEnvironmentOptions } from './s3-client.js';
 export type { S3RequestOptions } from './client/request-options.js';
 export { S3Request } from './client/s3-request.js';
 export { S3RequestType, S3RequestTlsMode, S3ChecksumAlgorithm, S3ChecksumLocation, type S3ChecksumConfig } from './core/enums.js';

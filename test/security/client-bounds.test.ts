@@ -121,7 +121,7 @@ async function serve(answer: Parameters<typeof hostile>[0]): Promise<Hostile> {
   return server;
 }
 
-/** A PUT of a small file through the whole engine, on the path for bodies that stream (undici); the elapsed time with the outcome. */
+/** A PUT of a small file through the whole engine, its body streamed from the file; the elapsed time with the outcome. */
 async function timedPutFromFile(host: string): Promise<{ error: unknown; ms: number }> {
   const file = join(folder.path, `put-${servers.length}.bin`);
   await writeFile(file, makeBuffer(1000));
