@@ -4,13 +4,12 @@
  * (an address that drops SYN) cannot be made on loopback, where the kernel answers every SYN at
  * once, so the connect timeout is tested up to the Transport's options, not on the wire.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TransportOptions } from '../src/http/transport.js';
 import { S3Client } from '../src/index.js';
+import { runCli, type Ran } from './helpers/cli.js';
 import { awsEnvironment } from './helpers/client.js';
 import { tempFolder } from './helpers/servers.js';
 
@@ -26,20 +25,13 @@ vi.mock('../src/http/transport.js', async (importOriginal) => {
   return { ...original, Transport: RecordingTransport };
 });
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 let silent: Server;
 let endpoint: string;
 const sockets = new Set<Socket>();
 let folder: { path: string; remove: () => Promise<void> };
 
-function s3tx(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, HOME: folder.path, ...awsEnvironment(endpoint, folder.path) };
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd: folder.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+function s3tx(args: string[]): Promise<Ran> {
+  return runCli(args, { PATH: process.env.PATH, HOME: folder.path, ...awsEnvironment(endpoint, folder.path) }, folder.path);
 }
 
 beforeAll(async () => {

@@ -3,7 +3,6 @@
  * certificate): `--ca-bundle`, `AWS_CA_BUNDLE` and the profile's `ca_bundle`, in the AWS CLI's
  * order, through the s3tx command (child processes over dist/) and S3Client.fromEnvironment.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,20 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, S3Client, S3RequestTlsMode, S3RequestType, TlsError } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
+import { runCli, type Ran } from './helpers/cli.js';
 import { awsEnvironment, httpRequest, newClient, run } from './helpers/client.js';
 import { ACCESS_KEY, SECRET_KEY, tempFolder } from './helpers/servers.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const CERT = fileURLToPath(new URL('./fixtures/tls/server.crt', import.meta.url));
 const bucket = 'tls-cli';
 let server: LocalS3;
 let folder: { path: string; remove: () => Promise<void> };
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 function s3tx(args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> {
   const env = {
@@ -34,12 +28,7 @@ function s3tx(args: string[], extraEnv: Record<string, string> = {}): Promise<Ra
     ...awsEnvironment(server.endpoint, folder.path),
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd: folder.path, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return runCli(args, env, folder.path);
 }
 
 /** A config file whose default profile names a CA bundle. */

@@ -3,18 +3,16 @@
  * partial, state, checkpoint) is created exclusively and never written through a link planted
  * under its name, and a folder transfer never leaves its destination through a planted link.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCredentialsProvider, S3Client, S3RequestType, UnsafePathError, createDefaultS3SigningConfig } from '../../src/index.js';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
+import { runCli, type Ran } from '../helpers/cli.js';
 import { awsEnvironment, httpRequest, run } from '../helpers/client.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, sha256, tempFolder } from '../helpers/servers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const bucket = 'planted';
 const data = makeBuffer(11 * MiB + 7);
 const VICTIM_TEXT = 'the victim file, which no download may touch\n';
@@ -56,12 +54,9 @@ async function victimUntouched(victim: string): Promise<void> {
   expect(await readFile(victim, 'utf8')).toBe(VICTIM_TEXT);
 }
 
-function s3tx(args: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+function s3tx(args: string[], cwd: string): Promise<Ran> {
   const env = { PATH: process.env.PATH, HOME: cwd, XDG_CACHE_HOME: join(cwd, 'cache'), ...awsEnvironment(server.endpoint, cwd) };
-  const child = spawn(process.execPath, [CLI, ...args, '--quiet'], { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done) => child.once('close', (code) => done({ code, stderr })));
+  return runCli([...args, '--quiet'], env, cwd);
 }
 
 describe('a resumable download never writes through a planted name', () => {
