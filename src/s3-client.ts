@@ -11,7 +11,7 @@ import { createDefaultS3SigningConfig } from './auth/signing.js';
 import type { S3ClientOptions } from './client/options.js';
 import { S3ClientCore } from './client/s3-client-core.js';
 import { InvalidArgumentError } from './core/errors.js';
-import { isAwsHost, readProfile, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
+import { readProfile, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
 import type { CopyOptions, CopyResult } from './transfer/copy.js';
 import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
 import type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
@@ -53,7 +53,9 @@ export class S3Client extends S3ClientCore {
       env: process.env,
       profile,
     });
-    const configured = rest.endpoint ?? (isAwsHost(endpointConfig.endpoint.hostname) ? undefined : endpointConfig.endpoint.href);
+    // Any endpoint but AWS's regional default was configured (a China, FIPS or dualstack host too) and is kept.
+    const regionalDefault = `https://s3.${endpointConfig.region}.amazonaws.com/`;
+    const configured = rest.endpoint ?? (endpointConfig.endpoint.href === regionalDefault ? undefined : endpointConfig.endpoint.href);
     const ca = rest.tlsConnectionOptions?.ca === undefined ? readCaBundle(caBundle, profile, profileName) : undefined;
     return new S3Client({
       signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),

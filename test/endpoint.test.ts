@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/protocol/endpoint.js';
 import { isLoopbackHost } from '../src/http/hosts.js';
@@ -110,5 +113,26 @@ describe('local paths of keys', () => {
     expect(keyUnder('p', 'a')).toBe('p/a');
     expect(keyUnder('p/', 'a')).toBe('p/a');
     expect(keyUnder('', 'a')).toBe('a');
+  });
+});
+
+describe('S3Client.fromEnvironment keeps a configured AWS endpoint', () => {
+  it("a named profile's China, FIPS or dualstack endpoint_url is the client's, not the regional default", async () => {
+    const { S3Client } = await import('../src/index.js');
+    const folder = mkdtempSync(join(tmpdir(), 's3tx-profile-'));
+    const saved = process.env.AWS_CONFIG_FILE;
+    try {
+      for (const endpoint of ['https://s3.cn-north-1.amazonaws.com.cn', 'https://s3-fips.us-east-1.amazonaws.com', 'https://s3.dualstack.eu-west-1.amazonaws.com']) {
+        writeFileSync(join(folder, 'config'), `[profile other]\nregion = us-east-1\nendpoint_url = ${endpoint}\n`);
+        process.env.AWS_CONFIG_FILE = join(folder, 'config');
+        const client = S3Client.fromEnvironment({ profile: 'other' });
+        expect(client.endpointConfig.endpoint.origin).toBe(endpoint);
+        await client.close();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.AWS_CONFIG_FILE;
+      else process.env.AWS_CONFIG_FILE = saved;
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
