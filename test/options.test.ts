@@ -86,6 +86,8 @@ describe('client options', () => {
     expect(optionError({ signingConfig: { region: '' } }).option).toBe('signingConfig.region');
     expect(optionError({ credentialProvider: 'key' as never }).option).toBe('credentialProvider');
     expect(optionError({ stallTimeoutMs: 0 }).option).toBe('stallTimeoutMs');
+    expect(optionError({ stallTimeoutMs: 2 ** 31 }).option).toBe('stallTimeoutMs');
+    expect(optionError({ connectTimeoutMs: 2 ** 31 }).option).toBe('connectTimeoutMs');
     for (const connectTimeoutMs of [0, -1, 1.5, Number.NaN, '3000' as never]) {
       expect(optionError({ connectTimeoutMs }).option).toBe('connectTimeoutMs');
     }

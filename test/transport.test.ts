@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Server, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileIoError, NetworkError } from '../src/core/errors.js';
 import { Transport, type ResponseSink } from '../src/http/transport.js';
@@ -467,6 +467,33 @@ describe('transport: bodies that stream go over the same connections', () => {
     expect(endless.destroyed).toBe(true);
     expect((await put(transport, server.origin, '/fine', Readable.from([Buffer.from('ok')]), { 'content-length': '2' }).done).body.toString()).toBe('got 2');
     expect(server.requests.map((request) => request.path)).toEqual(['/fine']);
+  });
+
+  it('sends a stream the caller paused, and fails at once, typed, on one destroyed without an error or failing with a plain error', async () => {
+    const { server, transport } = await setup((request, socket) => answer(socket, Buffer.from(`got ${request.body.length}`)));
+    const paused = new PassThrough();
+    paused.end(Buffer.from('paused body'));
+    paused.pause();
+    const sent = await put(transport, server.origin, '/paused', paused, { 'content-length': '11' }).done;
+    expect(sent.body.toString()).toBe('got 11');
+
+    const cut = new Readable({ read() {} });
+    cut.push(Buffer.from('abc'));
+    setTimeout(() => cut.destroy(), 20);
+    const started = Date.now();
+    const closed = await put(transport, server.origin, '/cut', cut, { 'content-length': '10' }).done.catch((error: unknown) => error);
+    expect(closed).toBeInstanceOf(FileIoError);
+    expect(Date.now() - started).toBeLessThan(2000);
+
+    const plain = Readable.from(
+      (async function* () {
+        yield Buffer.from('abc');
+        throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+      })(),
+    );
+    const failed = await put(transport, server.origin, '/plain', plain, { 'content-length': '10' }).done.catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(FileIoError);
+    expect((failed as Error).message).toContain('ENOENT');
   });
 
   it('closes the connection after an answer that comes before the stream is all written', async () => {

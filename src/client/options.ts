@@ -108,9 +108,12 @@ export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 /** Default of `connectTimeoutMs`: longer than aws-c-s3's 3 s, for a TLS handshake over a slow or lossy link. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** Node's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function requireMilliseconds(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidArgumentError(option, `must be a positive whole number of milliseconds, got ${describe(value)}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0 || value > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(option, `must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describe(value)}`);
   }
   return value;
 }

@@ -211,7 +211,7 @@ function checksumSource(sendFile: { path: string; size: number } | null, body: u
 
 /** A DEFAULT request's body: a file opened afresh for each attempt, a Buffer, or a caller's stream, which can be sent once. */
 function defaultBody(base: PartRequest, sendFile: { path: string; size: number } | null, body: unknown): PartRequest {
-  if (sendFile) return { ...base, body: () => createReadStream(sendFile.path), bodyLength: sendFile.size };
+  if (sendFile) return { ...base, body: () => createReadStream(sendFile.path, { highWaterMark: 1024 * 1024 }), bodyLength: sendFile.size };
   if (body === undefined || body === null) return base;
   if (isBufferLike(body)) return { ...base, body: asBuffer(body) };
   const stream = isStreamBody(body) ? asAsyncIterable(body) : null;

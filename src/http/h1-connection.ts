@@ -11,9 +11,9 @@
  * and chunked bodies go through a small scratch buffer instead.
  */
 import net from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, finished } from 'node:stream';
 import tls from 'node:tls';
-import { FileIoError } from '../core/errors.js';
+import { FileIoError, S3txError } from '../core/errors.js';
 import { ChunkedDecoder, ProtocolError, UNSAFE_HEADER_VALUE, bodyFraming, parseResponseHead, type BodyFraming } from './h1-parser.js';
 
 /** Stops one exchange with a reason. */
@@ -251,29 +251,39 @@ export class H1Connection {
         this.#writable = () => stream.resume();
       }
     };
-    const onEnd = () => {
+    // The stream's end, its error, or its close before either (destroyed without an error): 'finished' reports all three.
+    const onFinished = (error?: Error | null) => {
       if (!live()) return release();
+      if (error) {
+        if (error instanceof S3txError) return this.#fail(error);
+        const closed = (error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE';
+        return this.#fail(new FileIoError(closed ? `the body stream closed after ${sent} bytes` : `reading the body failed: ${error.message}`, error));
+      }
       if (length !== null && sent < length)
         return this.#fail(new FileIoError(`the body stream ended after ${sent} bytes of its Content-Length of ${length}`, null));
       if (length === null) socket.write('0\r\n\r\n', 'latin1');
       this.#bodyPending = false;
       release();
     };
-    // The stream's own error, as it gave it; one after its exchange is over is nobody's.
-    const onError = (error: Error) => live() && this.#fail(error);
+    const stopWatching = finished(stream, { writable: false }, onFinished);
+    let released = false;
     const release = () => {
+      if (released) return;
+      released = true;
       if (this.#stream === stream) {
         this.#stream = null;
         this.#release = null;
       }
       stream.off('data', onData);
-      stream.off('end', onEnd);
+      stopWatching();
+      // An error after the exchange is over is nobody's, and must not be an unhandled one.
+      stream.on('error', () => {});
       if (!stream.readableEnded) stream.destroy();
     };
     this.#release = release;
     stream.on('data', onData);
-    stream.once('end', onEnd);
-    stream.on('error', onError);
+    // A stream the caller paused flows only when asked to.
+    stream.resume();
   }
 
   /** Writes an incremental body's pieces as they come, until it ends or the exchange does. */
