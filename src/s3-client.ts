@@ -11,7 +11,7 @@ import { createDefaultS3SigningConfig } from './auth/signing.js';
 import type { S3ClientOptions } from './client/options.js';
 import { S3ClientCore } from './client/s3-client-core.js';
 import { InvalidArgumentError } from './core/errors.js';
-import { readProfile, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
+import { readProfile, resolveProfileName, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
 import type { CopyOptions, CopyResult } from './transfer/copy.js';
 import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
 import type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
@@ -144,13 +144,13 @@ export class S3Client extends S3ClientCore {
  * holds no certificate, is an error now rather than a default trust store that would quietly
  * refuse (or accept) the server later.
  */
-function readCaBundle(option: string | undefined, profile: ProfileSettings, profileName: string | undefined): Buffer | undefined {
+function readCaBundle(option: string | undefined, profile: ProfileSettings, name: string | undefined): Buffer | undefined {
   const [path, from] =
     option !== undefined
       ? [option, '']
       : process.env.AWS_CA_BUNDLE
         ? [process.env.AWS_CA_BUNDLE, ' (from AWS_CA_BUNDLE)']
-        : [profile.ca_bundle, ` (from ca_bundle of profile ${profileName || process.env.AWS_PROFILE || 'default'})`];
+        : [profile.ca_bundle, ` (from ca_bundle of profile ${resolveProfileName(name)})`];
   if (path === undefined) return undefined;
   let pem: Buffer;
   try {

@@ -1,6 +1,6 @@
 /** Command-line parsing shared by the commands: flags, sizes, and the client the flags describe. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidArgumentError, S3ChecksumAlgorithm, S3Client } from '../index.js';
+import { InvalidArgumentError, S3ChecksumAlgorithm, S3Client, type FromEnvironmentOptions } from '../index.js';
 
 /** Bad usage: exit code 2, with the command's help. */
 export class UsageError extends Error {}
@@ -117,7 +117,7 @@ function timeoutMs(flags: ClientFlags, name: 'connect-timeout' | 'read-timeout')
 
 /** The client the flags describe; everything not given comes from the environment, as the AWS CLI does. */
 export function clientFrom(flags: ClientFlags): S3Client {
-  const options: NonNullable<Parameters<typeof S3Client.fromEnvironment>[0]> = {};
+  const options: FromEnvironmentOptions = {};
   if (flags['endpoint-url'] !== undefined) options.endpoint = flags['endpoint-url'];
   if (flags.region !== undefined) options.region = flags.region;
   if (flags.profile !== undefined) options.profile = flags.profile;

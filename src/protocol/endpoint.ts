@@ -74,8 +74,13 @@ export function parseConfigFile(text: string): Map<string, ProfileSettings> {
   return profiles;
 }
 
+/** The profile a name (or none) means: the name, else `AWS_PROFILE`, else `default`. */
+export function resolveProfileName(name?: string): string {
+  return name || process.env.AWS_PROFILE || 'default';
+}
+
 /** The named profile (`AWS_PROFILE`, else `default`) from `AWS_CONFIG_FILE` or `~/.aws/config`; empty when there is none. */
-export function readProfile(name = process.env.AWS_PROFILE || 'default'): ProfileSettings {
+export function readProfile(name = resolveProfileName()): ProfileSettings {
   const path = process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
   let text: string;
   try {
