@@ -8,6 +8,8 @@ export type { S3RequestOptions } from './client/request-options.js';
 export { S3Request } from './client/s3-request.js';
 export { S3RequestType, S3RequestTlsMode, S3ChecksumAlgorithm, S3ChecksumLocation, type S3ChecksumConfig } from './core/enums.js';
 export type { S3ClientOptions } from './client/options.js';
+export type { ProxyOptions } from './client/proxy-options.js';
+export type { LookupFunction } from './http/addresses.js';
 export type { TlsConnectionOptions } from './http/tls-options.js';
 export type { S3RequestBody } from './client/request-options.js';
 export { AwsCredentialsProvider, type AwsCredentials } from './auth/credentials.js';
@@ -21,6 +23,7 @@ export {
   InvalidResponseError,
   NetworkError,
   TlsError,
+  ProxyError,
   FileIoError,
   UnsafePathError,
   ChecksumMismatchError,

@@ -18,7 +18,11 @@ import {
   maxRequestsInFlight,
   loopbackPartsInFlight,
 } from '../meta-request/part-planner.js';
+import type { LookupFunction } from '../http/addresses.js';
+import type { ProxyEndpoint } from '../http/proxy.js';
+import type { ProxyChoice } from '../http/proxy-rules.js';
 import type { TlsConnectionOptions } from '../http/tls-options.js';
+import { resolveProxy, type ProxyOptions } from './proxy-options.js';
 
 /** Options of {@link S3Client}; the names mirror awscrt.s3.S3Client. */
 export interface S3ClientOptions {
@@ -72,6 +76,20 @@ export interface S3ClientOptions {
    * transfer to an endpoint on this machine keeps at most 4 parts in flight, which is all loopback needs.
    */
   maxConnections?: number;
+  /**
+   * s3tx: the HTTP proxy every request goes through, or `false` for none. By default the
+   * environment's, as curl and the AWS CLI read it: `HTTPS_PROXY` for https endpoints,
+   * `HTTP_PROXY` for http ones, `ALL_PROXY` for either, `NO_PROXY` for the hosts that go direct
+   * (each in lower or upper case). An https endpoint is reached through a CONNECT tunnel, with TLS
+   * to the endpoint inside it; an http one with absolute-form requests.
+   */
+  proxy?: ProxyOptions | false;
+  /**
+   * s3tx: resolves host names, as `dns.lookup(hostname, { all: true }, callback)` does (the
+   * default): for service discovery, or a test's names. Every address it gives is used, new
+   * connections taking them in turn.
+   */
+  lookup?: LookupFunction;
 }
 
 /** Everything the client needs, resolved and checked. */
@@ -94,6 +112,8 @@ export interface ResolvedClientConfig {
   connectTimeoutMs: number;
   endpoint: string | null;
   forcePathStyle: boolean | null;
+  proxy: ProxyChoice<ProxyEndpoint> | null;
+  lookup: LookupFunction | undefined;
 }
 
 export function requirePositiveInteger(option: string, value: unknown): number {
@@ -136,7 +156,10 @@ export function checkPartSizes(partSize: number, threshold: number): void {
   }
   // At or under the threshold an object goes as one PutObject, which S3 refuses past 5 GiB (EntityTooLarge).
   if (threshold > MAX_SINGLE_PUT_SIZE) {
-    throw new InvalidArgumentError('multipartUploadThreshold', `must be at most 5 GiB (${MAX_SINGLE_PUT_SIZE} bytes), the largest single PUT, got ${threshold}`);
+    throw new InvalidArgumentError(
+      'multipartUploadThreshold',
+      `must be at most 5 GiB (${MAX_SINGLE_PUT_SIZE} bytes), the largest single PUT, got ${threshold}`,
+    );
   }
 }
 
@@ -189,6 +212,8 @@ export interface ClientEnvironment {
   usableMemory: number;
   /** The detected instance type's recommended throughput target, or null. */
   recommendedThroughputGbps: number | null;
+  /** The variables the proxy comes from when the options name none; none when unset. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Validates every client option and fills in the defaults. */
@@ -253,6 +278,11 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throw new InvalidArgumentError('forcePathStyle', `must be a boolean, got ${describe(options.forcePathStyle)}`);
   }
 
+  if (options.lookup !== undefined && typeof options.lookup !== 'function') {
+    throw new InvalidArgumentError('lookup', `must be a function with dns.lookup's signature, got ${describe(options.lookup)}`);
+  }
+  const proxy = resolveProxy(options.proxy, environment.env ?? {});
+
   const connections = options.maxConnections === undefined ? connectionCount(throughputTargetGbps) : options.maxConnections;
   if (!Number.isSafeInteger(connections) || connections < 1) {
     throw new InvalidArgumentError('maxConnections', `must be a whole number, 1 or more, got ${describe(options.maxConnections)}`);
@@ -275,5 +305,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     connectTimeoutMs,
     endpoint: options.endpoint ?? null,
     forcePathStyle: options.forcePathStyle ?? null,
+    proxy,
+    lookup: options.lookup,
   };
 }

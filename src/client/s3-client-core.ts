@@ -49,7 +49,11 @@ export class S3ClientCore {
   #closed = false;
 
   constructor(options: S3ClientOptions) {
-    this.#config = resolveClientOptions(options, { usableMemory: readUsableMemory(), recommendedThroughputGbps: recommendedThroughputGbps(instanceTypeNow()) });
+    this.#config = resolveClientOptions(options, {
+      usableMemory: readUsableMemory(),
+      recommendedThroughputGbps: recommendedThroughputGbps(instanceTypeNow()),
+      env: process.env,
+    });
     const localAddresses = interfaceAddresses(this.#config.networkInterfaceNames).map((entry) => {
       if ('problem' in entry) throw new InvalidArgumentError('networkInterfaceNames', entry.problem);
       return entry.address;
@@ -60,6 +64,8 @@ export class S3ClientCore {
       connectTimeoutMs: this.#config.connectTimeoutMs,
       tlsConnectionOptions: this.#config.tls ? this.#config.tlsConnectionOptions : null,
       localAddresses,
+      lookup: this.#config.lookup,
+      proxy: this.#config.proxy,
     });
     this.#pool = new BufferPool(this.#config.memoryLimit, () => this.#scheduler.wake());
     this.#scheduler = new Scheduler(this.#pool, this.#config.maxRequestsInFlight);
@@ -185,4 +191,3 @@ export class S3ClientCore {
     await this.#transport.close();
   }
 }
-

@@ -96,6 +96,25 @@ export class TlsError extends S3txError {
   }
 }
 
+/**
+ * A proxy refused to carry a request: its answer to CONNECT was not 2xx, or, for an http endpoint
+ * reached through it, it answered with an error of its own (407, or any error with neither S3's
+ * request id nor an XML body). Not retried, as asking again gets the same answer. `proxy` names it
+ * without its credentials.
+ */
+export class ProxyError extends S3txError {
+  /** The proxy, as `http://host:port`. */
+  readonly proxy: string;
+  /** The proxy's status code. */
+  readonly statusCode: number;
+
+  constructor(proxy: string, statusCode: number, reason: string) {
+    super('AWS_ERROR_HTTP_PROXY_CONNECT_FAILED', `the proxy ${proxy} refused the request with ${statusCode}${reason ? ` ${reason}` : ''}`);
+    this.proxy = proxy;
+    this.statusCode = statusCode;
+  }
+}
+
 /** The request failed when reading the body to send or writing the body received to a file. */
 export class FileIoError extends S3txError {
   constructor(message: string, cause: unknown) {

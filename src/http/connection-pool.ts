@@ -5,7 +5,9 @@
  */
 import { isIP } from 'node:net';
 import type tls from 'node:tls';
+import type { AddressBook } from './addresses.js';
 import { bareHostname } from './hosts.js';
+import type { ProxyEndpoint } from './proxy.js';
 import { H1Connection, type H1Request, type ConnectOptions, type ExchangeController, type ExchangeHandler } from './h1-connection.js';
 
 export interface ConnectionPoolOptions {
@@ -18,6 +20,10 @@ export interface ConnectionPoolOptions {
   tls: tls.ConnectionOptions | null;
   /** Local addresses to bind, round-robin; empty for the OS's choice. */
   localAddresses: readonly string[];
+  /** The client's address cache, which spreads connections over the host's addresses. */
+  addresses: AddressBook;
+  /** The proxy this origin's requests go through, or null to go direct. */
+  proxy: ProxyEndpoint | null;
 }
 
 interface Waiting {
@@ -47,6 +53,8 @@ export class ConnectionPool {
       tls: https ? { servername: isIP(hostname) ? undefined : hostname, ...options.tls } : null,
       connectTimeoutMs: options.connectTimeoutMs,
       stallTimeoutMs: options.stallTimeoutMs,
+      addresses: options.addresses,
+      proxy: options.proxy,
     };
   }
 

@@ -10,11 +10,12 @@
  * no stream machinery in between. Bytes that arrive with the head, error bodies
  * and chunked bodies go through a small scratch buffer instead.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { Readable, finished } from 'node:stream';
-import tls from 'node:tls';
 import { FileIoError, S3txError } from '../core/errors.js';
+import { dial, type Dialed, type DialOptions } from './dial.js';
 import { ChunkedDecoder, ProtocolError, UNSAFE_HEADER_VALUE, bodyFraming, parseResponseHead, type BodyFraming } from './h1-parser.js';
+import { isProxyAnswer, proxyRefusal, type ProxyEndpoint } from './proxy.js';
 
 /** Stops one exchange with a reason. */
 export interface ExchangeController {
@@ -62,14 +63,7 @@ export function isIncremental(body: unknown): body is IncrementalBody {
   return typeof (body as IncrementalBody | null)?.pieces === 'function';
 }
 
-export interface ConnectOptions {
-  protocol: 'http:' | 'https:';
-  hostname: string;
-  port: number;
-  localAddress: string | undefined;
-  /** For https: options passed on to `tls.connect`. */
-  tls: tls.ConnectionOptions | null;
-  connectTimeoutMs: number;
+export interface ConnectOptions extends DialOptions {
   /** Fail an exchange that waits this long for the next bytes of its response. */
   stallTimeoutMs: number;
 }
@@ -102,12 +96,19 @@ const PEER_CLOSED = new Set(['ECONNRESET', 'EPIPE']);
 type Phase = 'connecting' | 'idle' | 'head' | 'body' | 'closed';
 
 export class H1Connection {
-  readonly #socket: net.Socket;
+  /** The socket, once dialled. */
+  #socket: net.Socket | null = null;
+  /** Abandons the dial when the connection closes before it is made. */
+  readonly #dialing = new AbortController();
+  /**
+   * For an http endpoint behind a proxy: the origin each request line starts with (absolute-form),
+   * and the proxy, whose own refusals are told from the server's answers.
+   */
+  readonly #forward: { origin: string; proxy: ProxyEndpoint } | null;
   readonly #events: ConnectionEvents;
   readonly #stallTimeoutMs: number;
   readonly #scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
   #phase: Phase = 'connecting';
-  #connected = false;
   #handler: ExchangeHandler | null = null;
   #request: H1Request | null = null;
   /** Exchanges completed on this connection. */
@@ -145,22 +146,28 @@ export class H1Connection {
   constructor(options: ConnectOptions, events: ConnectionEvents) {
     this.#events = events;
     this.#stallTimeoutMs = options.stallTimeoutMs;
+    const { proxy, protocol, hostname, port } = options;
+    this.#forward = proxy && protocol === 'http:' ? { origin: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`, proxy } : null;
     const onread = { buffer: () => this.#nextBuffer(), callback: (bytes: number, buffer: Buffer) => this.#onRead(bytes, buffer) };
-    const base = { host: options.hostname, port: options.port, localAddress: options.localAddress, noDelay: true, onread };
-    const socket = options.protocol === 'https:' ? tls.connect({ ...options.tls, ...base, ALPNProtocols: ['http/1.1'] }) : net.connect(base);
+    dial(options, onread, this.#dialing.signal).then(
+      (dialed) => this.#attach(dialed),
+      (error: Error) => this.#fail(error),
+    );
+  }
+
+  /** The socket is made: requests may go. */
+  #attach({ socket, onread }: Dialed): void {
+    if (this.#phase === 'closed' || socket.destroyed) return void socket.destroy();
     this.#socket = socket;
-    socket.setTimeout(options.connectTimeoutMs);
-    socket.once(options.protocol === 'https:' ? 'secureConnect' : 'connect', () => {
-      this.#connected = true;
-      socket.setTimeout(this.#stallTimeoutMs);
-      if (this.#pending !== null) this.#write(this.#pending.head, this.#pending.body);
-      this.#pending = null;
-    });
-    socket.on('timeout', () => this.#onTimeout(options.connectTimeoutMs));
+    socket.setTimeout(this.#stallTimeoutMs);
+    if (!onread) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('timeout', () => this.#onTimeout());
     socket.on('error', (error: NodeJS.ErrnoException) => this.#fail(error, PEER_CLOSED.has(error.code ?? '')));
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#wakeWriter());
     socket.on('close', () => this.#fail(new Error('the connection closed before the response ended'), true));
+    if (this.#pending !== null) this.#write(this.#pending.head, this.#pending.body);
+    this.#pending = null;
   }
 
   get busy(): boolean {
@@ -177,11 +184,14 @@ export class H1Connection {
     this.#interim = 0;
     this.#reusable = true;
     this.#bodyPending = false;
-    this.#socket.ref();
-    if (this.#connected) this.#socket.setTimeout(this.#stallTimeoutMs);
+    this.#socket?.ref();
+    this.#socket?.setTimeout(this.#stallTimeoutMs);
     handler.onRequestStart(this.#controller);
     if (this.#handler !== handler) return;
-    let head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+    const forward = this.#forward;
+    let head = `${request.method} ${forward ? forward.origin : ''}${request.path} HTTP/1.1\r\n`;
+    const authorization = forward?.proxy.authorization();
+    if (authorization) head += `proxy-authorization: ${authorization}\r\n`;
     for (const [name, value] of Object.entries(request.headers)) {
       if (UNSAFE_HEADER_VALUE.test(value)) return this.#fail(new ProtocolError(`header ${name} has a line break or NUL in its value`));
       head += `${name}: ${value}\r\n`;
@@ -194,23 +204,24 @@ export class H1Connection {
       head += `content-length: ${body?.length ?? 0}\r\n`;
     }
     head += '\r\n';
-    if (this.#connected) this.#write(head, body);
+    if (this.#socket) this.#write(head, body);
     else this.#pending = { head, body };
   }
 
   /** Hands a request to the socket: head and body (or its first piece) leave in the same write where they fit. */
   #write(head: string, body: RequestBody | null): void {
-    if (!body) return void this.#socket.write(head, 'latin1');
+    const socket = this.#socket!;
+    if (!body) return void socket.write(head, 'latin1');
     if (body instanceof Readable) {
-      this.#socket.write(head, 'latin1');
+      socket.write(head, 'latin1');
       const declared = this.#request!.headers['content-length'];
       return this.#flow(body, declared === undefined ? null : Number(declared), this.#handler!);
     }
-    this.#socket.cork();
-    this.#socket.write(head, 'latin1');
+    socket.cork();
+    socket.write(head, 'latin1');
     if (isIncremental(body)) return void this.#pump(body, this.#handler!);
-    this.#socket.write(body);
-    this.#socket.uncork();
+    socket.write(body);
+    socket.uncork();
   }
 
   /**
@@ -225,7 +236,7 @@ export class H1Connection {
   #flow(stream: Readable, length: number | null, handler: ExchangeHandler): void {
     // A declared length of 0 is all sent with the head.
     this.#bodyPending = length !== 0;
-    const socket = this.#socket;
+    const socket = this.#socket!;
     let sent = 0;
     const live = () => this.#handler === handler && this.#stream === stream;
     const onData = (chunk: Buffer | Uint8Array | string) => {
@@ -289,12 +300,13 @@ export class H1Connection {
   /** Writes an incremental body's pieces as they come, until it ends or the exchange does. */
   async #pump(body: IncrementalBody, handler: ExchangeHandler): Promise<void> {
     this.#bodyPending = true;
+    const socket = this.#socket!;
     let corked = true;
     try {
       for await (const piece of body.pieces()) {
         if (this.#handler !== handler) return;
-        const taken = this.#socket.write(piece);
-        if (corked) this.#socket.uncork();
+        const taken = socket.write(piece);
+        if (corked) socket.uncork();
         corked = false;
         if (!taken) await new Promise<void>((resolve) => (this.#writable = resolve));
       }
@@ -302,7 +314,7 @@ export class H1Connection {
     } catch (error) {
       if (this.#handler === handler) this.#fail(error as Error);
     } finally {
-      if (corked) this.#socket.uncork();
+      if (corked) socket.uncork();
     }
   }
 
@@ -316,13 +328,37 @@ export class H1Connection {
    * head, else fresh memory, as a sink may keep the chunks it is given.
    */
   #nextBuffer(): Buffer {
+    return this.#readTarget() ?? Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+  }
+
+  /** Memory the next bytes must land in (the head's scratch, the sink's destination), or null where any will do. */
+  #readTarget(): Buffer | null {
     if (this.#phase === 'head') return this.#scratch.subarray(this.#headBytes);
     if (this.#phase !== 'body') return this.#scratch;
     const destination = this.#destination;
     if (destination && this.#remaining > 0 && this.#received < destination.length) {
       return destination.subarray(this.#received, this.#received + Math.min(destination.length - this.#received, this.#remaining));
     }
-    return Buffer.allocUnsafeSlow(SCRATCH_SIZE);
+    return null;
+  }
+
+  /**
+   * Bytes from a socket that reads through 'data' (TLS inside a proxy's tunnel): each chunk goes
+   * where `onread` would have read it, copied into the head's scratch or the destination, and as
+   * it is otherwise.
+   */
+  #onData(chunk: Buffer): void {
+    for (let offset = 0; offset < chunk.length && this.#phase !== 'closed';) {
+      const target = this.#readTarget();
+      if (target === null) {
+        this.#onRead(chunk.length - offset, offset === 0 ? chunk : chunk.subarray(offset));
+        return;
+      }
+      const bytes = chunk.copy(target, 0, offset);
+      offset += bytes;
+      this.#onRead(bytes, target);
+      if (bytes === 0) return;
+    }
   }
 
   /** Always true: the socket keeps reading, as only the response asked for may arrive. */
@@ -361,10 +397,11 @@ export class H1Connection {
         continue;
       }
       this.#clearHeadTimer();
+      if (this.#forward && isProxyAnswer(head.statusCode, head.headers)) throw proxyRefusal(this.#forward.proxy, head.statusCode);
       this.#framing = bodyFraming(this.#request!.method, head);
       // An answer to a request whose body the server may not have read (an error, or bytes still queued
       // or not yet written here) leaves the connection at an unknown point of the stream.
-      const bodyUnread = !!this.#request!.body && (head.statusCode >= 300 || this.#socket.writableLength > 0 || this.#bodyPending);
+      const bodyUnread = !!this.#request!.body && (head.statusCode >= 300 || this.#socket!.writableLength > 0 || this.#bodyPending);
       this.#reusable = head.keepAlive && this.#framing.kind !== 'close' && !bodyUnread;
       this.#idleMs = idleTimeout(head.headers['keep-alive']);
       this.#remaining = this.#framing.kind === 'length' ? this.#framing.length : 0;
@@ -417,8 +454,8 @@ export class H1Connection {
     this.#served++;
     handler.onResponseEnd();
     if (!this.#reusable) return this.#fail(new Error('closed'));
-    this.#socket.setTimeout(this.#idleMs);
-    this.#socket.unref();
+    this.#socket!.setTimeout(this.#idleMs);
+    this.#socket!.unref();
     this.#events.idle(this);
   }
 
@@ -449,9 +486,8 @@ export class H1Connection {
     wake?.();
   }
 
-  #onTimeout(connectTimeoutMs: number): void {
-    if (!this.#connected) this.#fail(new Error(`connect timed out after ${connectTimeoutMs} ms`));
-    else if (this.busy) this.#fail(new Error(`nothing was sent or received for ${this.#stallTimeoutMs} ms`));
+  #onTimeout(): void {
+    if (this.busy) this.#fail(new Error(`nothing was sent or received for ${this.#stallTimeoutMs} ms`));
     else this.#fail(new Error('idle'));
   }
 
@@ -480,7 +516,8 @@ export class H1Connection {
     this.#wakeWriter();
     if (this.#phase === 'closed') return void handler?.onResponseError(null, error);
     this.#phase = 'closed';
-    this.#socket.destroy();
+    this.#dialing.abort(error);
+    this.#socket?.destroy();
     this.#events.closed(this);
     if (handler && request && replay) this.#events.replay(request, handler);
     else handler?.onResponseError(null, error);

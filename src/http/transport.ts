@@ -4,14 +4,17 @@
  * and objects uploaded from buffers, with their aws-chunked framing when a
  * checksum trails them) and with one that streams (a file, a caller's stream).
  * One stack, so that what a network asks of a connection (TLS options, bound
- * addresses, timeouts, and proxies or DNS to come) is written once. Each response
+ * addresses, timeouts, proxies, the spread over a host's addresses) is written once. Each response
  * is read straight into the memory its sink names and each body chunk goes to its
  * sink without streams or async iteration in between. Knows nothing about S3.
  */
 import type { ConnectionOptions } from 'node:tls';
+import { AddressBook, type LookupFunction } from './addresses.js';
 import { ConnectionPool } from './connection-pool.js';
 import { NetworkError, S3txError, TlsError } from '../core/errors.js';
 import type { ExchangeController, ExchangeHandler, RequestBody } from './h1-connection.js';
+import type { ProxyEndpoint } from './proxy.js';
+import { proxyFor, type ProxyChoice } from './proxy-rules.js';
 import { nodeTlsOptions, type TlsConnectionOptions } from './tls-options.js';
 
 /** Where a response goes. Either method may throw to abort the exchange with that error. */
@@ -45,6 +48,10 @@ export interface TransportOptions {
   tlsConnectionOptions: TlsConnectionOptions | null;
   /** Local addresses to bind, round-robin; empty for the OS's choice. */
   localAddresses: readonly string[];
+  /** Resolves host names to all their addresses; `dns.lookup` by default. */
+  lookup?: LookupFunction;
+  /** The proxies requests go through, by the endpoint's scheme; none when unset. */
+  proxy?: ProxyChoice<ProxyEndpoint> | null;
 }
 
 /** One request and its response in flight; `abort()` ends it with the given reason. */
@@ -126,11 +133,13 @@ export class Transport {
   readonly #tls: ConnectionOptions;
   /** The connection pool of each origin. */
   #pools = new Map<string, ConnectionPool>();
+  readonly #addresses: AddressBook;
   #closed = false;
 
   constructor(options: TransportOptions) {
     this.#options = options;
     this.#tls = nodeTlsOptions(options.tlsConnectionOptions);
+    this.#addresses = new AddressBook(options.lookup);
   }
 
   /** Sends a request; the returned exchange settles when the response has ended or failed. */
@@ -150,7 +159,8 @@ export class Transport {
       const { connections, stallTimeoutMs, localAddresses } = this.#options;
       // Connect plus TLS handshake: the caller's bound, else the stall timeout capped at 10 s.
       const connectTimeoutMs = this.#options.connectTimeoutMs ?? Math.min(stallTimeoutMs, 10_000);
-      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, connectTimeoutMs, tls: this.#tls, localAddresses });
+      const proxy = this.#options.proxy ? proxyFor(this.#options.proxy, new URL(origin)) : null;
+      pool = new ConnectionPool({ origin, connections, stallTimeoutMs, connectTimeoutMs, tls: this.#tls, localAddresses, addresses: this.#addresses, proxy });
       this.#pools.set(origin, pool);
     }
     return pool;

@@ -1,7 +1,7 @@
 /**
  * Secrets stay secret: the access key, secret key, session token and Authorization header of a
- * client appear in no error (message, stack, inspection, JSON), no inspected object and no CLI
- * output, whatever fails.
+ * client, and the password of its proxy (and the Proxy-Authorization made of it), appear in no
+ * error (message, stack, inspection, JSON), no inspected object and no CLI output, whatever fails.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -20,16 +20,28 @@ import {
 import { startLocalS3 } from '../../src/local/index.js';
 import { makeBuffer } from '../helpers/servers.js';
 import { awsEnvironment } from '../helpers/client.js';
+import { freePort, startTinyproxy } from '../helpers/proxy.js';
 
 const ACCESS_KEY = 'AKIASECRETSCANTEST01';
 const SECRET = 'sEcReT/scan+test/0123456789abcdefghijklmn';
 const TOKEN = 'SeSsIoNtOkEn-scan-test-0123456789';
-const FORBIDDEN = [ACCESS_KEY, SECRET, TOKEN, 'AWS4-HMAC-SHA256 Credential', 'Signature='];
+const PROXY_PASSWORD = 'pRoXy-pass-scan-test-42';
+const FORBIDDEN = [
+  ACCESS_KEY,
+  SECRET,
+  TOKEN,
+  'AWS4-HMAC-SHA256 Credential',
+  'Signature=',
+  PROXY_PASSWORD,
+  Buffer.from(`scanner:${PROXY_PASSWORD}`).toString('base64'),
+  'Proxy-Authorization',
+];
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-function client(tls = false): S3Client {
+function client(tls = false, proxy?: string): S3Client {
   return new S3Client({
     region: 'us-east-1',
+    ...(proxy ? { proxy: { url: proxy } } : {}),
     tlsMode: tls ? S3RequestTlsMode.ENABLED : S3RequestTlsMode.DISABLED,
     partSize: 5 * 1024 * 1024,
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(ACCESS_KEY, SECRET, TOKEN) }),
@@ -100,6 +112,23 @@ describe('secrets', () => {
     for (const value of await failures(tls, https.host)) corpus.push(...texts(value));
     await tls.close();
     await https.close();
+    // Through a proxy that asks for credentials: the wrong ones (refused), the right ones to a server that refuses the signature, and a dead proxy.
+    const proxy = await startTinyproxy({ auth: { user: 'scanner', password: 'the-proxy-knows-another' } });
+    const target = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: 'another-secret' } });
+    const live = `http://scanner:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}`;
+    const dead = `http://scanner:${PROXY_PASSWORD}@127.0.0.1:${await freePort()}`;
+    for (const [tlsOn, url] of [
+      [false, live],
+      [true, live],
+      [false, dead],
+    ] as const) {
+      const proxied = client(tlsOn, url);
+      for (const value of await failures(proxied, target.host)) corpus.push(...texts(value));
+      corpus.push(...texts(proxied), ...texts(proxied.config));
+      await proxied.close();
+    }
+    await target.close();
+    await proxy.close();
 
     expect(corpus.join('\n')).toMatch(/SignatureDoesNotMatch/);
     expect(corpus.join('\n')).toMatch(/InvalidAccessKeyId/);
@@ -107,6 +136,8 @@ describe('secrets', () => {
     expect(corpus.join('\n')).toContain('<StringToSign>[redacted]</StringToSign>');
     expect(corpus.join('\n')).toMatch(/ERR_S3TX_NETWORK/);
     expect(corpus.join('\n')).toMatch(/AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE/);
+    expect(corpus.join('\n')).toMatch(/AWS_ERROR_HTTP_PROXY_CONNECT_FAILED/);
+    expect(corpus.join('\n')).toMatch(/could not connect to the proxy/);
     for (const text of corpus) for (const secret of FORBIDDEN) expect(text.includes(secret), `${secret} in ${text.slice(0, 300)}`).toBe(false);
   });
 
