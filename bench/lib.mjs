@@ -1,6 +1,6 @@
 // What the transfer and scaling benches share: test data, nginx with its own config, a client for setup.
-import { spawn } from 'node:child_process';
-import { open, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AwsCredentialsProvider, S3Client, createDefaultS3SigningConfig } from '../dist/index.js';
 
@@ -19,11 +19,58 @@ export async function writeData(path, size) {
 }
 
 /**
+ * A certificate authority and a server certificate it signed for 127.0.0.1 and localhost (RSA 2048, as S3's), made
+ * with openssl in `dir`: `{ ca, cert, key }` are the paths of the CA's certificate (what clients trust) and of the
+ * server's certificate and key (what nginx serves). Null if openssl is missing or fails.
+ */
+export async function makeCertificates(dir) {
+  await mkdir(dir, { recursive: true });
+  const path = (name) => join(dir, name);
+  await writeFile(
+    path('server.ext'),
+    'basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature, keyEncipherment\n' +
+      'extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1, DNS:localhost\n',
+  );
+  const steps = [
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', '2', '-subj', '/CN=s3tx bench CA'],
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', '/CN=127.0.0.1'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      path('server.csr'),
+      '-CA',
+      path('ca.pem'),
+      '-CAkey',
+      path('ca.key'),
+      '-set_serial',
+      '0x' + String(Date.now()),
+      '-days',
+      '2',
+      '-sha256',
+      '-extfile',
+      path('server.ext'),
+      '-out',
+      path('server.pem'),
+    ],
+  ];
+  for (const args of steps) {
+    const step = spawnSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (step.error || step.status !== 0) return null;
+  }
+  return { ca: path('ca.pem'), cert: path('server.pem'), key: path('server.key') };
+}
+
+/**
  * nginx serving `root` on 127.0.0.1:`port` with sendfile and Range, one worker; `stop()` ends it.
  * `checksums` maps a path to the CRC32C nginx reports for it, as S3 reports a stored full-object
  * checksum: only to requests with `x-amz-checksum-mode: ENABLED`.
+ * With `tls: { port, cert, key, log }` the same server also listens with TLS on that port (TLS 1.2 and 1.3, as S3
+ * and nginx from 1.23.4 on, whose 1.22 would offer 1.2 at most; nginx's default ciphers; no kTLS, so nginx encrypts
+ * in its worker and sendfile does not apply) and writes one line to `log` per request over TLS: the connection's
+ * serial number, protocol, cipher and body bytes sent.
  */
-export async function startNginx(work, root, port, checksums = {}) {
+export async function startNginx(work, root, port, checksums = {}, { tls = null } = {}) {
   const stored = Object.entries(checksums).map(
     ([, crc32c], index) => `
   map $http_x_amz_checksum_mode $crc32c_${index} { ENABLED "${crc32c}"; default ""; }`,
@@ -41,14 +88,38 @@ events { worker_connections 4096; }
 http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; keepalive_timeout 120s; default_type application/octet-stream;
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}
   map $http_x_amz_checksum_mode $checksum_type { ENABLED "FULL_OBJECT"; default ""; }${stored.join('')}
-  server { listen 127.0.0.1:${port}; root ${root}; location / { }${locations.join('')} } }\n`,
+  ${tls ? `log_format tls '$connection $ssl_protocol $ssl_cipher $body_bytes_sent';` : ''}
+  server { listen 127.0.0.1:${port};${tlsServer(tls)} root ${root}; location / { }${locations.join('')} } }\n`,
   );
   const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 500));
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    ...(tls ? { tlsEndpoint: `https://127.0.0.1:${tls.port}` } : {}),
+    pid: nginx.pid,
     stop: stopper(nginx),
   };
+}
+
+function tlsServer(tls) {
+  if (!tls) return '';
+  return ` listen 127.0.0.1:${tls.port} ssl; ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ssl_protocols TLSv1.2 TLSv1.3;
+    access_log ${tls.log} tls if=$https;`;
+}
+
+/** CPU seconds (user + system) the children of process `pid` (nginx's worker) have used so far. */
+export async function childrenCpuSeconds(pid) {
+  const tick = 100; // USER_HZ, the unit of /proc's times on Linux
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    // After the command's closing parenthesis: state, ppid, ..., utime (14th field) and stime (15th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / tick;
+  }
+  return total;
 }
 
 /**

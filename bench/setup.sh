@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what `npm run bench` compares against, from Debian's packages: nginx-light (serves the
-# GET workloads with sendfile), python3-awscrt (the native CRT), curl (a native single-stream GET)
-# and GNU time (CPU seconds and peak RSS of each contender). Anything that cannot be installed
-# is reported as skipped by the bench, never faked.
+# GET workloads with sendfile, and over TLS: its ssl module is built in), python3-awscrt (the native
+# CRT), curl (a native single-stream GET), openssl (makes the TLS workload's CA and certificate) and
+# GNU time (CPU seconds and peak RSS of each contender). Anything that cannot be installed is
+# reported as skipped by the bench, never faked.
 set -u
 missing=()
 command -v nginx >/dev/null || missing+=(nginx-light)
 /usr/bin/python3 -c 'import awscrt.s3' 2>/dev/null || missing+=(python3-awscrt)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/time ] || missing+=(time)
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then

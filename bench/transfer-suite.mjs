@@ -1,6 +1,7 @@
 // The transfer bench: s3tx beside the native CRT and the JavaScript peers, same server, same
 // object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
-// mode (in a process of its own), all on 127.0.0.1. Each figure is the median of BENCH_RUNS fresh
+// mode (in a process of its own), all on 127.0.0.1; one GET also over TLS, from the same nginx with a certificate made
+// for the run, which every contender verifies against its CA. Each figure is the median of BENCH_RUNS fresh
 // processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A
 // contender whose tool is missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048,
 // BENCH_RUNS=3; BENCH_ONLY=<regex> runs only the workloads it matches and prints them without
@@ -13,7 +14,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Crc32c } from '../dist/checksums/index.js';
-import { startNginx, startWarmSink, writeData } from './lib.mjs';
+import { childrenCpuSeconds, makeCertificates, startNginx, startWarmSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -39,6 +40,9 @@ const has = {
   nginx: spawnSync('nginx', ['-v']).status === 0,
   crt: spawnSync(PYTHON, ['-c', 'import awscrt.s3']).status === 0,
   curl: spawnSync('curl', ['--version']).status === 0,
+  openssl: spawnSync('openssl', ['version']).status === 0,
+  // nginx -V lists its configure arguments on stderr; without the ssl module a TLS listener would stop nginx starting.
+  nginxSsl: /--with-http_ssl_module/.test(spawnSync('nginx', ['-V']).stderr?.toString() ?? ''),
   time: existsSync('/usr/bin/time'),
 };
 if (!has.time) throw new Error('GNU time (/usr/bin/time) is needed: run bench/setup.sh');
@@ -57,11 +61,14 @@ async function freePort(preferred) {
   return (await attempt(preferred)) ?? (await attempt(0));
 }
 
-/** Runs one contender command under GNU time: its own transfer seconds (or wall time), CPU seconds and peak RSS. */
-function measure(command, args) {
+/** Runs one contender under GNU time: its own transfer seconds (or wall time), CPU seconds and peak RSS. */
+function measure({ command, args, env = {} }) {
   return new Promise((resolve, reject) => {
     const stats = join(work, 'time.txt');
-    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', stats, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', stats, command, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
@@ -80,13 +87,16 @@ function summary(values) {
   return { median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
+/** Whether BENCH_ONLY (if given) lets the workload of this name run. */
+const selected = (name) => !ONLY || ONLY.test(name);
+
 /**
  * Every contender of a workload, RUNS times, interleaved so that the machine's drift hits each alike, and in an
  * order rotated each round so that no contender always runs right after the same one and inherits its after-effects
  * (the page cache, the server's heap) every time.
  */
 async function workload(name, bytes, contenders, prepare = async () => {}, verify = null) {
-  if (ONLY && !ONLY.test(name)) return null;
+  if (!selected(name)) return null;
   const runs = Object.fromEntries(contenders.map((c) => [c.name, []]));
   const skipped = {};
   for (let run = 0; run < RUNS; run++) {
@@ -99,7 +109,7 @@ async function workload(name, bytes, contenders, prepare = async () => {}, verif
       // The page cache's dirty bytes (GETs to a file write 2 GiB a run) go to disk now, not during the next run.
       spawnSync('sync');
       try {
-        const result = await measure(contender.command, contender.args);
+        const result = await measure(contender);
         // A figure counts only if the bytes arrived: a tool that writes nothing is not fast.
         await verify?.(contender);
         runs[contender.name].push(result);
@@ -131,12 +141,77 @@ const node = (contender, workloadName, endpoint, bucket, ...args) => ({
   command: process.execPath,
   args: [NODE_CONTENDER, contender, workloadName, endpoint, bucket, ACCESS, SECRET, ...args],
 });
-const crt = (port, workloadName, host, bucket, ...args) => ({
-  name: 'crt',
-  command: PYTHON,
-  args: [CRT_CONTENDER, workloadName, host, bucket, ACCESS, SECRET, ...args],
-  skip: !has.crt ? 'python3-awscrt is not installed' : port !== 80 ? 'this awscrt needs the server on port 80, which could not be bound' : undefined,
-});
+/** The native CRT; with `ca` (a CA certificate file) over https, verifying the server's certificate against it. */
+const crtContender = ({ port, ca = null }, workloadName, host, bucket, ...args) => {
+  const needed = ca ? 443 : 80;
+  return {
+    name: 'crt',
+    command: PYTHON,
+    args: [CRT_CONTENDER, workloadName, host, bucket, ACCESS, SECRET, ...args],
+    ...(ca ? { env: { BENCH_CA: ca } } : {}),
+    skip: !has.crt
+      ? 'python3-awscrt is not installed'
+      : port !== needed
+        ? `this awscrt needs the server on port ${needed}, which could not be bound`
+        : undefined,
+  };
+};
+const crt = (port, ...rest) => crtContender({ port }, ...rest);
+/** A Node contender over https, trusting the bench's CA (its certificate verification stays on). */
+const trusting = (contender, ca) => ({ ...contender, env: { ...contender.env, BENCH_CA: ca } });
+
+/**
+ * GET of the object to memory over https from nginx, every contender verifying the certificate against the run's CA:
+ * s3tx (tlsConnectionOptions.ca), the CRT (its trust store replaced by the CA file), client-s3 (an https.Agent with
+ * the CA) and curl (--cacert). Beside each contender's figures: what nginx's log says it negotiated, over how many
+ * connections, and the CPU nginx's worker spent serving it (encryption included), since server and client share the
+ * machine's cores. A run counts only if nginx sent the whole object over TLS.
+ */
+async function tlsWorkload(name, nginx, tls) {
+  const endpoint = nginx.tlsEndpoint;
+  const seen = {};
+  let cpuBefore = 0;
+  const result = await workload(
+    name,
+    SIZE,
+    [
+      trusting(node('s3tx', 'get-memory', endpoint, 'bench', 'object.bin'), tls.ca),
+      crtContender({ port: tls.port, ca: tls.ca }, 'get-memory', '127.0.0.1', 'bench', 'object.bin'),
+      trusting(node('client-s3', 'get-memory', endpoint, 'bench', 'object.bin'), tls.ca),
+      {
+        name: 'curl',
+        command: 'curl',
+        args: ['-sf', '--cacert', tls.ca, '-o', '/dev/null', `${endpoint}/bench/object.bin`],
+        skip: has.curl ? undefined : 'curl is not installed',
+      },
+    ],
+    async () => {
+      await writeFile(tls.log, '');
+      cpuBefore = await childrenCpuSeconds(nginx.pid);
+    },
+    async (contender) => {
+      const serverCpu = (await childrenCpuSeconds(nginx.pid)) - cpuBefore;
+      const lines = (await readFile(tls.log, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split(' '));
+      const sent = lines.reduce((sum, fields) => sum + Number(fields[3]), 0);
+      if (sent < SIZE) throw new Error(`nginx sent ${sent} of ${SIZE} bytes over TLS`);
+      const entry = (seen[contender.name] ??= { negotiated: new Set(), connections: [], serverCpuPerGiB: [] });
+      for (const fields of lines) entry.negotiated.add(`${fields[1]} ${fields[2]}`);
+      entry.connections.push(new Set(lines.map((fields) => fields[0])).size);
+      entry.serverCpuPerGiB.push(serverCpu / (SIZE / GiB));
+    },
+  );
+  if (!result) return null;
+  result.tls = Object.fromEntries(
+    Object.entries(seen).map(([contender, entry]) => [
+      contender,
+      { negotiated: [...entry.negotiated], connections: summary(entry.connections), serverCpuPerGiB: summary(entry.serverCpuPerGiB) },
+    ]),
+  );
+  return result;
+}
 
 const work = await mkdtemp(join(tmpdir(), 's3tx-bench-'));
 // nginx's workers run as an unprivileged user: they must be able to reach the data.
@@ -162,11 +237,21 @@ try {
     // nginx reports the object's CRC32C to a GET that asks for checksums, as S3 does for a stored one.
     const crc32c = new Crc32c();
     for await (const chunk of createReadStream(object, { highWaterMark: 8 * MiB })) crc32c.update(chunk);
-    const nginx = await startNginx(work, data, port, { '/bench/object.bin': crc32c.digestBase64() });
+    // The TLS workload: the same nginx also listens with TLS (on 443 if it can, the port the CRT needs) with a CA and
+    // a server certificate made for this run, and logs each TLS request (connection, protocol, cipher, bytes).
+    const tlsName = `GET ${LABEL} to memory over TLS`;
+    let tls = null;
+    if (selected(tlsName)) {
+      const certificates = has.openssl && has.nginxSsl ? await makeCertificates(join(work, 'tls')) : null;
+      const why = !has.nginxSsl ? 'this nginx has no ssl module' : !has.openssl ? 'openssl is not installed' : 'openssl could not make the certificates';
+      if (!certificates) results.push({ name: tlsName, skipped: { all: why } });
+      else tls = { port: await freePort(443), ...certificates, log: join(work, 'nginx-tls.log') };
+    }
+    const nginx = await startNginx(work, data, port, { '/bench/object.bin': crc32c.digestBase64() }, { tls });
     const endpoint = `http://127.0.0.1:${port}`;
     const host = `127.0.0.1`;
     try {
-      console.error(`nginx on ${endpoint}`);
+      console.error(`nginx on ${endpoint}${tls ? ` and ${nginx.tlsEndpoint}` : ''}`);
       const curl = (name, out) => ({
         name,
         command: 'curl',
@@ -215,6 +300,7 @@ try {
           node('minio', 'small-get', endpoint, 'bench', 'small/', String(SMALL_COUNT)),
         ]),
       );
+      if (tls) results.push(await tlsWorkload(tlsName, nginx, tls));
     } finally {
       await nginx.stop();
     }
@@ -224,7 +310,9 @@ try {
   // lib-storage upload stays about a fifth slower for whoever comes next (s3tx 1.33-1.72 s against 1.55-1.95 in 8
   // alternating rounds; its major collections grow), which would tax each contender by what ran before it; a cold one
   // taxes the fastest client of small objects (s3tx 1,136 PUTs/s against a cold sink, 1,422-1,810 against a warm one).
-  {
+  // With BENCH_ONLY matching none of them, no sink is started.
+  const PUTS = { file: `PUT a ${LABEL} file`, fileCrc: `PUT a ${LABEL} file, CRC32C off and on`, small: 'PUT 1,000 x 64 KiB' };
+  if (Object.values(PUTS).some(selected)) {
     const port = await freePort(80);
     let sink = null;
     const freshSink = async () => {
@@ -238,7 +326,7 @@ try {
       console.error(`sink server on ${endpoint}, started afresh and warmed up for every run`);
       results.push(
         await workload(
-          `PUT a ${LABEL} file`,
+          PUTS.file,
           SIZE,
           [
             node('s3tx', 'put-file', endpoint, 'bench', 'object.bin', object),
@@ -252,7 +340,7 @@ try {
       );
       results.push(
         await workload(
-          `PUT a ${LABEL} file, CRC32C off and on`,
+          PUTS.fileCrc,
           SIZE,
           [
             node('s3tx', 'put-file', endpoint, 'bench', 'object.bin', object),
@@ -264,7 +352,7 @@ try {
       );
       results.push(
         await workload(
-          'PUT 1,000 x 64 KiB',
+          PUTS.small,
           SMALL_COUNT * SMALL_SIZE,
           [
             node('s3tx', 'small-put', endpoint, 'bench', 'small/', String(SMALL_COUNT), String(SMALL_SIZE)),
@@ -316,6 +404,13 @@ for (const w of report.workloads) {
     console.log(`| ${name} | ${f(rate, small ? 0 : 2)} | ${f(r.cpuPerGiB)} | ${r.rssMiB.median.toFixed(0)} | ${ratio} |`);
   }
   for (const [name, why] of Object.entries(w.skipped)) console.log(`| ${name} | skipped: ${why} | | | |`);
+  if (w.tls) {
+    console.log(`\n| contender | negotiated | connections | nginx CPU s/GiB |`);
+    console.log('|---|---|---|---|');
+    for (const [name, t] of Object.entries(w.tls)) {
+      console.log(`| ${name} | ${t.negotiated.join(', ')} | ${t.connections.median} | ${f(t.serverCpuPerGiB)} |`);
+    }
+  }
   const on = w.results['s3tx-crc32c'];
   if (w.results.s3tx && on) console.log(`\nCRC32C on / off: ${((on.gbps.median / w.results.s3tx.gbps.median) * 100).toFixed(0)}%`);
   console.log('');

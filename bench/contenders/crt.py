@@ -5,9 +5,12 @@ Usage: crt.py WORKLOAD HOST BUCKET ACCESS SECRET [ARGS]; prints {"seconds": ...}
   get-file KEY PATH       GET to a file
   put-file KEY PATH       PUT from a file
   small-put PREFIX COUNT SIZE / small-get PREFIX COUNT   many small objects, all at once
-This awscrt takes the port from the scheme's default, so HOST must be on port 80.
+This awscrt takes the port from the scheme's default, so HOST must be on port 80 (443 with TLS).
+With BENCH_CA naming a CA certificate file, it speaks https and verifies the server's certificate against
+that CA alone (in place of the system's trust store).
 """
 import json
+import os
 import sys
 import time
 
@@ -16,10 +19,18 @@ from awscrt import auth, http, io, s3
 workload, host, bucket, access, secret, *rest = sys.argv[1:]
 event_loop_group = io.EventLoopGroup()
 bootstrap = io.ClientBootstrap(event_loop_group, io.DefaultHostResolver(event_loop_group))
+ca = os.environ.get("BENCH_CA")
+tls = {}
+if ca:
+    tls_options = io.TlsContextOptions()  # verify_peer is on by default
+    tls_options.override_default_trust_store_from_path(ca_filepath=ca)
+    connection_options = io.ClientTlsContext(tls_options).new_connection_options()
+    connection_options.set_server_name(host)
+    tls = {"tls_mode": s3.S3RequestTlsMode.ENABLED, "tls_connection_options": connection_options}
 client = s3.S3Client(
     bootstrap=bootstrap,
     region="us-east-1",
-    tls_mode=s3.S3RequestTlsMode.DISABLED,
+    **(tls or {"tls_mode": s3.S3RequestTlsMode.DISABLED}),
     credential_provider=auth.AwsCredentialsProvider.new_static(access, secret),
     part_size=8 * 1024 * 1024,
     throughput_target_gbps=10,
@@ -52,8 +63,6 @@ if workload == "get-memory":
 elif workload == "get-file":
     request("GET", rest[0], recv_filepath=rest[1]).finished_future.result()
 elif workload == "put-file":
-    import os
-
     request("PUT", rest[0], send_filepath=rest[1], length=os.path.getsize(rest[1])).finished_future.result()
 elif workload == "small-put":
     prefix, count, size = rest[0], int(rest[1]), int(rest[2])

@@ -3,13 +3,17 @@
 //   node node.mjs CONTENDER WORKLOAD ENDPOINT BUCKET ACCESS SECRET [ARGS]   -> prints {"seconds": ...}
 // CONTENDER: s3tx, s3tx-crc32c, client-s3, client-s3-crc32c, lib-storage, lib-storage-q16, minio
 // WORKLOAD:  get-memory KEY | get-file KEY PATH | put-file KEY PATH | small-put PREFIX COUNT SIZE | small-get PREFIX COUNT
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+// s3tx and client-s3 take an https ENDPOINT too, whose certificate they verify against the CA certificate in the file
+// BENCH_CA names (else the system's trust store), never with verification off; minio here is plain http only.
+import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
 const [contender, workload, endpoint, bucket, accessKeyId, secretAccessKey, ...args] = process.argv.slice(2);
 const MiB = 1024 * 1024;
 const url = new URL(endpoint);
 const crc = contender.endsWith('-crc32c');
+const ca = process.env.BENCH_CA ? readFileSync(process.env.BENCH_CA) : null;
+if (url.protocol === 'https:' && contender === 'minio') throw new Error('the minio contender has no https setup');
 
 async function s3tx() {
   const { S3Client, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } =
@@ -24,6 +28,8 @@ async function s3tx() {
     endpoint,
     forcePathStyle: true,
     ...tuning,
+    // The scheme comes from the endpoint; the certificate is verified (verifyPeer stays true) against the bench's CA.
+    ...(ca ? { tlsConnectionOptions: { ca } } : {}),
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
   });
   const checksumAlgorithm = crc ? S3ChecksumAlgorithm.CRC32C : undefined;
@@ -60,7 +66,16 @@ async function sdk() {
   const { Upload } = await import('@aws-sdk/lib-storage');
   // The SDK computes CRC32 for uploads and validates downloads by default; "checksums off" turns that off.
   const off = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' };
-  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId, secretAccessKey }, ...(crc ? {} : off) });
+  // Over https, the SDK's own handler whose https.Agent (its defaults: keep-alive, 50 sockets) also trusts the CA.
+  const tls = ca ? { requestHandler: new (await import('@smithy/node-http-handler')).NodeHttpHandler({ httpsAgent: { ca } }) } : {};
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId, secretAccessKey },
+    ...(crc ? {} : off),
+    ...tls,
+  });
   const checksum = crc ? { ChecksumAlgorithm: 'CRC32C' } : {};
   const get = async (key) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(crc ? { ChecksumMode: 'ENABLED' } : {}) }))).Body;
   const upload = (key, Body) =>
