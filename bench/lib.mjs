@@ -1,6 +1,8 @@
-// What the transfer and scaling benches share: test data, nginx with its own config, a client for setup.
+// What the transfer and scaling benches share: test data, nginx with its own config, tinyproxy, a client for setup.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { AwsCredentialsProvider, S3Client, createDefaultS3SigningConfig } from '../dist/index.js';
 
@@ -69,8 +71,12 @@ export async function makeCertificates(dir) {
  * and nginx from 1.23.4 on, whose 1.22 would offer 1.2 at most; nginx's default ciphers; no kTLS, so nginx encrypts
  * in its worker and sendfile does not apply) and writes one line to `log` per request over TLS: the connection's
  * serial number, protocol, cipher and body bytes sent.
+ * With `logged: { port, log, tls }` a second server of the same files listens on 127.0.0.1:`port` (and, with
+ * `tls: { port, cert, key }`, with TLS on that port too) and writes one line to `log` per request, whatever its scheme:
+ * the connection's serial number, the client's address, the scheme, the TLS protocol and the body bytes sent. The
+ * proxy workload's own server: the other workloads' server logs no plain request.
  */
-export async function startNginx(work, root, port, checksums = {}, { tls = null } = {}) {
+export async function startNginx(work, root, port, checksums = {}, { tls = null, logged = null } = {}) {
   const stored = Object.entries(checksums).map(
     ([, crc32c], index) => `
   map $http_x_amz_checksum_mode $crc32c_${index} { ENABLED "${crc32c}"; default ""; }`,
@@ -89,7 +95,7 @@ http { access_log off; sendfile on; tcp_nopush on; keepalive_requests 1000000; k
   ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}
   map $http_x_amz_checksum_mode $checksum_type { ENABLED "FULL_OBJECT"; default ""; }${stored.join('')}
   ${tls ? `log_format tls '$connection $ssl_protocol $ssl_cipher $body_bytes_sent';` : ''}
-  server { listen 127.0.0.1:${port};${tlsServer(tls)} root ${root}; location / { }${locations.join('')} } }\n`,
+  server { listen 127.0.0.1:${port};${tlsServer(tls)} root ${root}; location / { }${locations.join('')} }${loggedServer(logged, root)} }\n`,
   );
   const nginx = spawn('nginx', ['-c', conf, '-p', work], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 500));
@@ -105,6 +111,78 @@ function tlsServer(tls) {
   if (!tls) return '';
   return ` listen 127.0.0.1:${tls.port} ssl; ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}; ssl_protocols TLSv1.2 TLSv1.3;
     access_log ${tls.log} tls if=$https;`;
+}
+
+function loggedServer(logged, root) {
+  if (!logged) return '';
+  const tls = logged.tls
+    ? ` listen 127.0.0.1:${logged.tls.port} ssl; ssl_certificate ${logged.tls.cert}; ssl_certificate_key ${logged.tls.key}; ssl_protocols TLSv1.2 TLSv1.3;`
+    : '';
+  return `
+  log_format every '$connection $remote_addr $scheme $ssl_protocol $body_bytes_sent';
+  server { listen 127.0.0.1:${logged.port};${tls} access_log ${logged.log} every; root ${root}; location / { } }`;
+}
+
+/** CPU seconds (user + system) process `pid` has used so far, all its threads (the finished ones too) included. */
+export async function processCpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ ticks
+}
+
+export const TINYPROXY = '/usr/bin/tinyproxy';
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Debian's tinyproxy on 127.0.0.1:`port`, its config, pid and log files in `dir`: logging warnings only (a line per
+ * request would cost it CPU), clients from 127.0.0.1 only, no Via header. With `bind`, its connections to the servers
+ * leave from that address, so that a server's log tells a proxied request from a direct one. In the foreground (-d),
+ * so that the process spawned is the proxy (a thread per connection): `pid` for its CPU time, `stop()` ends it with
+ * SIGTERM. Null if tinyproxy is not installed; throws if it does not start.
+ */
+export async function startTinyproxy(dir, port, { bind = null } = {}) {
+  if (!existsSync(TINYPROXY)) return null;
+  await mkdir(dir, { recursive: true });
+  const config = [
+    `Port ${port}`,
+    'Listen 127.0.0.1',
+    ...(bind ? [`Bind ${bind}`] : []),
+    `LogFile "${join(dir, 'tinyproxy.log')}"`,
+    'LogLevel Warning',
+    `PidFile "${join(dir, 'tinyproxy.pid')}"`,
+    'MaxClients 100',
+    'Allow 127.0.0.1',
+    'DisableViaHeader Yes',
+  ];
+  const file = join(dir, 'tinyproxy.conf');
+  await writeFile(file, `${config.join('\n')}\n`);
+  const child = spawn(TINYPROXY, ['-d', '-c', file], { stdio: 'ignore' });
+  let failed = null;
+  child.once('error', (error) => (failed = error.message));
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  for (let waited = 0; !(await accepts(port)); waited += 20) {
+    if (waited > 5000 || child.exitCode !== null || failed) {
+      child.kill('SIGTERM');
+      const log = await readFile(join(dir, 'tinyproxy.log'), 'utf8').catch(() => '');
+      throw new Error(`tinyproxy did not start on port ${port}: ${failed ?? (log.trim().split('\n').pop() || `exit ${child.exitCode}`)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop: () => {
+      child.kill('SIGTERM');
+      return closed;
+    },
+  };
 }
 
 /** CPU seconds (user + system) the children of process `pid` (nginx's worker) have used so far. */

@@ -1,7 +1,8 @@
 // The transfer bench: s3tx beside the native CRT and the JavaScript peers, same server, same
 // object, one run. GETs come from nginx (sendfile, Range), PUTs go to the local server in sink
 // mode (in a process of its own), all on 127.0.0.1; one GET also over TLS, from the same nginx with a certificate made
-// for the run, which every contender verifies against its CA. Each figure is the median of BENCH_RUNS fresh
+// for the run, which every contender verifies against its CA; and s3tx's GET through tinyproxy (http and https)
+// against the same GET direct, in the same run. Each figure is the median of BENCH_RUNS fresh
 // processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A
 // contender whose tool is missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048,
 // BENCH_RUNS=3; BENCH_ONLY=<regex> runs only the workloads it matches and prints them without
@@ -14,7 +15,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Crc32c } from '../dist/checksums/index.js';
-import { childrenCpuSeconds, makeCertificates, startNginx, startWarmSink, writeData } from './lib.mjs';
+import { TINYPROXY, childrenCpuSeconds, makeCertificates, processCpuSeconds, startNginx, startTinyproxy, startWarmSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -44,6 +45,7 @@ const has = {
   // nginx -V lists its configure arguments on stderr; without the ssl module a TLS listener would stop nginx starting.
   nginxSsl: /--with-http_ssl_module/.test(spawnSync('nginx', ['-V']).stderr?.toString() ?? ''),
   time: existsSync('/usr/bin/time'),
+  tinyproxy: existsSync(TINYPROXY),
 };
 if (!has.time) throw new Error('GNU time (/usr/bin/time) is needed: run bench/setup.sh');
 
@@ -61,13 +63,31 @@ async function freePort(preferred) {
   return (await attempt(preferred)) ?? (await attempt(0));
 }
 
+/** A free port none of `taken` (the ports of servers about to start beside it) is. */
+async function otherPort(taken) {
+  for (;;) {
+    const port = await freePort(0);
+    if (taken.includes(port)) continue;
+    taken.push(port);
+    return port;
+  }
+}
+
+// Everything here is on 127.0.0.1 and is measured direct, unless a contender names a proxy itself: the environment's
+// proxy variables, which curl and s3tx would follow, are not passed on.
+const PROXY_VARIABLES = /^(https?_proxy|all_proxy|no_proxy)$/i;
+const childEnvironment = (env) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([variable]) => !PROXY_VARIABLES.test(variable))),
+  ...env,
+});
+
 /** Runs one contender under GNU time: its own transfer seconds (or wall time), CPU seconds and peak RSS. */
 function measure({ command, args, env = {} }) {
   return new Promise((resolve, reject) => {
     const stats = join(work, 'time.txt');
     const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', stats, command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
+      env: childEnvironment(env),
     });
     let out = '';
     let err = '';
@@ -213,6 +233,94 @@ async function tlsWorkload(name, nginx, tls) {
   return result;
 }
 
+/**
+ * s3tx's GET of the object to memory from nginx, direct and through tinyproxy, over http (absolute-form requests
+ * through the proxy) and https (a CONNECT tunnel with TLS to nginx inside it, verified against the run's CA), all in
+ * one workload; curl alike, as what one stream through tinyproxy reaches. nginx's second server (`proxied.port`,
+ * `proxied.tls`) logs every request; tinyproxy's connections to it leave from 127.0.0.2, so a run counts only if
+ * nginx sent the whole object, over the scheme the contender asked for, from the address it should have come from:
+ * 127.0.0.2 through the proxy, 127.0.0.1 direct. Beside each contender's figures: the requests and connections nginx
+ * saw, and the CPU nginx's worker and tinyproxy spent, per GiB (all of them share the machine's two cores).
+ */
+async function proxyWorkload(name, nginx, proxied, proxy, skipProxy) {
+  const http = `http://127.0.0.1:${proxied.port}`;
+  const https = proxied.tls ? `https://127.0.0.1:${proxied.tls.port}` : null;
+  const noTls = proxied.noTls;
+  const via = (contender) => ({ ...contender, name: `${contender.name} via tinyproxy`, proxied: true, skip: contender.skip ?? skipProxy });
+  const s3tx = (scheme, endpoint) => ({
+    ...node('s3tx', 'get-memory', endpoint ?? 'https://unused', 'bench', 'object.bin'),
+    name: `s3tx ${scheme}`,
+    scheme,
+    ...(scheme === 'https' ? { env: { BENCH_CA: proxied.tls?.ca } } : {}),
+    skip: endpoint ? undefined : noTls,
+  });
+  const s3txVia = (contender) => ({ ...via(contender), env: { ...contender.env, BENCH_PROXY: proxy?.url } });
+  const curl = (scheme, endpoint, proxyArgs = []) => ({
+    name: `curl ${scheme}`,
+    command: 'curl',
+    args: ['-sf', ...proxyArgs, ...(scheme === 'https' ? ['--cacert', proxied.tls?.ca] : []), '-o', '/dev/null', `${endpoint}/bench/object.bin`],
+    scheme,
+    skip: !has.curl ? 'curl is not installed' : endpoint ? undefined : noTls,
+  });
+  // curl names its proxy with -x (an https URL through it is a CONNECT tunnel); the stripped environment sets none.
+  const curlVia = (scheme, endpoint) => via(curl(scheme, endpoint, ['-x', proxy?.url ?? '']));
+  const contenders = [
+    ...[s3tx('http', http), s3tx('https', https)].flatMap((direct) => [direct, s3txVia(direct)]),
+    curl('http', http),
+    curlVia('http', http),
+    curl('https', https),
+    curlVia('https', https),
+  ];
+
+  const seen = {};
+  let before = { nginx: 0, tinyproxy: 0 };
+  const cpu = async () => ({ nginx: await childrenCpuSeconds(nginx.pid), tinyproxy: proxy ? await processCpuSeconds(proxy.pid) : 0 });
+  const result = await workload(
+    name,
+    SIZE,
+    contenders,
+    async () => {
+      await writeFile(proxied.log, '');
+      before = await cpu();
+    },
+    async (contender) => {
+      const after = await cpu();
+      const lines = (await readFile(proxied.log, 'utf8'))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [connection, address, scheme, protocol, sent] = line.split(' ');
+          return { connection, address, scheme, protocol, sent: Number(sent) };
+        });
+      const from = contender.proxied ? '127.0.0.2' : '127.0.0.1';
+      const stray = lines.find((line) => line.scheme !== contender.scheme || line.address !== from);
+      if (stray) throw new Error(`nginx served a request over ${stray.scheme} from ${stray.address}, not over ${contender.scheme} from ${from}`);
+      const sent = lines.reduce((sum, line) => sum + line.sent, 0);
+      if (sent < SIZE) throw new Error(`nginx sent ${sent} of ${SIZE} bytes`);
+      const entry = (seen[contender.name] ??= { negotiated: new Set(), requests: [], connections: [], nginxCpuPerGiB: [], proxyCpuPerGiB: [] });
+      for (const line of lines) if (line.protocol !== '-') entry.negotiated.add(line.protocol);
+      entry.requests.push(lines.length);
+      entry.connections.push(new Set(lines.map((line) => line.connection)).size);
+      entry.nginxCpuPerGiB.push((after.nginx - before.nginx) / (SIZE / GiB));
+      entry.proxyCpuPerGiB.push((after.tinyproxy - before.tinyproxy) / (SIZE / GiB));
+    },
+  );
+  if (!result) return null;
+  result.proxy = Object.fromEntries(
+    Object.entries(seen).map(([contender, entry]) => [
+      contender,
+      {
+        negotiated: [...entry.negotiated],
+        requests: summary(entry.requests),
+        connections: summary(entry.connections),
+        nginxCpuPerGiB: summary(entry.nginxCpuPerGiB),
+        proxyCpuPerGiB: summary(entry.proxyCpuPerGiB),
+      },
+    ]),
+  );
+  return result;
+}
+
 const work = await mkdtemp(join(tmpdir(), 's3tx-bench-'));
 // nginx's workers run as an unprivileged user: they must be able to reach the data.
 await chmod(work, 0o755);
@@ -240,18 +348,48 @@ try {
     // The TLS workload: the same nginx also listens with TLS (on 443 if it can, the port the CRT needs) with a CA and
     // a server certificate made for this run, and logs each TLS request (connection, protocol, cipher, bytes).
     const tlsName = `GET ${LABEL} to memory over TLS`;
+    // The proxy workload: a second server of the same nginx, plain and TLS (with the same certificate), on ports of
+    // their own, and tinyproxy on another.
+    const proxyName = `GET ${LABEL} through a proxy`;
     let tls = null;
+    let certificates = null;
+    let noTls = null;
+    if (selected(tlsName) || selected(proxyName)) {
+      certificates = has.openssl && has.nginxSsl ? await makeCertificates(join(work, 'tls')) : null;
+      noTls = !has.nginxSsl ? 'this nginx has no ssl module' : !has.openssl ? 'openssl is not installed' : 'openssl could not make the certificates';
+    }
     if (selected(tlsName)) {
-      const certificates = has.openssl && has.nginxSsl ? await makeCertificates(join(work, 'tls')) : null;
-      const why = !has.nginxSsl ? 'this nginx has no ssl module' : !has.openssl ? 'openssl is not installed' : 'openssl could not make the certificates';
-      if (!certificates) results.push({ name: tlsName, skipped: { all: why } });
+      if (!certificates) results.push({ name: tlsName, skipped: { all: noTls } });
       else tls = { port: await freePort(443), ...certificates, log: join(work, 'nginx-tls.log') };
     }
-    const nginx = await startNginx(work, data, port, { '/bench/object.bin': crc32c.digestBase64() }, { tls });
+    let proxied = null;
+    let proxy = null;
+    let skipProxy = undefined;
+    if (selected(proxyName)) {
+      const taken = [port, ...(tls ? [tls.port] : [])];
+      proxied = {
+        port: await otherPort(taken),
+        tls: certificates ? { port: await otherPort(taken), ...certificates } : null,
+        noTls,
+        log: join(work, 'nginx-proxied.log'),
+      };
+      if (!has.tinyproxy) skipProxy = `${TINYPROXY} is not installed (bench/setup.sh installs it)`;
+      else {
+        try {
+          proxy = await startTinyproxy(join(work, 'tinyproxy'), await otherPort(taken), { bind: '127.0.0.2' });
+        } catch (error) {
+          skipProxy = error.message;
+        }
+      }
+    }
+    const nginx = await startNginx(work, data, port, { '/bench/object.bin': crc32c.digestBase64() }, { tls, logged: proxied });
     const endpoint = `http://127.0.0.1:${port}`;
     const host = `127.0.0.1`;
     try {
-      console.error(`nginx on ${endpoint}${tls ? ` and ${nginx.tlsEndpoint}` : ''}`);
+      console.error(
+        `nginx on ${endpoint}${tls ? ` and ${nginx.tlsEndpoint}` : ''}${proxied ? `, for the proxy workload on ${proxied.port}${proxied.tls ? ` and ${proxied.tls.port}` : ''}` : ''}`,
+      );
+      if (proxy) console.error(`tinyproxy on ${proxy.url}`);
       const curl = (name, out) => ({
         name,
         command: 'curl',
@@ -301,7 +439,9 @@ try {
         ]),
       );
       if (tls) results.push(await tlsWorkload(tlsName, nginx, tls));
+      if (proxied) results.push(await proxyWorkload(proxyName, nginx, proxied, proxy, skipProxy));
     } finally {
+      await proxy?.stop();
       await nginx.stop();
     }
   }
@@ -409,6 +549,27 @@ for (const w of report.workloads) {
     console.log('|---|---|---|---|');
     for (const [name, t] of Object.entries(w.tls)) {
       console.log(`| ${name} | ${t.negotiated.join(', ')} | ${t.connections.median} | ${f(t.serverCpuPerGiB)} |`);
+    }
+  }
+  if (w.proxy) {
+    console.log(`\n| contender | requests | connections at nginx | negotiated | nginx CPU s/GiB | tinyproxy CPU s/GiB |`);
+    console.log('|---|---|---|---|---|---|');
+    for (const [name, p] of Object.entries(w.proxy)) {
+      const proxied = name.endsWith(' via tinyproxy');
+      console.log(
+        `| ${name} | ${p.requests.median} | ${f(p.connections, 0)} | ${p.negotiated.join(', ') || '-'} | ${f(p.nginxCpuPerGiB)} | ${proxied ? f(p.proxyCpuPerGiB) : '-'} |`,
+      );
+    }
+    console.log(`\n| client | scheme | direct GB/s | via tinyproxy GB/s | via / direct |`);
+    console.log('|---|---|---|---|---|');
+    for (const client of ['s3tx', 'curl']) {
+      for (const scheme of ['http', 'https']) {
+        const direct = w.results[`${client} ${scheme}`];
+        const through = w.results[`${client} ${scheme} via tinyproxy`];
+        const rate = (r) => (r ? f(r.gbps) : 'skipped');
+        const ratio = direct && through ? `${((through.gbps.median / direct.gbps.median) * 100).toFixed(0)}%` : '';
+        console.log(`| ${client} | ${scheme} | ${rate(direct)} | ${rate(through)} | ${ratio} |`);
+      }
     }
   }
   const on = w.results['s3tx-crc32c'];

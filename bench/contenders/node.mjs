@@ -5,6 +5,8 @@
 // WORKLOAD:  get-memory KEY | get-file KEY PATH | put-file KEY PATH | small-put PREFIX COUNT SIZE | small-get PREFIX COUNT
 // s3tx and client-s3 take an https ENDPOINT too, whose certificate they verify against the CA certificate in the file
 // BENCH_CA names (else the system's trust store), never with verification off; minio here is plain http only.
+// s3tx goes through the HTTP proxy BENCH_PROXY names (its `proxy` option), if set; the bench strips the environment's
+// proxy variables, so that without it every contender connects directly.
 import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
@@ -30,6 +32,8 @@ async function s3tx() {
     ...tuning,
     // The scheme comes from the endpoint; the certificate is verified (verifyPeer stays true) against the bench's CA.
     ...(ca ? { tlsConnectionOptions: { ca } } : {}),
+    // https: a CONNECT tunnel with TLS to the endpoint inside it; http: absolute-form requests.
+    ...(process.env.BENCH_PROXY ? { proxy: { url: process.env.BENCH_PROXY } } : {}),
     signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
   });
   const checksumAlgorithm = crc ? S3ChecksumAlgorithm.CRC32C : undefined;
