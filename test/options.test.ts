@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, S3RequestTlsMode, UnsupportedError } from '../src/index.js';
+import { AwsCredentialsProvider, AwsSigningAlgorithm, InvalidArgumentError, S3RequestTlsMode, UnsupportedError } from '../src/index.js';
 import { resolveClientOptions, type S3ClientOptions } from '../src/client/options.js';
 import { resolveEndpoint, splitPath } from '../src/client/request-options.js';
 
@@ -99,8 +99,14 @@ describe('client options', () => {
     expect(optionError({ maxRetries: -1 }).option).toBe('maxRetries');
   });
 
-  it('refuses S3 Express rather than ignore it', () => {
-    expect(() => resolveClientOptions({ region: 'x', enableS3Express: true }, machine(GiB))).toThrow(UnsupportedError);
+  it('takes S3 Express; refuses V4_S3EXPRESS signing without enableS3Express, and SigV4a as not in this build', () => {
+    const provider = AwsCredentialsProvider.newStatic('a', 'b');
+    expect(resolveClientOptions({ region: 'x', enableS3Express: true }, machine(GiB)).enableS3Express).toBe(true);
+    const express = { algorithm: AwsSigningAlgorithm.V4_S3EXPRESS, credentialProvider: provider };
+    expect(() => resolveClientOptions({ region: 'x', signingConfig: express }, machine(GiB))).toThrow(InvalidArgumentError);
+    expect(resolveClientOptions({ region: 'x', signingConfig: express, enableS3Express: true }, machine(GiB)).signingConfig).toBe(express);
+    const sigv4a = { algorithm: AwsSigningAlgorithm.V4_ASYMMETRIC, credentialProvider: provider };
+    expect(() => resolveClientOptions({ region: 'x', signingConfig: sigv4a, enableS3Express: true }, machine(GiB))).toThrow(UnsupportedError);
   });
 });
 

@@ -41,7 +41,12 @@ export interface S3ClientOptions {
   multipartUploadThreshold?: number;
   /** Throughput to aim for, in Gbit/s: the detected instance type's recommended value, else 10. Sets the number of connections. */
   throughputTargetGbps?: number;
-  /** S3 Express One Zone support; not available in this build (true is refused). */
+  /**
+   * S3 Express One Zone: requests signed with `AwsSigningAlgorithm.V4_S3EXPRESS` (the client's
+   * signing config or a request's) get session credentials from CreateSession, cached per bucket
+   * and identity. Needed for V4_S3EXPRESS; false by default, as in the reference. The high-level
+   * methods use sessions for directory buckets (`name--zone--x-s3`) without it.
+   */
   enableS3Express?: boolean;
   /** Bytes of part buffers the client may hold at once. */
   memoryLimit?: number;
@@ -98,6 +103,7 @@ export interface ResolvedClientConfig {
   tls: boolean;
   tlsConnectionOptions: TlsConnectionOptions | null;
   signingConfig: S3SigningConfig | null;
+  enableS3Express: boolean;
   partSize: number;
   multipartUploadThreshold: number;
   throughputTargetGbps: number;
@@ -167,8 +173,11 @@ function checkSigningConfig(option: string, config: unknown): S3SigningConfig | 
   if (config === undefined || config === null) return null;
   if (typeof config !== 'object') throw new InvalidArgumentError(option, `must be an object from createDefaultS3SigningConfig(), got ${describe(config)}`);
   const { algorithm, region, service, credentialProvider, signedBodyValue } = config as S3SigningConfig;
-  if (algorithm !== undefined && algorithm !== AwsSigningAlgorithm.V4) {
-    throw new UnsupportedError(`${option}.algorithm: only SigV4 signing is available`);
+  if (algorithm === AwsSigningAlgorithm.V4_ASYMMETRIC) {
+    throw new UnsupportedError(`${option}.algorithm: SigV4a (V4_ASYMMETRIC) signing is not available in this build`);
+  }
+  if (algorithm !== undefined && algorithm !== AwsSigningAlgorithm.V4 && algorithm !== AwsSigningAlgorithm.V4_S3EXPRESS) {
+    throw new InvalidArgumentError(`${option}.algorithm`, `must be AwsSigningAlgorithm.V4 or V4_S3EXPRESS, got ${describe(algorithm)}`);
   }
   for (const [name, value] of Object.entries({ region, service, signedBodyValue })) {
     if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
@@ -238,10 +247,10 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   if (typeof enableS3Express !== 'boolean') {
     throw new InvalidArgumentError('enableS3Express', `must be a boolean, got ${describe(enableS3Express)}`);
   }
-  if (enableS3Express) {
-    throw new UnsupportedError('enableS3Express: S3 Express One Zone session authentication is not available in this build');
-  }
   const signingConfig = signingConfigFrom(options.signingConfig, options.credentialProvider);
+  if (signingConfig?.algorithm === AwsSigningAlgorithm.V4_S3EXPRESS && !enableS3Express) {
+    throw new InvalidArgumentError('enableS3Express', 'must be true for a signing config with AwsSigningAlgorithm.V4_S3EXPRESS, as aws-c-s3 requires');
+  }
   const tlsConnectionOptions = checkTlsOptions(options.tlsConnectionOptions);
 
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
@@ -292,6 +301,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     tls: tlsMode === S3RequestTlsMode.ENABLED,
     tlsConnectionOptions,
     signingConfig,
+    enableS3Express,
     partSize,
     multipartUploadThreshold,
     throughputTargetGbps,

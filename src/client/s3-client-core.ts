@@ -12,10 +12,12 @@ import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks }
 import { defaultMultipartThreshold } from '../meta-request/part-planner.js';
 import type { RequestChecksum } from '../meta-request/request-checksum.js';
 import { Scheduler } from '../meta-request/scheduler.js';
-import { resolveEndpointConfig, readProfile, type EndpointConfig } from '../protocol/endpoint.js';
+import { directoryBucketOf, resolveEndpointConfig, readProfile, type EndpointConfig } from '../protocol/endpoint.js';
+import { createSessionThrough } from './create-session.js';
 import { S3RequestType } from '../core/enums.js';
 import { InvalidArgumentError, RequestCanceledError } from '../core/errors.js';
-import { resolveSigner } from '../auth/signing.js';
+import { S3ExpressSessions } from '../auth/s3express-sessions.js';
+import { AwsSigningAlgorithm, resolveSigner, signingAlgorithm } from '../auth/signing.js';
 import { Transport } from '../http/transport.js';
 import { checkPartSizes, describe, resolveClientOptions, signingConfigFrom, type ResolvedClientConfig, type S3ClientOptions } from './options.js';
 import {
@@ -28,6 +30,7 @@ import {
   isBufferLike,
   isStreamBody,
   normalizeHeaders,
+  SESSIONS_FOR_DIRECTORY_BUCKETS,
   resolveEndpoint,
   splitPath,
   type S3RequestOptions,
@@ -46,6 +49,8 @@ export class S3ClientCore {
   readonly #scheduler: Scheduler;
   readonly #active = new Set<MetaRequest>();
   #endpointConfig: EndpointConfig | null = null;
+  /** S3 Express sessions, made on first use. */
+  #sessions: S3ExpressSessions | null = null;
   #closed = false;
 
   constructor(options: S3ClientOptions) {
@@ -143,7 +148,15 @@ export class S3ClientCore {
       throw new InvalidArgumentError('request.body', `must be a Buffer, Uint8Array, string, Readable, AsyncIterable or ReadableStream, got ${describe(body)}`);
     }
     const signingOverride = signingConfigFrom(options.signingConfig, options.credentialProvider);
-    const signer = resolveSigner(config.region, config.signingConfig, signingOverride);
+    const express = signingAlgorithm(config.signingConfig, signingOverride) === AwsSigningAlgorithm.V4_S3EXPRESS;
+    if (express && !config.enableS3Express) {
+      throw new InvalidArgumentError('enableS3Express', 'must be true on the client for a request signed with AwsSigningAlgorithm.V4_S3EXPRESS');
+    }
+    const byBucket = options[SESSIONS_FOR_DIRECTORY_BUCKETS] === true && directoryBucketOf(headers.host ?? '', path) !== null;
+    const sessions = express || byBucket ? (this.#sessions ??= new S3ExpressSessions(createSessionThrough(this))) : null;
+    const signer = resolveSigner(config.region, config.signingConfig, signingOverride, { sessions, headers });
+    // CopyObject and UploadPartCopy go with the identity itself: S3 Express takes them only so.
+    const iamSigner = sessions ? resolveSigner(config.region, config.signingConfig, signingOverride, { sessions, iamOnly: true }) : undefined;
 
     delete headers.host;
     const base: PartRequest = { operationName: options.operationName ?? '', method: request.method.toUpperCase(), path, query, headers };
@@ -152,11 +165,14 @@ export class S3ClientCore {
     const context: MetaRequestContext = {
       transport: this.#transport,
       signer,
+      iamSigner,
       origin: endpoint.origin,
       host: endpoint.host,
       retry: config.retry,
       maxPartMemory: config.memoryLimit,
       partsInFlight,
+      // Data requests of S3 Express wait on it while holding their slots.
+      outsideLimits: type === S3RequestType.DEFAULT && base.operationName === 'CreateSession',
       wake: () => this.#scheduler.wake(),
       detach: () => this.#scheduler.remove(meta!),
     };
@@ -188,6 +204,7 @@ export class S3ClientCore {
     const running = [...this.#active];
     for (const meta of running) meta.cancel(new RequestCanceledError('the client was closed'));
     await Promise.all(running.map((meta) => meta.shutdown));
+    this.#sessions?.close();
     await this.#transport.close();
   }
 }

@@ -29,6 +29,11 @@ export interface RecordedRequest {
   bytesOut: number;
   /** The fault applied to it, if any. */
   fault: FaultAction['type'] | null;
+  /**
+   * Who signed it, once the signature checked out: the access key id (never its secret), the
+   * service of the credential scope, and whether it was an S3 Express session's key.
+   */
+  signer: { accessKeyId: string; service: string; session: boolean } | null;
 }
 
 /** What a request is, as the server parsed it. */
@@ -44,7 +49,7 @@ export interface RequestFacts {
   connection: number;
 }
 
-const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-server-side-encryption-customer-key']);
+const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-s3session-token', 'x-amz-server-side-encryption-customer-key']);
 /** Query parameters a record leaves out, a presigned URL's secrets (X-Amz-Credential names only a key id); lower-case, matched in any case. */
 const HIDDEN_PARAMETERS = new Set(['X-Amz-Security-Token', 'X-Amz-Signature'].map((name) => name.toLowerCase()));
 /** Most bytes of headers a record keeps, the first that fit, whatever was sent. */
@@ -114,7 +119,7 @@ export class RequestLog {
     const { method, path, route, partNumber, connection } = facts;
     // Kept nowhere (s3tx serve): the request's own strings, held no longer than the request, and no headers or query to sort.
     if (this.#maxRecords === 0) {
-      return { method, path, query: {}, ...route, partNumber, headers: {}, connection, status: 0, bytesIn: 0, bytesOut: 0, fault: null };
+      return { method, path, query: {}, ...route, partNumber, headers: {}, connection, status: 0, bytesIn: 0, bytesOut: 0, fault: null, signer: null };
     }
     // Plain loops, not entries: this runs for every request, and most carry a dozen headers and no query.
     const headers = new FirstThatFit(MAX_HEADERS);
@@ -140,6 +145,7 @@ export class RequestLog {
       bytesIn: 0,
       bytesOut: 0,
       fault: null,
+      signer: null,
     };
     const large = facts.headLength > COPIED_HEAD;
     if (large) copyStrings(record);

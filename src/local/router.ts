@@ -52,7 +52,15 @@ const BUCKET_NAME = new RegExp(
  * holds a `/`, so none can name a path outside the folder it is joined to.
  */
 export function isBucketName(name: string): boolean {
-  return BUCKET_NAME.test(name);
+  return BUCKET_NAME.test(name) || isDirectoryBucketName(name);
+}
+
+/** A directory bucket (S3 Express One Zone): `base--zone-id--x-s3`, the base a bucket name's letters, at most 63 in all. */
+const DIRECTORY_BUCKET = /^(?!xn--|sthree-)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?--[a-z0-9]+-[a-z0-9-]*[a-z0-9]--x-s3$/;
+
+/** Whether `name` is a directory bucket's, whose requests take S3 Express sessions. */
+export function isDirectoryBucketName(name: string): boolean {
+  return name.length <= 63 && DIRECTORY_BUCKET.test(name);
 }
 
 /**
@@ -122,6 +130,7 @@ export function route(method: string, host: string, path: string, query: URLSear
     if (method === 'POST' && query.has('delete')) return op('DeleteObjects');
     if (method === 'GET' && query.has('uploads')) return op('ListMultipartUploads');
     if (method === 'GET' && query.has('location')) return op('GetBucketLocation');
+    if (method === 'GET' && query.has('session')) return op('CreateSession');
     if (method === 'GET') return op(query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects');
     return op('Unknown');
   }

@@ -17,7 +17,8 @@ import { ServerExchange, H1ServerConnection, type ConnectionTimeouts } from './h
 import { handle, type OperationContext } from './operations/index.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { RequestLog, type RecordedRequest } from './request-log.js';
-import { route } from './router.js';
+import { isDirectoryBucketName, route } from './router.js';
+import { DEFAULT_SESSION_SECONDS, SessionRegistry } from './s3express.js';
 import { S3Error, errorXml } from './s3-error.js';
 import { DEFAULT_REGION, verifySignature, type VerifyOptions } from './sigv4.js';
 import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
@@ -84,6 +85,11 @@ export interface LocalS3Options {
   maxConnections?: number;
   /** Serve HTTPS with this certificate and key (PEM) instead of plain HTTP. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * S3 Express One Zone: directory buckets (`name--zone--x-s3`) take requests signed with sessions
+   * from CreateSession, which last `sessionSeconds` (300, S3's, by default).
+   */
+  s3express?: { sessionSeconds?: number };
 }
 
 /** A running local S3 server. */
@@ -155,6 +161,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     storage = new MemoryStorage();
   }
   const secrets = new Map(credentials.map((pair) => [pair.accessKeyId, pair.secretAccessKey]));
+  const sessions = new SessionRegistry(options.s3express?.sessionSeconds ?? DEFAULT_SESSION_SECONDS);
   const faults = new FaultPlan(options.faults);
   const region = options.region ?? DEFAULT_REGION;
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region))
@@ -229,8 +236,18 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     exchange.setHeader('server', 's3tx-local');
     exchange.once('finish', () => (record.status = exchange.statusCode));
     try {
-      const auth = verifySignature({ method, url, headers, query }, (id) => secrets.get(id), verifyOptions);
+      const directory = where.bucket !== null && isDirectoryBucketName(where.bucket);
+      const expected = directory ? { ...verifyOptions, service: 's3express' } : verifyOptions;
+      const auth = verifySignature({ method, url, headers, query }, (id) => secrets.get(id) ?? sessions.secretFor(id), expected);
       if (!auth && !options.anonymous) throw new S3Error('AccessDenied', 'Access Denied');
+      if (auth) record.signer = { accessKeyId: auth.accessKeyId, service: auth.scope.split('/')[2]!, session: !secrets.has(auth.accessKeyId) };
+      if (directory) {
+        if (!auth) throw new S3Error('AccessDenied', 'Requests to a directory bucket must be signed.');
+        sessions.check(where, method, headers, auth, secrets.has(auth.accessKeyId));
+      } else if (auth && !secrets.has(auth.accessKeyId)) {
+        // A session's key is good for its directory bucket only.
+        throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: auth.accessKeyId });
+      }
       const fault = faults.take({ operation: where.operation, key: where.key, partNumber, range: (headers.range as string | undefined) ?? null });
       record.fault = fault?.type ?? null;
       if (fault && (await applyRequestFault(fault, exchange))) return;
@@ -242,6 +259,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
         query,
         headers,
         storage,
+        sessions,
         sink: options.sink ?? false,
         fault,
         trailers,

@@ -16,10 +16,8 @@ const MAX_EXPIRES = 604_800;
 /** The region a server answers for unless told another, as S3's own default. */
 export const DEFAULT_REGION = 'us-east-1';
 
-/** The service this endpoint belongs to, as a refusal of another names it. */
+/** The service a credential scope must name, unless the request is to a directory bucket (s3express). */
 const SERVICE = 's3';
-/** Services a credential scope may name. */
-const SERVICES: ReadonlySet<string> = new Set([SERVICE]);
 
 /** Options of {@link verifySignature}. */
 export interface VerifyOptions {
@@ -27,6 +25,8 @@ export interface VerifyOptions {
   region?: string;
   /** The time dates are checked against, in milliseconds since the epoch; the clock's by default. */
   now?: number;
+  /** The service the scope must name: `s3`, or `s3express` for a directory bucket. */
+  service?: string;
 }
 
 export interface VerifiedRequest {
@@ -101,13 +101,13 @@ function fault(message: string, detail: Record<string, string> = {}): ScopeFault
  * What is wrong with a credential scope (`<key>/<date>/<region>/<service>/aws4_request`), in S3's
  * words and order, with the members S3 names it by; null when nothing is.
  */
-function scopeFault(parts: string[], region: string): ScopeFault | null {
+function scopeFault(parts: string[], region: string, expected: string): ScopeFault | null {
   if (parts.length !== 5) return fault('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".');
   const [, date, scopeRegion, service, terminal] = parts as [string, string, string, string, string];
   if (!/^\d{8}$/.test(date)) return fault(`incorrect date format "${date}". This date in the credential must be in the format "yyyyMMdd".`);
   if (scopeRegion === '') return fault('a non-empty region must be provided in the credential.');
   if (scopeRegion !== region) return fault(`the region '${scopeRegion}' is wrong; expecting '${region}'`, { Region: region });
-  if (!SERVICES.has(service)) return fault(`incorrect service "${service}". This endpoint belongs to "${SERVICE}".`);
+  if (service !== expected) return fault(`incorrect service "${service}". This endpoint belongs to "${expected}".`);
   if (terminal !== 'aws4_request') return fault(`incorrect terminal "${terminal}". This endpoint uses "aws4_request".`);
   return null;
 }
@@ -210,7 +210,7 @@ export function verifySignature(
   }
 
   const parts = credential.split('/');
-  const wrong = scopeFault(parts, region);
+  const wrong = scopeFault(parts, region, options.service ?? SERVICE);
   if (wrong) {
     if (authorization) throw new S3Error('AuthorizationHeaderMalformed', `The authorization header is malformed; ${wrong.message}`, wrong.detail);
     throw new S3Error('AuthorizationQueryParametersError', `Error parsing the X-Amz-Credential parameter; ${wrong.message}`, wrong.detail);

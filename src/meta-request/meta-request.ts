@@ -57,6 +57,8 @@ export interface S3RequestCallbacks {
 export interface MetaRequestContext {
   transport: Transport;
   signer: RequestSigner | null;
+  /** For S3 Express transfers: the signer of CopyObject and UploadPartCopy, which S3 takes only with IAM credentials. */
+  iamSigner?: RequestSigner | null;
   /** `http(s)://host:port` of the endpoint. */
   origin: string;
   /** Value of the Host header. */
@@ -66,6 +68,12 @@ export interface MetaRequestContext {
   maxPartMemory: number;
   /** Parts of the transfer in flight at most: one per connection, or fewer to an endpoint on this machine. */
   partsInFlight: number;
+  /**
+   * Starts at once, whatever is in flight: a request that requests in flight wait on while they
+   * hold their slots (S3 Express's CreateSession, awaited by their signing), which would otherwise
+   * wait for a slot none of them gives up.
+   */
+  outsideLimits?: boolean;
   /** Ask the scheduler for a pass: a part became ready. */
   wake(): void;
   /** Called once when the transfer has ended, so the scheduler stops asking it. */
@@ -136,6 +144,9 @@ export class CollectTarget implements BodyTarget {
     return this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks, this.#length);
   }
 }
+
+/** Operations S3 Express takes signed with IAM credentials only (aws-c-s3's s3_copy_object.c bypasses sessions for them). */
+const IAM_SIGNED: ReadonlySet<string> = new Set(['CopyObject', 'UploadPartCopy']);
 
 /** Error bodies kept for S3ResponseError, and the most read of a body nobody asked for: S3's are under 4 KiB. */
 const SMALL_BODY_LIMIT = 64 * 1024;
@@ -256,6 +267,10 @@ export abstract class MetaRequest implements Schedulable {
 
   get maxInFlight(): number {
     return this.context.partsInFlight;
+  }
+
+  get outsideLimits(): boolean {
+    return this.context.outsideLimits ?? false;
   }
 
   abstract nextPartMemory(): number | null;
@@ -403,7 +418,8 @@ export abstract class MetaRequest implements Schedulable {
 
   async #attempt(request: PartRequest, target: BodyTarget, options: SendOptions): Promise<PartResponse> {
     const cleanup = options.cleanup ?? false;
-    const { transport, signer } = this.context;
+    const { transport } = this.context;
+    const signer = this.context.iamSigner !== undefined && IAM_SIGNED.has(request.operationName) ? this.context.iamSigner : this.context.signer;
     const { origin, host } = request.endpoint ?? this.context;
     const headers: Record<string, string> = { ...request.headers, host };
     const length = request.body && typeof request.body !== 'function' ? request.body.length : request.bodyLength;

@@ -18,6 +18,8 @@ export interface Schedulable {
   readonly sharedMemory?: boolean;
   /** Parts of this transfer in flight at once, at most. */
   readonly maxInFlight: number;
+  /** Started at once, outside the in-flight limit and without memory: a request the others wait on. */
+  readonly outsideLimits?: boolean;
 }
 
 export class Scheduler {
@@ -35,6 +37,10 @@ export class Scheduler {
   }
 
   add(transfer: Schedulable): void {
+    if (transfer.outsideLimits) {
+      while (transfer.nextPartMemory() === 0) void transfer.startNextPart(null);
+      return;
+    }
     this.#turns.push(transfer);
     this.wake();
   }

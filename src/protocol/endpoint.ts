@@ -148,6 +148,19 @@ export function encodeKey(key: string): string {
   return key.split('/').map(encodeRfc3986).join('/');
 }
 
+/** A directory bucket's name (`base--zone-id--x-s3`) and the Availability Zone it names, or null for a general purpose bucket. */
+export function directoryBucketZone(bucket: string): string | null {
+  return /^[a-z0-9][a-z0-9.-]*--([a-z0-9]+-[a-z0-9-]+)--x-s3$/.exec(bucket)?.[1] ?? null;
+}
+
+/** The bucket of a request by its Host and path (virtual-hosted when the Host's first label is a directory bucket), if it is a directory bucket. */
+export function directoryBucketOf(host: string, path: string): string | null {
+  const label = host.split('.', 1)[0]!;
+  if (host.includes('.') && directoryBucketZone(label)) return label;
+  const first = decodeURIComponent(path.split('?', 1)[0]!.split('/')[1] ?? '');
+  return directoryBucketZone(first) ? first : null;
+}
+
 /**
  * Host and path of a bucket (and key). Virtual-hosted unless the config says path style; path style also
  * for IP addresses and localhost, and for bucket names that cannot be a host label
@@ -158,6 +171,11 @@ export function objectLocation(config: EndpointConfig, bucket: string, key?: str
   const tls = endpoint.protocol === 'https:';
   const prefix = endpoint.pathname.replace(/\/+$/, '');
   const keyPath = key === undefined ? '' : encodeKey(key);
+  // A directory bucket on AWS's regional endpoint lives on its zone's endpoint, virtual-hosted, as the SDKs address it.
+  const zone = directoryBucketZone(bucket);
+  if (zone && endpoint.host === `s3.${config.region}.amazonaws.com`) {
+    return { host: `${bucket}.s3express-${zone}.${config.region}.amazonaws.com`, path: `/${keyPath}` };
+  }
   const pathStyle = config.forcePathStyle || IP_HOST.test(endpoint.hostname) || endpoint.hostname === 'localhost' || !dnsCompatible(bucket, tls);
   if (pathStyle) return { host: endpoint.host, path: `${prefix}/${bucket}${key === undefined ? '' : `/${keyPath}`}` };
   return { host: `${bucket}.${endpoint.host}`, path: `${prefix}/${keyPath}` };

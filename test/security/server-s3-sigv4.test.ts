@@ -11,6 +11,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../src/local/index.js';
 import { handle, type OperationContext } from '../../src/local/operations/index.js';
+import { SessionRegistry } from '../../src/local/s3express.js';
 import { S3Error } from '../../src/local/s3-error.js';
 import { DEFAULT_REGION, verifySignature } from '../../src/local/sigv4.js';
 import { MemoryStorage } from '../../src/local/storage.js';
@@ -305,6 +306,7 @@ describe("the server's region", () => {
         query: new URLSearchParams(operation === 'HeadBucket' ? '' : 'location'),
         headers: {},
         storage,
+        sessions: new SessionRegistry(),
         sink: false,
         fault: null,
         trailers: {},

@@ -1,8 +1,9 @@
-/** The bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket. */
+/** The bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket, and S3 Express's CreateSession. */
 import { escapeXml } from '../../protocol/xml.js';
+import { createSessionXml } from '../s3express.js';
 import { S3Error } from '../s3-error.js';
 import { DEFAULT_REGION } from '../sigv4.js';
-import { type Operation } from './context.js';
+import { header, type Operation } from './context.js';
 import { requireBucket } from './lookups.js';
 import { tag, xml, XMLNS } from './xml-answers.js';
 
@@ -41,6 +42,12 @@ export const BUCKET_OPERATIONS: Record<string, Operation> = {
     const constraint =
       region === DEFAULT_REGION ? `<LocationConstraint xmlns="${XMLNS}"/>` : `<LocationConstraint xmlns="${XMLNS}">${escapeXml(region)}</LocationConstraint>`;
     await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n${constraint}`);
+  },
+
+  async CreateSession(context) {
+    const bucket = await requireBucket(context);
+    const session = context.sessions.create(bucket, header(context.headers, 'x-amz-create-session-mode'));
+    await context.respond(200, { 'content-type': 'application/xml' }, createSessionXml(session));
   },
 
   async DeleteBucket(context) {

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { FaultAction } from '../faults.js';
 import { type Route } from '../router.js';
 import { type BodyHash } from '../request-body.js';
+import type { SessionRegistry } from '../s3express.js';
 import type { Storage } from '../storage.js';
 
 export const MiB = 1024 * 1024;
@@ -20,6 +21,8 @@ export interface OperationContext {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   storage: Storage;
+  /** S3 Express sessions, which CreateSession gives. */
+  sessions: SessionRegistry;
   sink: boolean;
   fault: FaultAction | null;
   /** The server's region, which HeadBucket and GetBucketLocation name. */
