@@ -4,6 +4,8 @@
  * CreateSession for many concurrent requests, one per identity, failures retried or passed to every
  * waiting request; ReadOnly sessions; the high-level API choosing sessions for a `--x-s3` bucket.
  */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -19,8 +21,13 @@ import {
   createDefaultS3SigningConfig,
   type S3ClientOptions,
 } from '../src/index.js';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client as SdkS3Client } from '@aws-sdk/client-s3';
+import { S3ExpressSessions, type SessionRequest } from '../src/auth/s3express-sessions.js';
+import { parseCreateSession } from '../src/client/create-session.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { run } from './helpers/client.js';
+import { runCli } from './helpers/cli.js';
+import { awsEnvironment, run } from './helpers/client.js';
+import { raw } from './helpers/raw.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, tempFolder } from './helpers/servers.js';
 
 const BUCKET = 'fast--usw2-az1--x-s3';
@@ -289,5 +296,232 @@ describe('S3 Express sessions (V4_S3EXPRESS)', () => {
     for (const record of copies) expect(record.signer).toEqual({ accessKeyId: ACCESS_KEY, service: 's3express', session: false });
     expect(server.requests.every((record) => record.status! < 300)).toBe(true);
     expect(sessionsCreated()).toBe(1);
+  });
+});
+
+describe('the local server as S3 Express', () => {
+  /** A session of BUCKET, asked for with IAM credentials as a raw request. */
+  async function session(target = server, headers: Record<string, string> = {}) {
+    const answer = await raw(target.host, 'GET', `/${BUCKET}?session`, { service: 's3express', headers });
+    expect(answer.status).toBe(200);
+    return parseCreateSession(answer.body.toString());
+  }
+  const withSession = (credentials: { accessKeyId: string; secretAccessKey: string }, token: string) => ({
+    service: 's3express',
+    accessKeyId: credentials.accessKeyId,
+    secret: credentials.secretAccessKey,
+    headers: { 'x-amz-s3session-token': token },
+  });
+
+  it('answers CreateSession as S3 does, and refuses a token on it, an unknown token and an expired one', async () => {
+    const live = await session();
+    expect(live.accessKeyId).toMatch(/^ASIAS3X/);
+    expect(live.expiration.getTime() - Date.now()).toBeGreaterThan(290_000);
+    const tokenOnCreate = await raw(server.host, 'GET', `/${BUCKET}?session`, {
+      service: 's3express',
+      headers: { 'x-amz-s3session-token': live.sessionToken },
+    });
+    expect([tokenOnCreate.status, tokenOnCreate.code]).toEqual([400, 'InvalidRequest']);
+    expect((await raw(server.host, 'GET', `/nowhere--usw2-az1--x-s3?session`, { service: 's3express' })).code).toBe('NoSuchBucket');
+    const unknown = await raw(server.host, 'GET', `/${BUCKET}/small`, withSession(live, `${live.sessionToken.slice(0, -4)}AAAA`));
+    expect([unknown.status, unknown.code]).toEqual([400, 'InvalidToken']);
+    const good = await raw(server.host, 'GET', `/${BUCKET}/small`, withSession(live, live.sessionToken));
+    expect(good.status).toBe(200);
+    // A session's key is good for its directory bucket only, and only for s3express.
+    expect((await raw(server.host, 'GET', `/${BUCKET}/small`, { ...withSession(live, live.sessionToken), service: 's3' })).code).toBe(
+      'AuthorizationHeaderMalformed',
+    );
+
+    const brief = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, s3express: { sessionSeconds: 1 } });
+    try {
+      await raw(brief.host, 'PUT', `/${BUCKET}`, { service: 's3express' });
+      const soon = await session(brief);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const expired = await raw(brief.host, 'GET', `/${BUCKET}/any`, withSession(soon, soon.sessionToken));
+      expect([expired.status, expired.code]).toEqual([400, 'ExpiredToken']);
+    } finally {
+      await brief.close();
+    }
+  });
+
+  it('gives directory buckets random ETags and takes only consecutive part numbers', async () => {
+    const c = expressClient();
+    const same = Buffer.from('same bytes');
+    try {
+      const etags: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const put = await run(c, { type: S3RequestType.PUT_OBJECT, request: request('PUT', `/${BUCKET}/same`, {}, same) });
+        etags.push(put.headers[0]!.headers.find(([name]) => name.toLowerCase() === 'etag')![1]);
+      }
+      expect(etags[0]).not.toBe(etags[1]);
+      expect(etags).not.toContain(`"${createHash('md5').update(same).digest('hex')}"`);
+
+      const created = await run(c, {
+        type: S3RequestType.DEFAULT,
+        operationName: 'CreateMultipartUpload',
+        request: request('POST', `/${BUCKET}/gappy?uploads`),
+      });
+      const uploadId = /<UploadId>([^<]+)<\/UploadId>/.exec(created.body.toString())![1]!;
+      const parts: string[] = [];
+      for (const partNumber of [1, 3]) {
+        const part = await run(c, {
+          type: S3RequestType.DEFAULT,
+          operationName: 'UploadPart',
+          request: request('PUT', `/${BUCKET}/gappy?partNumber=${partNumber}&uploadId=${encodeURIComponent(uploadId)}`, {}, makeBuffer(5 * MiB)),
+        });
+        parts.push(
+          `<Part><PartNumber>${partNumber}</PartNumber><ETag>${part.headers[0]!.headers.find(([name]) => name.toLowerCase() === 'etag')![1]}</ETag></Part>`,
+        );
+      }
+      const completed = await run(c, {
+        type: S3RequestType.DEFAULT,
+        operationName: 'CompleteMultipartUpload',
+        request: request(
+          'POST',
+          `/${BUCKET}/gappy?uploadId=${encodeURIComponent(uploadId)}`,
+          {},
+          `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`,
+        ),
+      });
+      expect(completed.error).toMatchObject({ s3Code: 'InvalidPart' });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('serves the AWS SDK, which drives CreateSession itself, for a --x-s3 bucket at an IP endpoint', async () => {
+    server.resetRequests();
+    const sdk = new SdkS3Client({
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    });
+    try {
+      await sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'sdk/object', Body: 'written by the SDK' }));
+      const got = await sdk.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'sdk/object' }));
+      expect(await got.Body!.transformToString()).toBe('written by the SDK');
+      const listed = await sdk.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'sdk/' }));
+      expect(listed.Contents?.map((entry) => entry.Key)).toEqual(['sdk/object']);
+    } finally {
+      sdk.destroy();
+    }
+    expect(server.requests.map((record) => [record.operation, record.status, record.signer?.session])).toEqual([
+      ['CreateSession', 200, false],
+      ['PutObject', 200, true],
+      ['GetObject', 200, true],
+      ['ListObjectsV2', 200, true],
+    ]);
+    // And what the SDK wrote, s3tx reads with its own session.
+    const c = expressClient();
+    try {
+      expect((await run(c, { type: S3RequestType.GET_OBJECT, request: request('GET', `/${BUCKET}/sdk/object`) })).body.toString()).toBe('written by the SDK');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('the s3tx command uses sessions for a --x-s3 bucket by itself', async () => {
+    const file = join(folder.path, 'cli.txt');
+    await writeFile(file, 'from the command line\n');
+    const env = { PATH: process.env.PATH, HOME: folder.path, XDG_CACHE_HOME: join(folder.path, 'cache'), ...awsEnvironment(server.endpoint, folder.path) };
+    server.resetRequests();
+    expect(await runCli(['cp', file, `s3://${BUCKET}/cli/file.txt`, '--quiet'], env, folder.path)).toMatchObject({ code: 0, stderr: '' });
+    const listed = await runCli(['ls', `s3://${BUCKET}/cli/`], env, folder.path);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('file.txt');
+    const back = await runCli(['cp', `s3://${BUCKET}/cli/file.txt`, '-'], env, folder.path);
+    expect(back.stdout).toBe('from the command line\n');
+    expect(server.requests.filter((record) => record.operation !== 'CreateSession').every((record) => record.signer?.session === true)).toBe(true);
+  });
+});
+
+describe('the session cache', () => {
+  const base = { accessKeyId: 'AKIDBASE', secretAccessKey: 'base-secret' };
+  const host = 'fast--usw2-az1--x-s3.s3express-usw2-az1.us-west-2.amazonaws.com';
+
+  function fakeSessions(now: { ms: number }, lifetimeMs = 300_000) {
+    const made: SessionRequest[] = [];
+    const sessions = new S3ExpressSessions(
+      async (request) => {
+        made.push(request);
+        return { accessKeyId: `S${made.length}`, secretAccessKey: 'x', sessionToken: `t${made.length}`, expiration: new Date(now.ms + lifetimeMs) };
+      },
+      { now: () => now.ms, refreshIntervalMs: 60_000 },
+    );
+    return { sessions, made };
+  }
+
+  it('keys sessions by bucket, identity and the session headers; virtual-hosted asks /?session, path style /bucket?session', async () => {
+    const now = { ms: 1_000_000 };
+    const { sessions, made } = fakeSessions(now);
+    await sessions.credentialsFor(base, host, '/key', 'us-west-2', {});
+    await sessions.credentialsFor(base, host, '/other', 'us-west-2', { 'content-type': 'x' });
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ host, path: '/?session', region: 'us-west-2', headers: {} });
+    await sessions.credentialsFor(base, host, '/key', 'us-west-2', { 'x-amz-create-session-mode': 'ReadOnly' });
+    await sessions.credentialsFor({ ...base, secretAccessKey: 'another' }, host, '/key', 'us-west-2', {});
+    await sessions.credentialsFor(base, '127.0.0.1:9000', '/fast--usw2-az1--x-s3/key', 'us-west-2', {});
+    expect(made.map((request) => [request.path, request.headers])).toEqual([
+      ['/?session', {}],
+      ['/?session', { 'x-amz-create-session-mode': 'ReadOnly' }],
+      ['/?session', {}],
+      ['/fast--usw2-az1--x-s3?session', {}],
+    ]);
+    sessions.close();
+  });
+
+  it('uses a session while more than 5 s of it remain', async () => {
+    const now = { ms: 1_000_000 };
+    const { sessions, made } = fakeSessions(now, 100_000);
+    const first = await sessions.credentialsFor(base, host, '/k', 'r', {});
+    now.ms += 94_000;
+    expect(await sessions.credentialsFor(base, host, '/k', 'r', {})).toBe(first);
+    now.ms += 2_000;
+    // 4 s left: a new one.
+    expect(await sessions.credentialsFor(base, host, '/k', 'r', {})).not.toBe(first);
+    expect(made).toHaveLength(2);
+    sessions.close();
+  });
+
+  it('the refresh pass renews a used session within 60 s of its end, drops an unused one, and stops with close()', async () => {
+    const now = { ms: 1_000_000 };
+    const made: number[] = [];
+    const sessions = new S3ExpressSessions(
+      async () => {
+        made.push(now.ms);
+        return { accessKeyId: 'S', secretAccessKey: 'x', sessionToken: `t${made.length}`, expiration: new Date(now.ms + 100_000) };
+      },
+      { now: () => now.ms, refreshIntervalMs: 20 },
+    );
+    const pass = () => new Promise((resolve) => setTimeout(resolve, 60));
+    await sessions.credentialsFor(base, host, '/k', 'r', {});
+    now.ms += 50_000; // 50 s left, and used since the last pass: renewed
+    await pass();
+    expect(made).toHaveLength(2);
+    const renewed = await sessions.credentialsFor(base, host, '/k', 'r', {});
+    expect(renewed.sessionToken).toBe('t2');
+    await pass(); // the pass clears "used"
+    now.ms += 45_000; // 55 s left of the renewed one, unused since: dropped, not renewed
+    await pass();
+    expect(made).toHaveLength(2);
+    expect((await sessions.credentialsFor(base, host, '/k', 'r', {})).sessionToken).toBe('t3');
+    sessions.close();
+    now.ms += 50_000;
+    await pass();
+    expect(made).toHaveLength(3);
+  });
+
+  it('its timer keeps no process alive', () => {
+    const script = `
+      import { S3ExpressSessions } from ${JSON.stringify(new URL('../dist/auth/s3express-sessions.js', import.meta.url).href)};
+      const sessions = new S3ExpressSessions(async () => ({ accessKeyId: 'a', secretAccessKey: 'b', sessionToken: 't', expiration: new Date(Date.now() + 300000) }));
+      await sessions.credentialsFor({ accessKeyId: 'k', secretAccessKey: 's' }, 'b--usw2-az1--x-s3.host', '/k', 'r', {});
+      console.log('cached');
+    `;
+    const started = Date.now();
+    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString()).toBe('cached\n');
+    // The 60 s refresh timer is unref'd: the process ends at once.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

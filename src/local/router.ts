@@ -118,11 +118,16 @@ export function route(method: string, host: string, path: string, query: URLSear
     target = splitPath(path);
   }
   if (!target) return { operation: 'InvalidURI', bucket: null, key: null };
-  const { bucket, key } = target;
+  const { bucket } = target;
+  let { key } = target;
+  // The AWS SDK addresses a directory bucket in path style as /bucket//key (its endpoint rules join the bucket's path
+  // and the key's, each with its slash), as no virtual-hosted S3 Express request can: the key is what follows.
+  if (bucket && key?.startsWith('/') && isDirectoryBucketName(bucket) && path.startsWith(`/${bucket}//`)) key = key.slice(1) || null;
   const unsupported = UNSUPPORTED.find((name) => query.has(name));
   const op = (operation: string): Route => ({ operation: unsupported ? `Unsupported:${unsupported}` : operation, bucket, key });
 
   if (!bucket) return op(method === 'GET' ? 'ListBuckets' : 'Unknown');
+  if (method === 'GET' && query.has('session') && key === null) return op('CreateSession');
   if (key === null) {
     if (method === 'PUT') return op('CreateBucket');
     if (method === 'HEAD') return op('HeadBucket');
@@ -130,7 +135,6 @@ export function route(method: string, host: string, path: string, query: URLSear
     if (method === 'POST' && query.has('delete')) return op('DeleteObjects');
     if (method === 'GET' && query.has('uploads')) return op('ListMultipartUploads');
     if (method === 'GET' && query.has('location')) return op('GetBucketLocation');
-    if (method === 'GET' && query.has('session')) return op('CreateSession');
     if (method === 'GET') return op(query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects');
     return op('Unknown');
   }

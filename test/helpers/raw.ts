@@ -16,6 +16,8 @@ export interface RawOptions {
   payloadHash?: string;
   secret?: string;
   accessKeyId?: string;
+  /** The credential scope's service; s3 by default (s3express for a directory bucket). */
+  service?: string;
   signingDate?: Date;
   /** Send without an Authorization header. */
   anonymous?: boolean;
@@ -57,9 +59,9 @@ export class NodeSha256 {
 }
 
 /** An independent SigV4 signer (the AWS SDK's), so that tests do not check s3tx against itself. */
-export function signer(secret = SECRET_KEY, accessKeyId = ACCESS_KEY): SignatureV4 {
+export function signer(secret = SECRET_KEY, accessKeyId = ACCESS_KEY, service = 's3'): SignatureV4 {
   return new SignatureV4({
-    service: 's3',
+    service,
     region: 'us-east-1',
     credentials: { accessKeyId, secretAccessKey: secret },
     sha256: NodeSha256,
@@ -99,7 +101,7 @@ export async function raw(host: string, method: string, pathAndQuery: string, op
   let body = options.body;
   if (!options.anonymous) {
     headers['x-amz-content-sha256'] ??= options.payloadHash ?? 'UNSIGNED-PAYLOAD';
-    const signed = await signer(options.secret, options.accessKeyId).sign(
+    const signed = await signer(options.secret, options.accessKeyId, options.service).sign(
       new HttpRequest({ method, protocol: 'http:', hostname: headers.host!.split(':')[0], path: path!, query, headers }),
       {
         signingDate: options.signingDate,

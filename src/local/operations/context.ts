@@ -1,8 +1,9 @@
 /** The request as every operation sees it: its route, headers, body and storage, and how it answers. */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
 import type { FaultAction } from '../faults.js';
-import { type Route } from '../router.js';
+import { isDirectoryBucketName, type Route } from '../router.js';
 import { type BodyHash } from '../request-body.js';
 import type { SessionRegistry } from '../s3express.js';
 import type { Storage } from '../storage.js';
@@ -40,6 +41,15 @@ export interface OperationContext {
 }
 
 export type Operation = (context: OperationContext) => Promise<void>;
+
+/**
+ * The ETag of what `context` stores, given its MD5: the MD5 in hex, as S3 gives for general
+ * purpose buckets, or random hex for a directory bucket, whose ETags S3 documents as no digest.
+ */
+export function etagOf(context: Pick<OperationContext, 'route'>, md5: Buffer): string {
+  const bucket = context.route.bucket;
+  return `"${(bucket !== null && isDirectoryBucketName(bucket) ? randomBytes(16) : md5).toString('hex')}"`;
+}
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];

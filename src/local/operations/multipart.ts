@@ -2,11 +2,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { checksumAlgorithmNamed, createChecksum } from '../../checksums/index.js';
 import { MAX_BODY } from '../request-body.js';
+import { isDirectoryBucketName } from '../router.js';
 import { S3Error } from '../s3-error.js';
 import type { ObjectMeta, PartMeta, UploadMeta } from '../storage.js';
 import { multipartChecksum, requestedChecksums, uploadChecksumType } from '../checksum-rules.js';
 import { checksumHeaders, contentLength, pour, receive, storedHeaders } from './bodies.js';
-import { header, MIN_PART, type Operation } from './context.js';
+import { etagOf, header, MIN_PART, type Operation } from './context.js';
 import { copySource, requireBucket, requireKey, requirePartNumber, requireUpload } from './lookups.js';
 import { parseBody, readSmallBody, tag, xml } from './xml-answers.js';
 
@@ -43,7 +44,7 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     const writer = await context.storage.writePart(bucket, upload.uploadId, partNumber);
     try {
       const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers, upload.checksumAlgorithm));
-      const part: PartMeta = { partNumber, size, etag: `"${md5.toString('hex')}"`, lastModified: new Date().toISOString(), checksums };
+      const part: PartMeta = { partNumber, size, etag: etagOf(context, md5), lastModified: new Date().toISOString(), checksums };
       await writer.commit(part);
       await context.respond(200, { etag: part.etag, ...checksumHeaders(checksums) }, null);
     } catch (error) {
@@ -77,7 +78,7 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     const checksum = algorithm === null ? null : createChecksum(algorithm);
     await pour(context.storage.readObject(sourceBucket, source, start, end), writer.stream, [md5, checksum]);
     const checksums: Record<string, string> = checksum ? { [upload.checksumAlgorithm!]: checksum.digestBase64() } : {};
-    const part: PartMeta = { partNumber, size: end - start + 1, etag: `"${md5.digest('hex')}"`, lastModified: new Date().toISOString(), checksums };
+    const part: PartMeta = { partNumber, size: end - start + 1, etag: etagOf(context, md5.digest()), lastModified: new Date().toISOString(), checksums };
     await writer.commit(part);
     await context.respond(200, { 'content-type': 'application/xml' }, xml('CopyPartResult', tag('LastModified', part.lastModified) + tag('ETag', part.etag)));
   },
@@ -90,11 +91,18 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     if (requested.length === 0) throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
     const stored = new Map((await context.storage.listParts(bucket, upload.uploadId)).map((part) => [part.partNumber, part]));
     const parts: PartMeta[] = [];
+    const directory = isDirectoryBucketName(bucket);
     let previous = 0;
     for (const entry of requested) {
       const partNumber = Number(entry.PartNumber);
       if (!Number.isInteger(partNumber) || partNumber <= previous)
         throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
+      // A directory bucket takes parts numbered 1, 2, 3, ... with no gap.
+      if (directory && partNumber !== previous + 1) {
+        throw new S3Error('InvalidPart', `Part numbers of a directory bucket's upload must be consecutive from 1: part ${partNumber} follows ${previous}.`, {
+          PartNumber: String(partNumber),
+        });
+      }
       previous = partNumber;
       const part = stored.get(partNumber);
       const etag = String(entry.ETag ?? '')

@@ -5,7 +5,7 @@ import { S3Error } from '../s3-error.js';
 import type { ObjectMeta, Storage } from '../storage.js';
 import { requestedChecksums } from '../checksum-rules.js';
 import { checksumHeaders, contentLength, pour, receive, storedHeaders } from './bodies.js';
-import { header, type Operation, type OperationContext } from './context.js';
+import { etagOf, header, type Operation, type OperationContext } from './context.js';
 import { copySource, requireBucket, requireKey, requireObject } from './lookups.js';
 import { httpDate, parseBody, readSmallBody, tag, xml } from './xml-answers.js';
 
@@ -118,7 +118,7 @@ export const OBJECT_OPERATIONS: Record<string, Operation> = {
       const meta: ObjectMeta = {
         key,
         size,
-        etag: `"${md5.toString('hex')}"`,
+        etag: etagOf(context, md5),
         lastModified: new Date().toISOString(),
         contentType: header(context.headers, 'content-type') ?? 'binary/octet-stream',
         headers: storedHeaders(context.headers),
@@ -177,7 +177,7 @@ export const OBJECT_OPERATIONS: Record<string, Operation> = {
       const meta: ObjectMeta = {
         ...source,
         key,
-        etag: `"${md5.digest('hex')}"`,
+        etag: etagOf(context, md5.digest()),
         lastModified: new Date().toISOString(),
         headers: replace ? storedHeaders(context.headers) : source.headers,
         contentType: replace ? (header(context.headers, 'content-type') ?? source.contentType) : source.contentType,
