@@ -1,14 +1,17 @@
 /**
  * Secrets stay secret: the access key, secret key, session token and Authorization header of a
- * client, and the password of its proxy (and the Proxy-Authorization made of it), appear in no
- * error (message, stack, inspection, JSON), no inspected object and no CLI output, whatever fails.
+ * client, the password of its proxy (and the Proxy-Authorization made of it), and the keys and
+ * tokens of its S3 Express sessions appear in no error (message, stack, inspection, JSON), no
+ * inspected object, no request log and no CLI output, whatever fails.
  */
 import { spawn } from 'node:child_process';
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  AwsSigningAlgorithm,
   AwsCredentialsProvider,
   HttpRequest,
   S3Client,
@@ -83,7 +86,73 @@ async function failures(c: S3Client, host: string): Promise<unknown[]> {
   return seen;
 }
 
+/** A TCP relay to `target` that keeps every byte the server sends, to learn the sessions it gave. */
+async function relay(target: number): Promise<{ port: number; answers: () => string; close: () => Promise<void> }> {
+  const seen: Buffer[] = [];
+  const server = createServer((socket) => {
+    const upstream = connect(target, '127.0.0.1');
+    socket.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => seen.push(chunk));
+    upstream.pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    answers: () => Buffer.concat(seen).toString('latin1'),
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 describe('secrets', () => {
+  it('of S3 Express sessions appear in no error, done result, inspected object or request log', async () => {
+    const server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET } });
+    const relayed = await relay(server.port);
+    const host = `127.0.0.1:${relayed.port}`;
+    const bucket = 'secret--usw2-az1--x-s3';
+    const signingConfig = createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(ACCESS_KEY, SECRET) });
+    const iam = new S3Client({ region: 'us-east-1', tlsMode: S3RequestTlsMode.DISABLED, signingConfig: { ...signingConfig, service: 's3express' } });
+    await iam.makeRequest({
+      type: S3RequestType.DEFAULT,
+      operationName: 'CreateBucket',
+      request: new HttpRequest({ method: 'PUT', path: `/${bucket}`, headers: { host } }),
+    }).finishedFuture;
+    await iam.close();
+    const c = new S3Client({
+      region: 'us-east-1',
+      tlsMode: S3RequestTlsMode.DISABLED,
+      enableS3Express: true,
+      signingConfig: { ...signingConfig, algorithm: AwsSigningAlgorithm.V4_S3EXPRESS },
+    });
+    const corpus: string[] = [];
+    const attempts = [
+      new HttpRequest({ method: 'GET', path: `/${bucket}/missing`, headers: { host } }),
+      new HttpRequest({ method: 'PUT', path: `/${bucket}/refused`, headers: { host, 'x-amz-create-session-mode': 'ReadOnly' }, body: Buffer.from('no') }),
+      new HttpRequest({ method: 'GET', path: `/nobucket--usw2-az1--x-s3/key`, headers: { host } }),
+    ];
+    for (const [i, request] of attempts.entries()) {
+      let done: S3RequestDoneResult | null = null;
+      const made = c.makeRequest({ type: i === 1 ? S3RequestType.PUT_OBJECT : S3RequestType.GET_OBJECT, request, onDone: (result) => (done = result) });
+      await made.finishedFuture.catch((error: unknown) => corpus.push(...texts(error)));
+      await made.shutdownEvent;
+      corpus.push(...texts(done), ...texts(made));
+    }
+    corpus.push(...texts(c), ...texts(c.config), ...texts(server.requests));
+    await c.close();
+    await relayed.close();
+    await server.close();
+    const sessions = [...relayed.answers().matchAll(/<SessionToken>([^<]+)<\/SessionToken><SecretAccessKey>([^<]+)<\/SecretAccessKey>/g)];
+    expect(sessions.length).toBe(2);
+    const text = corpus.join('\n');
+    expect(text).toMatch(/NoSuchKey/);
+    expect(text).toMatch(/AccessDenied/);
+    expect(text).toMatch(/AWS_ERROR_S3EXPRESS_CREATE_SESSION_FAILED/);
+    for (const [, token, secret] of sessions) {
+      for (const value of [token!, secret!, SECRET]) expect(text.includes(value), `${value.slice(0, 12)}... in the corpus`).toBe(false);
+    }
+  });
+
   it('appear in no error, done result or inspected object, whatever fails', async () => {
     const corpus: string[] = [];
     // The server knows the key with another secret (SignatureDoesNotMatch), or not at all (InvalidAccessKeyId).
