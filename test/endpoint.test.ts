@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/protocol/endpoint.js';
+import { directoryBucketZone, objectLocation, parseConfigFile, parseS3Url, resolveEndpointConfig } from '../src/protocol/endpoint.js';
 import { isLoopbackHost } from '../src/http/hosts.js';
 import { keyUnder, safeLocalPath } from '../src/transfer/paths.js';
 
@@ -102,6 +102,22 @@ region = nowhere
   });
 });
 
+describe('directory buckets', () => {
+  it('are named base--zone--x-s3 and live at their zone endpoint on AWS, in path style elsewhere', () => {
+    expect(directoryBucketZone('fast--usw2-az1--x-s3')).toBe('usw2-az1');
+    expect(directoryBucketZone('local--use1-lax1-az1--x-s3')).toBe('use1-lax1-az1');
+    for (const name of ['plain-bucket', 'no-zone--x-s3', 'fast--usw2-az1--x-s3-not', 'Fast--usw2-az1--x-s3'])
+      expect(directoryBucketZone(name), name).toBeNull();
+    const aws = resolveEndpointConfig({ region: 'us-west-2', env: {}, profile: {} });
+    expect(objectLocation(aws, 'fast--usw2-az1--x-s3', 'a/b')).toEqual({
+      host: 'fast--usw2-az1--x-s3.s3express-usw2-az1.us-west-2.amazonaws.com',
+      path: '/a/b',
+    });
+    const local = resolveEndpointConfig({ endpoint: 'http://127.0.0.1:9000', env: {}, profile: {} });
+    expect(objectLocation(local, 'fast--usw2-az1--x-s3', 'a/b')).toEqual({ host: '127.0.0.1:9000', path: '/fast--usw2-az1--x-s3/a/b' });
+  });
+});
+
 describe('local paths of keys', () => {
   it('keeps every key inside the target folder', () => {
     expect(safeLocalPath('/t', 'p/', 'p/a/b.txt')).toEqual({ path: '/t/a/b.txt' });
@@ -122,7 +138,11 @@ describe('S3Client.fromEnvironment keeps a configured AWS endpoint', () => {
     const folder = mkdtempSync(join(tmpdir(), 's3tx-profile-'));
     const saved = process.env.AWS_CONFIG_FILE;
     try {
-      for (const endpoint of ['https://s3.cn-north-1.amazonaws.com.cn', 'https://s3-fips.us-east-1.amazonaws.com', 'https://s3.dualstack.eu-west-1.amazonaws.com']) {
+      for (const endpoint of [
+        'https://s3.cn-north-1.amazonaws.com.cn',
+        'https://s3-fips.us-east-1.amazonaws.com',
+        'https://s3.dualstack.eu-west-1.amazonaws.com',
+      ]) {
         writeFileSync(join(folder, 'config'), `[profile other]\nregion = us-east-1\nendpoint_url = ${endpoint}\n`);
         process.env.AWS_CONFIG_FILE = join(folder, 'config');
         const client = S3Client.fromEnvironment({ profile: 'other' });

@@ -240,15 +240,16 @@ export function copySourceLocation(source: { bucket: string; key: string }, endp
 }
 
 /**
- * Set by the high-level methods (transfer/perform.ts): a request to a directory bucket
- * (`name--zone--x-s3`) is signed with S3 Express sessions by itself, as the AWS SDKs do, without
- * `enableS3Express` or a V4_S3EXPRESS signing config. A symbol, so it is no option a caller types.
+ * Set by the high-level methods to the bucket a request is for: a directory bucket's
+ * (`name--zone--x-s3`) requests are signed with S3 Express sessions by themselves, as the AWS
+ * SDKs do, without `enableS3Express` or a V4_S3EXPRESS signing config. A symbol, so it is no
+ * option a caller types.
  */
-export const SESSIONS_FOR_DIRECTORY_BUCKETS = Symbol('s3tx.sessionsForDirectoryBuckets');
+export const HIGH_LEVEL_BUCKET = Symbol('s3tx.highLevelBucket');
 
 /** Arguments of {@link S3ClientCore.makeRequest}; the names mirror awscrt.s3.S3Client.make_request. */
 export interface S3RequestOptions extends S3RequestCallbacks {
-  [SESSIONS_FOR_DIRECTORY_BUCKETS]?: boolean;
+  [HIGH_LEVEL_BUCKET]?: string;
   type: S3RequestType;
   /** The whole S3 request: method, path (`/bucket/key`), headers with Host, and optionally a body. */
   request: HttpRequestLike;

@@ -12,7 +12,7 @@ import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks }
 import { defaultMultipartThreshold } from '../meta-request/part-planner.js';
 import type { RequestChecksum } from '../meta-request/request-checksum.js';
 import { Scheduler } from '../meta-request/scheduler.js';
-import { directoryBucketOf, resolveEndpointConfig, readProfile, type EndpointConfig } from '../protocol/endpoint.js';
+import { directoryBucketZone, resolveEndpointConfig, readProfile, type EndpointConfig } from '../protocol/endpoint.js';
 import { createSessionThrough } from './create-session.js';
 import { S3RequestType } from '../core/enums.js';
 import { InvalidArgumentError, RequestCanceledError } from '../core/errors.js';
@@ -30,7 +30,7 @@ import {
   isBufferLike,
   isStreamBody,
   normalizeHeaders,
-  SESSIONS_FOR_DIRECTORY_BUCKETS,
+  HIGH_LEVEL_BUCKET,
   resolveEndpoint,
   splitPath,
   type S3RequestOptions,
@@ -152,7 +152,7 @@ export class S3ClientCore {
     if (express && !config.enableS3Express) {
       throw new InvalidArgumentError('enableS3Express', 'must be true on the client for a request signed with AwsSigningAlgorithm.V4_S3EXPRESS');
     }
-    const byBucket = options[SESSIONS_FOR_DIRECTORY_BUCKETS] === true && directoryBucketOf(headers.host ?? '', path) !== null;
+    const byBucket = directoryBucketZone(options[HIGH_LEVEL_BUCKET] ?? '') !== null;
     const sessions = express || byBucket ? (this.#sessions ??= new S3ExpressSessions(createSessionThrough(this))) : null;
     const signer = resolveSigner(config.region, config.signingConfig, signingOverride, { sessions, headers });
     // CopyObject and UploadPartCopy go with the identity itself: S3 Express takes them only so.

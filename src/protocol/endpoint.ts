@@ -153,14 +153,6 @@ export function directoryBucketZone(bucket: string): string | null {
   return /^[a-z0-9][a-z0-9.-]*--([a-z0-9]+-[a-z0-9-]+)--x-s3$/.exec(bucket)?.[1] ?? null;
 }
 
-/** The bucket of a request by its Host and path (virtual-hosted when the Host's first label is a directory bucket), if it is a directory bucket. */
-export function directoryBucketOf(host: string, path: string): string | null {
-  const label = host.split('.', 1)[0]!;
-  if (host.includes('.') && directoryBucketZone(label)) return label;
-  const first = decodeURIComponent(path.split('?', 1)[0]!.split('/')[1] ?? '');
-  return directoryBucketZone(first) ? first : null;
-}
-
 /**
  * Host and path of a bucket (and key). Virtual-hosted unless the config says path style; path style also
  * for IP addresses and localhost, and for bucket names that cannot be a host label

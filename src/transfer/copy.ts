@@ -1,4 +1,5 @@
 /** `client.copy()`: server side, through COPY_OBJECT; UploadPartCopy parts above the threshold. */
+import { HIGH_LEVEL_BUCKET } from '../client/request-options.js';
 import { HttpRequest } from '../http/http-request.js';
 import { encodeKey, objectLocation } from '../protocol/endpoint.js';
 import { S3RequestType } from '../core/enums.js';
@@ -38,6 +39,7 @@ export async function copy(client: S3ClientCore, options: CopyOptions): Promise<
   const { headers: answer } = await perform(
     client,
     {
+      [HIGH_LEVEL_BUCKET]: options.bucket,
       type: S3RequestType.COPY_OBJECT,
       request: new HttpRequest({ method: 'PUT', path: location.path, headers }),
       ...(options.sourceSize !== undefined ? { copySourceSize: options.sourceSize } : {}),

@@ -120,7 +120,12 @@ export async function uploadDirectory(client: S3ClientCore, folder: string, targ
 }
 
 /** Fetches every object below `source` into `folder`, paths being the keys relative to the prefix. */
-export async function downloadDirectory(client: S3ClientCore, source: S3Prefix, folder: string, options: DownloadDirectoryOptions = {}): Promise<DirectoryResult> {
+export async function downloadDirectory(
+  client: S3ClientCore,
+  source: S3Prefix,
+  folder: string,
+  options: DownloadDirectoryOptions = {},
+): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(source, 'source');
   const concurrency = checkConcurrency(options.concurrency);
   const folderProgress = new FolderProgress(options.onProgress, options.onFile);

@@ -6,7 +6,7 @@ import { objectLocation } from '../protocol/endpoint.js';
 import { S3RequestType } from '../core/enums.js';
 import { FileIoError, InvalidArgumentError, RequestCanceledError } from '../core/errors.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
-import type { S3RequestOptions } from '../client/request-options.js';
+import { HIGH_LEVEL_BUCKET, type S3RequestOptions } from '../client/request-options.js';
 import { parseByteCount } from '../http/h1-parser.js';
 import { checkObjectName, metadataFromHeaders } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
@@ -58,6 +58,7 @@ function getRequest(client: S3ClientCore, source: DownloadSource): Omit<S3Reques
   if (source.range !== undefined) headers.range = source.range;
   if (source.ifMatch !== undefined) headers['if-match'] = source.ifMatch;
   return {
+    [HIGH_LEVEL_BUCKET]: source.bucket,
     type: S3RequestType.GET_OBJECT,
     request: new HttpRequest({ method: 'GET', path: location.path, headers, ...(source.versionId ? { query: { versionId: source.versionId } } : {}) }),
     ...(source.validateChecksum ? { checksumConfig: { validateResponse: true } } : {}),

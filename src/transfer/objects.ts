@@ -1,4 +1,5 @@
 /** Listing, inspecting and deleting objects: the small requests the high-level methods and the CLI need. */
+import { HIGH_LEVEL_BUCKET } from '../client/request-options.js';
 import { createHash } from 'node:crypto';
 import { HttpRequest } from '../http/http-request.js';
 import { objectLocation } from '../protocol/endpoint.js';
@@ -49,6 +50,7 @@ async function smallRequest(
   const { headers } = await perform(
     client,
     {
+      ...(request.bucket ? { [HIGH_LEVEL_BUCKET]: request.bucket } : {}),
       type: S3RequestType.DEFAULT,
       operationName,
       request: new HttpRequest({
@@ -93,7 +95,10 @@ export async function* listObjects(client: S3ClientCore, options: ListOptions): 
       const key = textOf(entry, 'Key');
       if (key === null) continue;
       const size = parseByteCount(textOf(entry, 'Size') ?? '0');
-      if (size === null) throw new InvalidResponseError(`ListObjectsV2 gave ${JSON.stringify(key.slice(0, 80))} the size ${JSON.stringify(textOf(entry, 'Size')?.slice(0, 80))}`);
+      if (size === null)
+        throw new InvalidResponseError(
+          `ListObjectsV2 gave ${JSON.stringify(key.slice(0, 80))} the size ${JSON.stringify(textOf(entry, 'Size')?.slice(0, 80))}`,
+        );
       yield {
         kind: 'object',
         key: decode(key),

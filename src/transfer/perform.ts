@@ -5,7 +5,7 @@
  */
 import { RequestCanceledError } from '../core/errors.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
-import { SESSIONS_FOR_DIRECTORY_BUCKETS, type S3RequestOptions } from '../client/request-options.js';
+import type { S3RequestOptions } from '../client/request-options.js';
 
 /** Running totals of one transfer. */
 export interface Progress {
@@ -43,8 +43,6 @@ export async function perform(
   let transferred = 0;
   const request = client.makeRequest({
     ...options,
-    // A directory bucket (name--zone--x-s3) is S3 Express, signed with its sessions, as the SDKs choose.
-    [SESSIONS_FOR_DIRECTORY_BUCKETS]: true,
     onHeaders: (statusCode, list) => {
       const headers: Record<string, string> = {};
       for (const [name, value] of list) headers[name.toLowerCase()] = value;

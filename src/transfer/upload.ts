@@ -1,4 +1,5 @@
 /** `client.upload()`: a file, bytes or a stream to one object, through PUT_OBJECT. */
+import { HIGH_LEVEL_BUCKET } from '../client/request-options.js';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { HttpRequest } from '../http/http-request.js';
@@ -71,6 +72,7 @@ export async function upload(client: S3ClientCore, options: UploadOptions): Prom
   const { headers: answer, transferred } = await perform(
     client,
     {
+      [HIGH_LEVEL_BUCKET]: options.bucket,
       type: S3RequestType.PUT_OBJECT,
       request: new HttpRequest({ method: 'PUT', path: location.path, headers, body: requestBody }),
       ...(sendFilepath !== undefined ? { sendFilepath } : {}),
