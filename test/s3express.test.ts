@@ -383,7 +383,7 @@ describe('the local server as S3 Express', () => {
           `<CompleteMultipartUpload>${parts.join('')}</CompleteMultipartUpload>`,
         ),
       });
-      expect(completed.error).toMatchObject({ s3Code: 'InvalidPart' });
+      expect(completed.error).toMatchObject({ s3Code: 'InvalidPartOrder' });
     } finally {
       await c.close();
     }
@@ -523,5 +523,52 @@ describe('the session cache', () => {
     expect(execFileSync(process.execPath, ['--input-type=module', '-e', script]).toString()).toBe('cached\n');
     // The 60 s refresh timer is unref'd: the process ends at once.
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('directory bucket rules', () => {
+  it('refuse Content-MD5, SSE-C, versions and delimiters but /; DeleteObjects sends a CRC32 there instead of Content-MD5', async () => {
+    const c = expressClient();
+    try {
+      const refusals: Array<[Record<string, string>, string, string]> = [
+        [{ 'content-md5': '1B2M2Y8AsgTpgAmY7PhCfg==' }, 'PUT', 'InvalidRequest'],
+        [{ 'x-amz-server-side-encryption-customer-algorithm': 'AES256' }, 'PUT', 'InvalidArgument'],
+      ];
+      for (const [headers, method, code] of refusals) {
+        const answer = await run(c, {
+          type: S3RequestType.DEFAULT,
+          operationName: 'PutObject',
+          request: request(method, `/${BUCKET}/rules`, headers, Buffer.alloc(0)),
+        });
+        expect(answer.error, JSON.stringify(headers)).toMatchObject({ s3Code: code });
+      }
+      const versioned = await run(c, { type: S3RequestType.DEFAULT, operationName: 'GetObject', request: request('GET', `/${BUCKET}/small?versionId=abc`) });
+      expect(versioned.error).toMatchObject({ s3Code: 'InvalidArgument' });
+      const listed = await run(c, {
+        type: S3RequestType.DEFAULT,
+        operationName: 'ListObjectsV2',
+        request: request('GET', `/${BUCKET}?list-type=2&delimiter=-`),
+      });
+      expect(listed.error).toMatchObject({ s3Code: 'InvalidArgument' });
+    } finally {
+      await c.close();
+    }
+    const high = new S3Client({
+      region: 'us-east-1',
+      tlsMode: S3RequestTlsMode.DISABLED,
+      endpoint: server.endpoint,
+      signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(ACCESS_KEY, SECRET_KEY) }),
+    });
+    try {
+      await high.upload({ bucket: BUCKET, key: 'doomed/a', body: Buffer.from('a') });
+      server.resetRequests();
+      const result = await high.deleteObjects({ bucket: BUCKET, keys: ['doomed/a'] });
+      expect(result.deleted).toEqual(['doomed/a']);
+    } finally {
+      await high.close();
+    }
+    const deletion = server.requests.find((record) => record.operation === 'DeleteObjects')!;
+    expect(deletion.headers['content-md5']).toBeUndefined();
+    expect(deletion.headers['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]{6}==$/);
   });
 });

@@ -38,6 +38,9 @@ import {
 import { createMetaRequest } from './request-types.js';
 import { S3Request } from './s3-request.js';
 
+/** The largest part of a ranged GET from a directory bucket: aws-c-s3's bound (s3_util.c), as one part there serves over 100 Gbit/s. */
+const S3EXPRESS_MAX_GET_PART = 128 * 1024 * 1024;
+
 /**
  * The engine's client: makeRequest and close, over one transport, buffer pool and scheduler.
  * S3Client (src/s3-client.ts) adds the high-level methods on top.
@@ -184,7 +187,8 @@ export class S3ClientCore {
       sendFile,
       recvFilepath,
       body,
-      partSize,
+      // aws-c-s3 keeps S3 Express's ranged GETs to 128 MiB parts.
+      partSize: sessions && type === S3RequestType.GET_OBJECT ? Math.min(partSize, S3EXPRESS_MAX_GET_PART) : partSize,
       threshold,
       checksum,
       validate,

@@ -92,6 +92,23 @@ export class SessionRegistry {
   }
 }
 
+/**
+ * What a directory bucket refuses whoever signs: Content-MD5 (it checks CRC32, CRC32C, SHA-1 or
+ * SHA-256 instead), SSE-C, object versions, and a ListObjectsV2 delimiter other than `/`.
+ */
+export function checkDirectoryBucketRequest(route: Route, headers: IncomingHttpHeaders, query: URLSearchParams): void {
+  if (headers['content-md5'] !== undefined) {
+    throw new S3Error('InvalidRequest', 'Content-MD5 is not supported for directory buckets: send x-amz-checksum-crc32 (or CRC32C, SHA1, SHA256).');
+  }
+  if (headers['x-amz-server-side-encryption-customer-algorithm'] !== undefined) {
+    throw new S3Error('InvalidArgument', 'Server-side encryption with customer-provided keys is not supported for directory buckets.');
+  }
+  if (query.has('versionId') && query.get('versionId') !== 'null') throw new S3Error('InvalidArgument', 'Directory buckets do not keep object versions.');
+  if (route.operation === 'ListObjectsV2' && query.has('delimiter') && query.get('delimiter') !== '/') {
+    throw new S3Error('InvalidArgument', 'Directory buckets support only / as a delimiter.');
+  }
+}
+
 /** The CreateSessionResult document for `session`. */
 export function createSessionXml(session: LocalSession): string {
   const field = (name: string, value: string) => `<${name}>${escapeXml(value)}</${name}>`;

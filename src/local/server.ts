@@ -18,7 +18,7 @@ import { handle, type OperationContext } from './operations/index.js';
 import { bodyDecoder, pipeBody, readBody } from './request-body.js';
 import { RequestLog, type RecordedRequest } from './request-log.js';
 import { isDirectoryBucketName, route } from './router.js';
-import { DEFAULT_SESSION_SECONDS, SessionRegistry } from './s3express.js';
+import { DEFAULT_SESSION_SECONDS, SessionRegistry, checkDirectoryBucketRequest } from './s3express.js';
 import { S3Error, errorXml } from './s3-error.js';
 import { DEFAULT_REGION, verifySignature, type VerifyOptions } from './sigv4.js';
 import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
@@ -244,6 +244,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       if (directory) {
         if (!auth) throw new S3Error('AccessDenied', 'Requests to a directory bucket must be signed.');
         sessions.check(where, method, headers, auth, secrets.has(auth.accessKeyId));
+        checkDirectoryBucketRequest(where, headers, query);
       } else if (auth && !secrets.has(auth.accessKeyId)) {
         // A session's key is good for its directory bucket only.
         throw new S3Error('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', { AWSAccessKeyId: auth.accessKeyId });

@@ -2,7 +2,8 @@
 import { HIGH_LEVEL_BUCKET } from '../client/request-options.js';
 import { createHash } from 'node:crypto';
 import { HttpRequest } from '../http/http-request.js';
-import { objectLocation } from '../protocol/endpoint.js';
+import { Crc32 } from '../checksums/index.js';
+import { directoryBucketZone, objectLocation } from '../protocol/endpoint.js';
 import { S3RequestType } from '../core/enums.js';
 import { InvalidArgumentError, InvalidResponseError, lengthFault } from '../core/errors.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
@@ -170,6 +171,15 @@ export interface DeleteObjectsResult {
 }
 
 /** Deletes many objects, a thousand per DeleteObjects request. */
+/**
+ * The integrity header DeleteObjects must carry: Content-MD5, or for a directory bucket, which
+ * takes no MD5, a CRC32 (the SDKs' choice there).
+ */
+function integrityHeader(bucket: string, body: Buffer): Record<string, string> {
+  if (directoryBucketZone(bucket)) return { 'x-amz-checksum-crc32': new Crc32().update(body).digestBase64() };
+  return { 'content-md5': createHash('md5').update(body).digest('base64') };
+}
+
 export async function deleteObjects(
   client: S3ClientCore,
   options: { bucket: string; keys: string[] } & Pick<TransferControl, 'signal'>,
@@ -186,7 +196,7 @@ export async function deleteObjects(
         method: 'POST',
         bucket: options.bucket,
         query: { delete: '' },
-        headers: { 'content-type': 'application/xml', 'content-md5': createHash('md5').update(body).digest('base64') },
+        headers: { 'content-type': 'application/xml', ...integrityHeader(options.bucket, body) },
         body,
       },
       options,

@@ -99,7 +99,7 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
         throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
       // A directory bucket takes parts numbered 1, 2, 3, ... with no gap.
       if (directory && partNumber !== previous + 1) {
-        throw new S3Error('InvalidPart', `Part numbers of a directory bucket's upload must be consecutive from 1: part ${partNumber} follows ${previous}.`, {
+        throw new S3Error('InvalidPartOrder', `Part numbers of a directory bucket's upload must be consecutive from 1: part ${partNumber} follows ${previous}.`, {
           PartNumber: String(partNumber),
         });
       }
