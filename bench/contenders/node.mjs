@@ -1,12 +1,16 @@
 // The Node contenders of the transfer bench, one workload per process so that each has its own
 // CPU time and peak RSS. Usage:
 //   node node.mjs CONTENDER WORKLOAD ENDPOINT BUCKET ACCESS SECRET [ARGS]   -> prints {"seconds": ...}
-// CONTENDER: s3tx, s3tx-crc32c, client-s3, client-s3-crc32c, lib-storage, lib-storage-q16, minio
+// CONTENDER: s3tx, s3tx-crc32c, s3tx-s3express, client-s3, client-s3-crc32c, lib-storage, lib-storage-q16, minio
 // WORKLOAD:  get-memory KEY | get-file KEY PATH | put-file KEY PATH | small-put PREFIX COUNT SIZE | small-get PREFIX COUNT
 // s3tx and client-s3 take an https ENDPOINT too, whose certificate they verify against the CA certificate in the file
 // BENCH_CA names (else the system's trust store), never with verification off; minio here is plain http only.
 // s3tx goes through the HTTP proxy BENCH_PROXY names (its `proxy` option), if set; the bench strips the environment's
 // proxy variables, so that without it every contender connects directly.
+// s3tx-s3express is s3tx signing with S3 Express sessions (enableS3Express, AwsSigningAlgorithm.V4_S3EXPRESS, as an
+// aws-c-s3 client is set up for a directory bucket): the same calls, each request signed with its bucket's session.
+// Beside the seconds, the line printed gives `cpu`: the process's CPU seconds (user + system, every thread) over the
+// transfer alone, from process.cpuUsage(), without Node's start and the imports GNU time also counts.
 import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
@@ -14,12 +18,21 @@ const [contender, workload, endpoint, bucket, accessKeyId, secretAccessKey, ...a
 const MiB = 1024 * 1024;
 const url = new URL(endpoint);
 const crc = contender.endsWith('-crc32c');
+const express = contender === 's3tx-s3express';
 const ca = process.env.BENCH_CA ? readFileSync(process.env.BENCH_CA) : null;
 if (url.protocol === 'https:' && contender === 'minio') throw new Error('the minio contender has no https setup');
 
 async function s3tx() {
-  const { S3Client, S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType, HttpRequest, AwsCredentialsProvider, createDefaultS3SigningConfig } =
-    await import('../../dist/index.js');
+  const {
+    S3Client,
+    S3ChecksumAlgorithm,
+    S3ChecksumLocation,
+    S3RequestType,
+    HttpRequest,
+    AwsCredentialsProvider,
+    AwsSigningAlgorithm,
+    createDefaultS3SigningConfig,
+  } = await import('../../dist/index.js');
   // The scaling bench varies these; the other workloads run with the defaults.
   const tuning = {
     ...(process.env.S3TX_CONNECTIONS ? { maxConnections: Number(process.env.S3TX_CONNECTIONS) } : {}),
@@ -34,7 +47,11 @@ async function s3tx() {
     ...(ca ? { tlsConnectionOptions: { ca } } : {}),
     // https: a CONNECT tunnel with TLS to the endpoint inside it; http: absolute-form requests.
     ...(process.env.BENCH_PROXY ? { proxy: { url: process.env.BENCH_PROXY } } : {}),
-    signingConfig: createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
+    signingConfig: {
+      ...createDefaultS3SigningConfig({ region: 'us-east-1', credentialProvider: AwsCredentialsProvider.newStatic(accessKeyId, secretAccessKey) }),
+      ...(express ? { algorithm: AwsSigningAlgorithm.V4_S3EXPRESS } : {}),
+    },
+    ...(express ? { enableS3Express: true } : {}),
   });
   const checksumAlgorithm = crc ? S3ChecksumAlgorithm.CRC32C : undefined;
   // A figure with checksums counts only if the download was validated.
@@ -139,6 +156,7 @@ async function minio() {
 const factories = {
   s3tx,
   's3tx-crc32c': s3tx,
+  's3tx-s3express': s3tx,
   'client-s3': sdk,
   'client-s3-crc32c': sdk,
   'lib-storage': sdk,
@@ -148,8 +166,10 @@ const factories = {
 };
 const runner = await factories[contender]();
 if (workload === 'put-file') statSync(args[1]);
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 await runner[workload](args);
 const seconds = (performance.now() - started) / 1000;
+const cpuUsed = process.cpuUsage(cpuBefore);
 await runner.close();
-console.log(JSON.stringify({ seconds }));
+console.log(JSON.stringify({ seconds, cpu: (cpuUsed.user + cpuUsed.system) / 1e6 }));
