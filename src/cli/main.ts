@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { SetupError, UsageError, parse } from './options.js';
 import { describeError } from './report.js';
+import { watchStdout } from './stdout.js';
 
 const USAGE = `Usage: s3tx <command> [options]
 
@@ -129,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
   throw new UsageError(`unknown command "${command}"`);
 }
 
+watchStdout();
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (error: unknown) => {

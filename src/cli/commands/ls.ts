@@ -1,6 +1,7 @@
 /** `s3tx ls [s3://bucket/prefix]`: buckets, or the objects and folders below a prefix. */
 import { CLIENT_FLAGS, CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
 import { s3Location } from '../locations.js';
+import { printLine, stdoutClosed } from '../stdout.js';
 
 export const LS_USAGE = `Usage: s3tx ls [s3://bucket[/prefix]] [options]
 
@@ -24,7 +25,7 @@ export async function ls(args: string[]): Promise<number> {
   const location = positionals[0] === undefined ? null : s3Location(positionals[0]);
   if (location && location.kind !== 's3') throw new UsageError('ls lists S3: give an s3://bucket/prefix URL');
   const json = Boolean(values.json);
-  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const out = printLine;
   const client = clientFrom(values as ClientFlags);
   try {
     if (!location) {
@@ -35,6 +36,8 @@ export async function ls(args: string[]): Promise<number> {
     let count = 0;
     let bytes = 0;
     for await (const entry of client.listObjects({ bucket: location.bucket, prefix: location.key, ...(values.recursive ? {} : { delimiter: '/' }) })) {
+      // A reader that went away (`| head`) wants no more pages.
+      if (stdoutClosed()) break;
       if (entry.kind === 'prefix') {
         out(json ? JSON.stringify({ prefix: entry.prefix }) : `${''.padStart(30)} PRE ${entry.prefix.slice(location.key.lastIndexOf('/') + 1)}`);
         continue;

@@ -1,0 +1,50 @@
+/**
+ * The s3tx command as someone used to `aws s3` meets it: output closed early, keys it must skip,
+ * profiles that do not exist. Child processes over dist/, against the local server.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3RequestType } from '../src/index.js';
+import { startLocalS3, type LocalS3 } from '../src/local/index.js';
+import { CLI } from './helpers/cli.js';
+import { awsEnvironment, httpRequest, newClient, run } from './helpers/client.js';
+import { ACCESS_KEY, SECRET_KEY, tempFolder } from './helpers/servers.js';
+
+const bucket = 'aws-habits';
+let server: LocalS3;
+let folder: { path: string; remove: () => Promise<void> };
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  folder = await tempFolder();
+  server = await startLocalS3({ credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
+  env = { PATH: process.env.PATH, HOME: folder.path, XDG_CACHE_HOME: `${folder.path}/cache`, ...awsEnvironment(server.endpoint, folder.path) };
+  const c = newClient({ endpoint: server.endpoint });
+  try {
+    await run(c, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
+    await Promise.all(Array.from({ length: 2500 }, (_, i) => c.upload({ bucket, key: `many/${String(i).padStart(5, '0')}`, body: Buffer.from('x') })));
+  } finally {
+    await c.close();
+  }
+});
+
+afterAll(async () => {
+  await server?.close();
+  await folder?.remove();
+});
+
+describe('output closed early', () => {
+  it('`s3tx ls ... | head -1` ends quietly with 0, and stops listing', async () => {
+    server.resetRequests();
+    const child = spawn(process.execPath, [CLI, 'ls', `s3://${bucket}/many/`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // As head does: read the first line, then close the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    // 2,500 keys are three pages; a reader gone after the first line needs at most two.
+    expect(server.requests.filter((record) => record.operation === 'ListObjectsV2').length).toBeLessThanOrEqual(2);
+  });
+});
