@@ -206,7 +206,9 @@ describe('cp', () => {
     await client.upload({ bucket, key: 'tree/../../escape.txt', body: Buffer.from('no') });
     const back = join(folder.path, 'back', 'inside');
     const down = await s3tx(['cp', '-r', `s3://${bucket}/tree/`, back, '--json']);
-    expect(down.code).toBe(0);
+    // A skipped key is exit 2 with a warning on stderr, as aws s3 gives.
+    expect(down.code).toBe(2);
+    expect(down.stderr).toBe(`warning: skipping s3://${bucket}/tree/../../escape.txt: not written: the key contains ".", ".." or an empty segment\n`);
     const lines = jsonLines(down.stdout);
     expect(lines.filter((line) => line.op === 'skip')).toEqual([expect.objectContaining({ source: `s3://${bucket}/tree/../../escape.txt` })]);
     for (const name of names) expect(await readFile(join(back, name))).toEqual(await readFile(join(tree, name)));

@@ -74,6 +74,7 @@ export class Reporter {
   #bytes = 0;
   #files = 0;
   #failures = 0;
+  #skipped = 0;
   #started = performance.now();
   #lastDraw = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -89,6 +90,11 @@ export class Reporter {
 
   get failures(): number {
     return this.#failures;
+  }
+
+  /** The exit code, as the AWS CLI gives it: 1 when a transfer failed, 2 when a file was skipped, else 0. */
+  get exitCode(): number {
+    return this.#failures > 0 ? 1 : this.#skipped > 0 ? 2 : 0;
   }
 
   /** What is to be moved, when known: the progress line shows percentage and ETA from it. */
@@ -110,22 +116,24 @@ export class Reporter {
   /** A finished or failed object: a line (or JSON) for it, and the progress line redrawn. */
   object(event: ObjectEvent): void {
     if (event.op !== 'skip' && !event.error) this.#files++;
-    if (event.error) {
+    if (event.op === 'skip') {
+      // As aws s3 does: a warning on stderr whatever the verbosity, and exit 2 in the end.
+      this.#skipped++;
+      this.#clear();
+      if (this.#json) this.#stdout.write(`${JSON.stringify(this.#fields(event))}\n`);
+      this.#stderr.write(`warning: skipping ${event.source}: ${event.reason}\n`);
+    } else if (event.error) {
       this.#failures++;
       this.#clear();
       const what = `${event.op} of ${event.source}${event.target ? ` to ${event.target}` : ''}`;
-      if (this.#json)
-        this.#stdout.write(
-          `${JSON.stringify({ ...this.#fields({ ...event, bytes: undefined }), error: errorFields(event.error) })}\n`,
-        );
+      if (this.#json) this.#stdout.write(`${JSON.stringify({ ...this.#fields({ ...event, bytes: undefined }), error: errorFields(event.error) })}\n`);
       this.#stderr.write(`s3tx: ${what} failed: ${describeError(event.error)}\n`);
     } else if (this.#json) {
       this.#stdout.write(`${JSON.stringify(this.#fields(event))}\n`);
     } else if (!this.#quiet) {
       this.#clear();
       const verb = event.dryRun ? `(dryrun) ${event.op}` : event.op;
-      const detail = event.op === 'skip' ? `: ${event.reason}` : '';
-      this.#stdout.write(`${verb}: ${event.source}${event.target ? ` to ${event.target}` : ''}${detail}\n`);
+      this.#stdout.write(`${verb}: ${event.source}${event.target ? ` to ${event.target}` : ''}\n`);
     }
     this.#schedule();
   }

@@ -53,7 +53,7 @@ export async function cp(args: string[]): Promise<number> {
     reporter.finish();
     await client.close();
   }
-  return reporter.failures > 0 ? 1 : 0;
+  return reporter.exitCode;
 }
 
 /** The object key for a local file sent to `target`: a target ending in `/` (or empty) takes the file's name. */

@@ -81,7 +81,7 @@ export async function sync(args: string[]): Promise<number> {
     reporter.finish();
     await client.close();
   }
-  return reporter.failures > 0 ? 1 : 0;
+  return reporter.exitCode;
 }
 
 type S3Place = Extract<Location, { kind: 's3' }>;
