@@ -11,7 +11,7 @@ import { createDefaultS3SigningConfig } from './auth/signing.js';
 import type { S3ClientOptions } from './client/options.js';
 import { S3ClientCore } from './client/s3-client-core.js';
 import { InvalidArgumentError } from './core/errors.js';
-import { readProfile, resolveProfileName, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
+import { readProfile, requireProfile, resolveProfileName, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
 import type { CopyOptions, CopyResult } from './transfer/copy.js';
 import type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
 import type { DownloadOptions, DownloadResult, DownloadSource } from './transfer/download.js';
@@ -44,6 +44,8 @@ export class S3Client extends S3ClientCore {
    */
   static fromEnvironment(options: FromEnvironmentOptions = {}): S3Client {
     const { profile: profileName, caBundle, addressingStyle, ...rest } = options;
+    // A profile asked for by name must exist (the AWS CLI's rule); AWS_PROFILE alone is read as the SDK reads it.
+    if (profileName !== undefined) requireProfile(profileName);
     const profile = readProfile(profileName);
     const endpointConfig = resolveEndpointConfig({
       ...(rest.region ? { region: rest.region } : {}),

@@ -48,3 +48,27 @@ describe('output closed early', () => {
     expect(server.requests.filter((record) => record.operation === 'ListObjectsV2').length).toBeLessThanOrEqual(2);
   });
 });
+
+describe('profiles', () => {
+  it('a profile that does not exist is named in one line, exit 2, before anything is sent; one that does is used', async () => {
+    const { runCli } = await import('./helpers/cli.js');
+    const { writeFile } = await import('node:fs/promises');
+    server.resetRequests();
+    for (const [args, extra] of [
+      [['--profile', 'nope'], {}],
+      [[], { AWS_PROFILE: 'nope' }],
+    ] as const) {
+      const ran = await runCli(['ls', `s3://${bucket}/`, ...args], { ...env, ...extra }, folder.path);
+      expect(ran.code).toBe(2);
+      expect(ran.stderr.trim().split('\n')).toHaveLength(1);
+      expect(ran.stderr).toMatch(/^s3tx: profile: the config profile \(nope\) could not be found in /);
+    }
+    expect(server.requests).toEqual([]);
+    const credentials = `${folder.path}/credentials`;
+    await writeFile(credentials, `[team]\naws_access_key_id = ${ACCESS_KEY}\naws_secret_access_key = ${SECRET_KEY}\n`);
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...withoutKeys } = env;
+    const ran = await runCli(['ls', `s3://${bucket}/many/`, '--profile', 'team'], { ...withoutKeys, AWS_SHARED_CREDENTIALS_FILE: credentials }, folder.path);
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).toContain('00000');
+  });
+});

@@ -120,7 +120,9 @@ export function clientFrom(flags: ClientFlags): S3Client {
   const options: FromEnvironmentOptions = {};
   if (flags['endpoint-url'] !== undefined) options.endpoint = flags['endpoint-url'];
   if (flags.region !== undefined) options.region = flags.region;
-  if (flags.profile !== undefined) options.profile = flags.profile;
+  // Named by --profile or AWS_PROFILE, a profile must exist, as the AWS CLI requires: fromEnvironment checks a named one.
+  const profile = flags.profile ?? (process.env.AWS_PROFILE || undefined);
+  if (profile !== undefined) options.profile = profile;
   if (flags['part-size'] !== undefined) options.partSize = parseSize('--part-size', flags['part-size']);
   if (flags['memory-limit'] !== undefined) options.memoryLimit = parseSize('--memory-limit', flags['memory-limit']);
   if (flags['target-gbps'] !== undefined) {

@@ -81,7 +81,7 @@ export function resolveProfileName(name?: string): string {
 
 /** The named profile (`AWS_PROFILE`, else `default`) from `AWS_CONFIG_FILE` or `~/.aws/config`; empty when there is none. */
 export function readProfile(name = resolveProfileName()): ProfileSettings {
-  const path = process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config');
+  const path = sharedFiles().config;
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -89,6 +89,34 @@ export function readProfile(name = resolveProfileName()): ProfileSettings {
     return {};
   }
   return parseConfigFile(text).get(name) ?? {};
+}
+
+/** The shared files a profile may live in: `AWS_CONFIG_FILE` (`[profile name]`) and `AWS_SHARED_CREDENTIALS_FILE` (`[name]`). */
+function sharedFiles(): { config: string; credentials: string } {
+  return {
+    config: process.env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config'),
+    credentials: process.env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials'),
+  };
+}
+
+/**
+ * Throws InvalidArgumentError naming the profile when `name` (a flag, else `AWS_PROFILE`) is in
+ * neither shared file, as the AWS CLI refuses it ("The config profile (name) could not be found");
+ * `default` may be absent. Without this, the credential chain's own error names no profile.
+ */
+export function requireProfile(name = resolveProfileName()): void {
+  if (name === 'default') return;
+  const files = sharedFiles();
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  if (parseConfigFile(read(files.config)).has(name)) return;
+  if (new RegExp(`^\\s*\\[\\s*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*\\]\\s*$`, 'm').test(read(files.credentials))) return;
+  throw new InvalidArgumentError('profile', `the config profile (${name}) could not be found in ${files.config} or ${files.credentials}`);
 }
 
 /** What an S3 client is configured with, as far as the endpoint goes. */
