@@ -6,7 +6,7 @@
  */
 import dns, { type LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADDRESS_TTL_MS, AddressBook, FAILURE_PENALTY_MS, chooseAddress, type AddressEntry, type LookupFunction } from '../src/http/addresses.js';
+import { ADDRESS_TTL_MS, AddressBook, FAILURE_PENALTY_MS, MAX_HOSTS, chooseAddress, type AddressEntry, type LookupFunction } from '../src/http/addresses.js';
 import { S3RequestType, type S3Client } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
 import { httpRequest, newClient, run } from './helpers/client.js';
@@ -229,5 +229,64 @@ describe('IPv6', () => {
       expect(new Set(v6.requests.map((request) => request.headers.host))).toEqual(new Set([new URL(endpoint).host]));
       expect(v6.requests.every((request) => request.status < 300)).toBe(true);
     }
+  });
+});
+
+describe('lookups that misbehave', () => {
+  it('a resolver that never answers fails the connection within the connect timeout', async () => {
+    const silent: LookupFunction = () => {};
+    const c = newClient({ endpoint: 'http://never.answers.test:9', lookup: silent, connectTimeoutMs: 300, maxRetries: 0 });
+    const started = Date.now();
+    try {
+      await expect(c.headObject({ bucket, key: 'x' })).rejects.toMatchObject({
+        code: 'ERR_S3TX_NETWORK',
+        message: expect.stringContaining('resolving never.answers.test timed out after 300 ms'),
+      });
+    } finally {
+      await c.close();
+    }
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('keeps at most MAX_HOSTS host names, the least recently used dropped', async () => {
+    let calls = 0;
+    const book = new AddressBook((_name, _options, callback) => {
+      calls++;
+      callback(null, [{ address: '10.9.9.9', family: 4 }]);
+    });
+    await book.next('host-0.test', null);
+    for (let i = 1; i <= MAX_HOSTS; i++) await book.next(`host-${i}.test`, null);
+    expect(calls).toBe(MAX_HOSTS + 1);
+    // host-0 was the least recently used: dropped, so it is looked up again; host-MAX_HOSTS is still held.
+    await book.next(`host-${MAX_HOSTS}.test`, null);
+    expect(calls).toBe(MAX_HOSTS + 1);
+    await book.next('host-0.test', null);
+    expect(calls).toBe(MAX_HOSTS + 2);
+  });
+
+  it('takes a family given as a string, and a failed refresh keeps the old answer for another TTL', async () => {
+    let now = 1_000_000;
+    let fail = false;
+    let calls = 0;
+    const book = new AddressBook(
+      (_name, _options, callback) => {
+        calls++;
+        if (fail) callback(Object.assign(new Error('SERVFAIL'), { code: 'ESERVFAIL' }), []);
+        else callback(null, [{ address: 'fd00::1', family: 'IPv6' as unknown as number }]);
+      },
+      () => now,
+    );
+    expect((await book.next('six.test', 6)).address).toBe('fd00::1');
+    fail = true;
+    now += ADDRESS_TTL_MS;
+    expect((await book.next('six.test', 6)).address).toBe('fd00::1');
+    await new Promise((resolve) => setImmediate(resolve));
+    // The refresh failed; the next connections use the old answer without asking again until a TTL has passed.
+    for (let i = 0; i < 5; i++) expect((await book.next('six.test', 6)).address).toBe('fd00::1');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(2);
+    now += ADDRESS_TTL_MS;
+    await book.next('six.test', 6);
+    expect(calls).toBe(3);
   });
 });

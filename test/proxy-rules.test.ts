@@ -5,7 +5,10 @@
  */
 import { getProxyForUrl } from 'proxy-from-env';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, ProxyError } from '../src/core/errors.js';
+import { ProxyEndpoint, isProxyAnswer, redactCredentials } from '../src/http/proxy.js';
 import { bypassesProxy, parseNoProxy, proxiesFromEnvironment, proxyFor } from '../src/http/proxy-rules.js';
+import { isRetryable } from '../src/meta-request/retry.js';
 
 const PROXY = 'http://proxy.test:3128';
 const saved = { ...process.env };
@@ -87,5 +90,46 @@ describe('proxy rules', () => {
     // An https endpoint uses HTTPS_PROXY only, an http one HTTP_PROXY only.
     expect(ours({ HTTP_PROXY: PROXY }, 'https://s3.amazonaws.com/')).toBe('');
     expect(ours({ HTTPS_PROXY: PROXY }, 'http://127.0.0.1:9000/')).toBe('');
+  });
+});
+
+describe('proxy URLs and answers', () => {
+  it('a URL that does not parse is named without anything before its last @; bad percent-encoding is an InvalidArgumentError', () => {
+    for (const url of ['user:hunter2@proxy.corp:99999', 'http://user:pa/ss@proxy.corp:3128']) {
+      expect(() => new ProxyEndpoint(url, 'HTTPS_PROXY')).toThrow(InvalidArgumentError);
+      try {
+        new ProxyEndpoint(url, 'HTTPS_PROXY');
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/hunter2|pa\/ss/);
+        expect((error as Error).message).toContain('***@proxy.corp');
+      }
+    }
+    expect(() => new ProxyEndpoint('http://user:100%@proxy.corp:3128', 'proxy.url')).toThrow(/not valid percent-encoding \(proxy http:\/\/proxy.corp:3128\)/);
+    expect(redactCredentials('no-credentials:3128')).toBe('no-credentials:3128');
+  });
+
+  it("tells a proxy's own refusals from a server's answers, and retries only a busy or timed-out proxy", () => {
+    expect(isProxyAnswer(407, { 'x-amz-request-id': 'X' })).toBe(true);
+    expect(isProxyAnswer(503, { 'content-type': 'text/html' })).toBe(true);
+    expect(isProxyAnswer(503, { 'content-type': 'application/xml' })).toBe(false);
+    expect(isProxyAnswer(403, { 'x-amz-request-id': 'X', 'content-type': 'text/html' })).toBe(false);
+    expect(isProxyAnswer(404, {})).toBe(false);
+    expect(isProxyAnswer(400, { 'content-type': 'text/html' })).toBe(false);
+    expect([401, 403, 407, 500, 502, 503, 504].map((status) => isRetryable(new ProxyError('http://p:1', status, '')))).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+    ]);
+  });
+
+  it('an empty CIDR prefix is no range; a bracketed IPv6 range is one', () => {
+    expect(bypassesProxy(parseNoProxy('10.0.0.0/'), '192.168.1.1', 80)).toBe(false);
+    expect(bypassesProxy(parseNoProxy('[fd00::]/8'), '[fd12::1]', 80)).toBe(true);
+    expect(bypassesProxy(parseNoProxy('[fd00::]/8:9000'), '[fd12::1]', 9000)).toBe(true);
+    expect(bypassesProxy(parseNoProxy('[fd00::]/8:9000'), '[fd12::1]', 80)).toBe(false);
   });
 });

@@ -98,9 +98,10 @@ export class TlsError extends S3txError {
 
 /**
  * A proxy refused to carry a request: its answer to CONNECT was not 2xx, or, for an http endpoint
- * reached through it, it answered with an error of its own (407, or any error with neither S3's
- * request id nor an XML body). Not retried, as asking again gets the same answer. `proxy` names it
- * without its credentials.
+ * reached through it, it answered with an error of its own (407; 401, 403 or a 5xx with neither
+ * S3's request id nor an XML body). Not retried, as asking again gets the same answer, but for 503
+ * and 504 (the proxy busy, or the server slow to it), which are retried as network errors are.
+ * `proxy` names it without its credentials.
  */
 export class ProxyError extends S3txError {
   /** The proxy, as `http://host:port`. */
@@ -112,6 +113,11 @@ export class ProxyError extends S3txError {
     super('AWS_ERROR_HTTP_PROXY_CONNECT_FAILED', `the proxy ${proxy} refused the request with ${statusCode}${reason ? ` ${reason}` : ''}`);
     this.proxy = proxy;
     this.statusCode = statusCode;
+  }
+
+  /** Whether asking again may go through: the proxy was busy (503) or timed out reaching the server (504). */
+  get transient(): boolean {
+    return this.statusCode === 503 || this.statusCode === 504;
   }
 }
 

@@ -20,6 +20,8 @@ export type LookupFunction = (
 export const ADDRESS_TTL_MS = 30_000;
 /** How long an address whose connection failed is passed over. */
 export const FAILURE_PENALTY_MS = 30_000;
+/** Host names kept, the least recently used dropped past it: one per virtual-hosted bucket a long-lived client touches. */
+export const MAX_HOSTS = 1024;
 
 export interface AddressEntry {
   address: string;
@@ -82,10 +84,11 @@ class HostAddresses {
   #refresh(): Promise<void> {
     this.#lookup ??= new Promise<void>((resolve, reject) => {
       this.resolve(this.hostname, { all: true }, (error, found) => {
-        if (error) return reject(error);
+        // A failed lookup leaves the old answer serving for another TTL rather than asking on every connection.
+        if (error) return (this.#entries.length > 0 && (this.#resolvedAt = this.now()), reject(error));
         if (found.length === 0) return reject(Object.assign(new Error(`${this.hostname} has no address`), { code: 'ENOTFOUND' }));
         const failures = new Map(this.#entries.map((entry) => [entry.address, entry.failedAt]));
-        this.#entries = found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4, failedAt: failures.get(address) ?? 0 }));
+        this.#entries = found.map(({ address }) => ({ address, family: isIP(address) === 6 ? 6 : 4, failedAt: failures.get(address) ?? 0 }));
         this.#resolvedAt = this.now();
         resolve();
       });
@@ -110,7 +113,11 @@ export class AddressBook {
     const literal = isIP(hostname);
     if (literal !== 0) return Promise.resolve({ address: hostname, family: literal as 4 | 6, failedAt: 0 });
     let host = this.#hosts.get(hostname);
-    if (!host) this.#hosts.set(hostname, (host = new HostAddresses(hostname, this.#lookup, this.#now)));
+    // Map order is recency: a host used moves to the end, and the first is the one to drop.
+    if (host) this.#hosts.delete(hostname);
+    host ??= new HostAddresses(hostname, this.#lookup, this.#now);
+    this.#hosts.set(hostname, host);
+    if (this.#hosts.size > MAX_HOSTS) this.#hosts.delete(this.#hosts.keys().next().value!);
     return host.next(family);
   }
 

@@ -52,20 +52,43 @@ export async function dial(options: DialOptions, onread: OnRead, signal: AbortSi
   const tried = new Set<string>();
   let failure: Error | null = null;
   while (tried.size < MAX_ADDRESS_ATTEMPTS) {
-    const { address } = await options.addresses.next(host, family);
+    // The lookup is bounded by the connect timeout too: a resolver that never answers must not hang the request.
+    const { address } = await within(options.addresses.next(host, family), options.connectTimeoutMs, signal, `resolving ${host}`);
     if (tried.has(address)) break;
     tried.add(address);
     try {
       return await attempt(options, address, onread, signal);
     } catch (error) {
       if (!(error instanceof ConnectFailure)) throw error;
+      // An abandoned dial says nothing of the address.
+      if (signal.aborted) throw error.reason;
       options.addresses.failed(host, address);
       failure = error.reason;
-      if (signal.aborted) break;
     }
   }
   if (proxy) throw new NetworkError(`could not connect to the proxy ${proxy.display}: ${failure?.message}`, failure);
   throw failure!;
+}
+
+/** `promise`, or a rejection once `ms` have passed (naming `what`) or `signal` aborts. */
+function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = (error: unknown) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      reject(error);
+    };
+    const onAbort = () => stop(signal.reason);
+    const timer = setTimeout(() => stop(new Error(`${what} timed out after ${ms} ms`)), ms);
+    timer.unref();
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort);
+    promise.then((value) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    }, stop);
+  });
 }
 
 /** One connection to `address`, within the connect timeout. */

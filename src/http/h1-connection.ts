@@ -157,7 +157,9 @@ export class H1Connection {
 
   /** The socket is made: requests may go. */
   #attach({ socket, onread }: Dialed): void {
-    if (this.#phase === 'closed' || socket.destroyed) return void socket.destroy();
+    if (this.#phase === 'closed') return void socket.destroy();
+    // Gone between the dial and now (an error in the same tick as the connect): the exchange fails as on any close.
+    if (socket.destroyed) return this.#fail(new Error('the connection closed before the request was sent'), true);
     this.#socket = socket;
     socket.setTimeout(this.#stallTimeoutMs);
     if (!onread) socket.on('data', (chunk: Buffer) => this.#onData(chunk));

@@ -48,8 +48,8 @@ export function parseNoProxy(list: string | readonly string[]): NoProxyRules {
 
 /** `host:port`, `[v6]:port`, or a bare host (port 0: any). A bare IPv6 address has colons but no port. */
 function splitPort(entry: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
-  if (bracketed) return { host: bracketed[1]!, port: Number(bracketed[2] ?? 0) };
+  const bracketed = /^\[([^\]]+)\](\/\d+)?(?::(\d+))?$/.exec(entry);
+  if (bracketed) return { host: bracketed[1]! + (bracketed[2] ?? ''), port: Number(bracketed[3] ?? 0) };
   const withPort = /^([^:]+):(\d+)$/.exec(entry);
   if (withPort) return { host: withPort[1]!, port: Number(withPort[2]) };
   return { host: entry, port: 0 };
@@ -60,7 +60,7 @@ function addressRule(host: string, port: number): NoProxyRule | null {
   const family = isIP(address);
   if (family === 0) return null;
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  const prefix = bits === undefined ? (family === 4 ? 32 : 128) : Number(bits);
+  const prefix = bits === undefined ? (family === 4 ? 32 : 128) : /^\d+$/.test(bits) ? Number(bits) : NaN;
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) return null;
   const block = new BlockList();
   block.addSubnet(address, prefix, type);

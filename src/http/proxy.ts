@@ -37,7 +37,11 @@ export class ProxyEndpoint {
     this.hostname = bareHostname(parsed.hostname);
     this.port = Number(parsed.port) || 80;
     this.display = `http://${parsed.host}`;
-    this.#authorization = parsed.username || parsed.password ? basicAuthorization(parsed.username, parsed.password) : null;
+    try {
+      this.#authorization = parsed.username || parsed.password ? basicAuthorization(parsed.username, parsed.password) : null;
+    } catch {
+      throw new InvalidArgumentError(source, `has credentials that are not valid percent-encoding (proxy ${this.display})`);
+    }
   }
 
   /** The `Proxy-Authorization` value, or null when the URL has no credentials. */
@@ -55,9 +59,13 @@ function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 }
 
-/** A URL with whatever stands between `//` and `@` blanked out, for a message about a URL that does not parse. */
+/**
+ * A URL that did not parse, fit for a message: everything up to its last `@` (which may hold
+ * credentials, with or without a scheme, `/` in a password and all) replaced by `***@`.
+ */
 export function redactCredentials(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
+  const at = url.lastIndexOf('@');
+  return at < 0 ? url : `***@${url.slice(at + 1)}`;
 }
 
 /** The error for a proxy's own refusal; `statusCode` is its answer. */
@@ -67,16 +75,19 @@ export function proxyRefusal(proxy: ProxyEndpoint, statusCode: number): ProxyErr
 
 /**
  * Whether an answer through a forwarding proxy is the proxy's rather than the server's: 407
- * always (no S3 asks for proxy credentials), and any other error that carries neither an
+ * always (no S3 asks for proxy credentials), and 401, 403 or a 5xx that carries neither an
  * `x-amz-request-id` (S3 and the S3-compatible servers put one on every answer) nor an XML body
  * (S3's errors are XML; proxies answer with HTML pages). tinyproxy, for one, answers wrong
  * credentials with 401 and an unreachable server with 500.
  */
 export function isProxyAnswer(statusCode: number, headers: Record<string, string | string[]>): boolean {
   if (statusCode === 407) return true;
-  if (statusCode < 400 || headers['x-amz-request-id'] !== undefined) return false;
+  if (!PROXY_STATUSES.has(statusCode) || headers['x-amz-request-id'] !== undefined) return false;
   return !/xml/i.test(String(headers['content-type'] ?? ''));
 }
+
+/** The errors a proxy gives of its own: credentials refused (401 from tinyproxy, 403), and its own failures reaching the server. */
+const PROXY_STATUSES = new Set([401, 403, 500, 502, 503, 504]);
 
 /**
  * Asks the proxy on `socket` for a tunnel to `host:port` and resolves once it has answered 2xx;

@@ -1,4 +1,4 @@
-import { NetworkError, S3ResponseError } from '../core/errors.js';
+import { NetworkError, ProxyError, S3ResponseError } from '../core/errors.js';
 
 /** aws-c-s3 retries each part up to 5 times. */
 export const DEFAULT_MAX_RETRIES = 5;
@@ -21,6 +21,7 @@ const RETRYABLE_CODES = new Set(['RequestTimeout', 'SlowDown', 'InternalError', 
 /** Whether a failed attempt is worth repeating: transient network failures and S3's throttling and server errors. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof NetworkError) return true;
+  if (error instanceof ProxyError) return error.transient;
   if (error instanceof S3ResponseError) {
     return RETRYABLE_STATUS.has(error.statusCode) || RETRYABLE_CODES.has(error.s3Code);
   }
