@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { AwsCredentialsProvider } from './auth/credentials.js';
 import { createDefaultS3SigningConfig } from './auth/signing.js';
-import type { S3ClientOptions } from './client/options.js';
+import { checkChecksumCalculation, type S3ClientOptions } from './client/options.js';
 import { S3ClientCore } from './client/s3-client-core.js';
 import { InvalidArgumentError } from './core/errors.js';
 import { readProfile, requireProfile, resolveProfileName, resolveEndpointConfig, type AddressingStyle, type ProfileSettings } from './protocol/endpoint.js';
@@ -59,8 +59,15 @@ export class S3Client extends S3ClientCore {
     const regionalDefault = `https://s3.${endpointConfig.region}.amazonaws.com/`;
     const configured = rest.endpoint ?? (endpointConfig.endpoint.href === regionalDefault ? undefined : endpointConfig.endpoint.href);
     const ca = rest.tlsConnectionOptions?.ca === undefined ? readCaBundle(caBundle, profile, profileName) : undefined;
+    // As the SDKs read it: the environment, else the profile.
+    const calculation = process.env.AWS_REQUEST_CHECKSUM_CALCULATION
+      ? checkChecksumCalculation('AWS_REQUEST_CHECKSUM_CALCULATION', process.env.AWS_REQUEST_CHECKSUM_CALCULATION)
+      : profile.request_checksum_calculation
+        ? checkChecksumCalculation(`request_checksum_calculation of profile ${resolveProfileName(profileName)}`, profile.request_checksum_calculation)
+        : undefined;
     return new S3Client({
       signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),
+      ...(calculation ? { requestChecksumCalculation: calculation } : {}),
       ...rest,
       region: endpointConfig.region,
       forcePathStyle: endpointConfig.forcePathStyle,

@@ -1,10 +1,11 @@
 /** The settings every transfer command shares (cp, sync): the flags, and what they mean once parsed. */
-import type { ObjectAttributes, S3ChecksumAlgorithm } from '../index.js';
+import { S3ChecksumLocation, type ObjectAttributes, type S3ChecksumAlgorithm } from '../index.js';
 import { CLIENT_FLAGS, UsageError, parseChecksum } from './options.js';
 
 export const TRANSFER_FLAGS = {
   ...CLIENT_FLAGS,
   checksum: { type: 'string' },
+  'checksum-location': { type: 'string' },
   'content-type': { type: 'string' },
   metadata: { type: 'string', multiple: true },
   'storage-class': { type: 'string' },
@@ -13,9 +14,26 @@ export const TRANSFER_FLAGS = {
 
 export interface TransferSettings {
   attributes: ObjectAttributes;
-  checksum: S3ChecksumAlgorithm | undefined;
+  /** The upload's checksum: undefined for the client's default (CRC32), null for none. */
+  checksum: S3ChecksumAlgorithm | null | undefined;
+  checksumLocation: S3ChecksumLocation | undefined;
   concurrency: number;
   resume: boolean;
+}
+
+function checksumLocation(text: string | undefined): S3ChecksumLocation | undefined {
+  if (text === undefined) return undefined;
+  if (/^header$/i.test(text)) return S3ChecksumLocation.HEADER;
+  if (/^trailer$/i.test(text)) return S3ChecksumLocation.TRAILER;
+  throw new UsageError(`--checksum-location must be header or trailer, got "${text}"`);
+}
+
+/** The upload options the checksum flags give: nothing when unset, so the client's defaults apply. */
+export function checksumOptions(settings: TransferSettings): { checksumAlgorithm?: S3ChecksumAlgorithm | null; checksumLocation?: S3ChecksumLocation } {
+  return {
+    ...(settings.checksum !== undefined ? { checksumAlgorithm: settings.checksum } : {}),
+    ...(settings.checksumLocation !== undefined ? { checksumLocation: settings.checksumLocation } : {}),
+  };
 }
 
 export function transferSettings(values: Record<string, unknown>): TransferSettings {
@@ -34,7 +52,8 @@ export function transferSettings(values: Record<string, unknown>): TransferSetti
     throw new UsageError(`--concurrency must be a whole number above 0, got "${String(values.concurrency)}"`);
   return {
     attributes,
-    checksum: values.checksum === undefined ? undefined : parseChecksum(values.checksum as string),
+    checksum: values.checksum === undefined ? undefined : /^none$/i.test(values.checksum as string) ? null : parseChecksum(values.checksum as string),
+    checksumLocation: checksumLocation(values['checksum-location'] as string | undefined),
     concurrency,
     resume: Boolean(values.resume),
   };

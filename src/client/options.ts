@@ -90,6 +90,13 @@ export interface S3ClientOptions {
    */
   proxy?: ProxyOptions | false;
   /**
+   * s3tx, as the AWS SDKs name it: `WHEN_SUPPORTED` (the default, as the SDKs and AWS CLI v2 have
+   * since 2025) makes the high-level uploads send a CRC32 unless told otherwise; `WHEN_REQUIRED`
+   * sends one only when asked (`checksumAlgorithm`). makeRequest is not affected: it sends what
+   * `checksumConfig` says, as the reference does.
+   */
+  requestChecksumCalculation?: RequestChecksumCalculation;
+  /**
    * s3tx: resolves host names, as `dns.lookup(hostname, { all: true }, callback)` does (the
    * default): for service discovery, or a test's names. Every address it gives is used, new
    * connections taking them in turn.
@@ -120,6 +127,17 @@ export interface ResolvedClientConfig {
   forcePathStyle: boolean | null;
   proxy: ProxyChoice<ProxyEndpoint> | null;
   lookup: LookupFunction | undefined;
+  requestChecksumCalculation: RequestChecksumCalculation;
+}
+
+/** When the high-level uploads compute a checksum: always where S3 takes one, or only when asked. */
+export type RequestChecksumCalculation = 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
+
+/** `WHEN_SUPPORTED` or `WHEN_REQUIRED` in any case (the environment and profiles write them lower case), or an InvalidArgumentError naming `source`. */
+export function checkChecksumCalculation(source: string, value: unknown): RequestChecksumCalculation {
+  const upper = typeof value === 'string' ? value.trim().toUpperCase() : value;
+  if (upper === 'WHEN_SUPPORTED' || upper === 'WHEN_REQUIRED') return upper;
+  throw new InvalidArgumentError(source, `must be when_supported or when_required, got ${describe(value)}`);
 }
 
 export function requirePositiveInteger(option: string, value: unknown): number {
@@ -291,6 +309,10 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throw new InvalidArgumentError('lookup', `must be a function with dns.lookup's signature, got ${describe(options.lookup)}`);
   }
   const proxy = resolveProxy(options.proxy, environment.env ?? {});
+  const requestChecksumCalculation =
+    options.requestChecksumCalculation === undefined
+      ? 'WHEN_SUPPORTED'
+      : checkChecksumCalculation('requestChecksumCalculation', options.requestChecksumCalculation);
 
   const connections = options.maxConnections === undefined ? connectionCount(throughputTargetGbps) : options.maxConnections;
   if (!Number.isSafeInteger(connections) || connections < 1) {
@@ -317,5 +339,6 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     forcePathStyle: options.forcePathStyle ?? null,
     proxy,
     lookup: options.lookup,
+    requestChecksumCalculation,
   };
 }

@@ -14,7 +14,7 @@ import type { ObjectAttributes } from './object-headers.js';
 import { listObjects, type ObjectSummary } from './objects.js';
 import { DestinationFolder, keyUnder } from './paths.js';
 import type { Progress, TransferControl } from './perform.js';
-import { upload } from './upload.js';
+import { upload, type UploadOptions } from './upload.js';
 
 /** A bucket and key prefix: `s3://bucket/prefix/` or an object. */
 export type S3Prefix = string | { bucket: string; prefix?: string };
@@ -26,7 +26,7 @@ export interface DirectoryOptions extends TransferControl {
   onFile?: (event: { key: string; path: string; bytes: number; error: Error | null }) => void;
 }
 
-export interface UploadDirectoryOptions extends DirectoryOptions, ObjectAttributes {
+export interface UploadDirectoryOptions extends DirectoryOptions, ObjectAttributes, Pick<UploadOptions, 'checksumAlgorithm' | 'checksumLocation'> {
   /** Which files to send, by path relative to the folder (with `/` separators). */
   filter?: (relativePath: string) => boolean;
 }

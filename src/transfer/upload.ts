@@ -1,5 +1,5 @@
 /** `client.upload()`: a file, bytes or a stream to one object, through PUT_OBJECT. */
-import { HIGH_LEVEL_BUCKET } from '../client/request-options.js';
+import { HIGH_LEVEL_BUCKET, type S3RequestOptions } from '../client/request-options.js';
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { HttpRequest } from '../http/http-request.js';
@@ -18,8 +18,17 @@ export interface UploadOptions extends ObjectAttributes, TransferControl {
   body: string | Buffer | Uint8Array | Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
   /** The length of a stream body, when known: sizes the parts and checks the stream. */
   contentLength?: number;
-  /** Send a checksum of this algorithm in trailers; S3 checks it and stores it with the object. */
-  checksumAlgorithm?: S3ChecksumAlgorithm;
+  /**
+   * The checksum S3 checks and stores with the object: CRC32 by default (the AWS SDKs' default;
+   * none when the client's `requestChecksumCalculation` is `WHEN_REQUIRED`); null for none.
+   */
+  checksumAlgorithm?: S3ChecksumAlgorithm | null;
+  /**
+   * Where the checksum goes: an aws-chunked trailer, computed as the body is sent (the default over
+   * https), or a header, computed before (the default over plain http, as the SDKs do: some
+   * S3-compatible servers cannot decode aws-chunked bodies).
+   */
+  checksumLocation?: S3ChecksumLocation;
   partSize?: number;
   multipartUploadThreshold?: number;
   /** Continue this multipart upload (a file or bytes body): parts S3 already holds are not sent again. */
@@ -38,6 +47,19 @@ export interface UploadResult {
   /** The checksum S3 stored, when one was sent. */
   checksum: ObjectChecksum | null;
   bytes: number;
+}
+
+/** The checksumConfig of an upload: its algorithm (CRC32 unless told otherwise), in a trailer over https and a header over http. */
+function checksumFor(client: S3ClientCore, options: UploadOptions): Pick<S3RequestOptions, 'checksumConfig'> {
+  const algorithm =
+    options.checksumAlgorithm === undefined
+      ? client.config.requestChecksumCalculation === 'WHEN_SUPPORTED'
+        ? S3ChecksumAlgorithm.CRC32
+        : null
+      : options.checksumAlgorithm;
+  if (algorithm === null) return {};
+  const location = options.checksumLocation ?? (client.endpointConfig.endpoint.protocol === 'https:' ? S3ChecksumLocation.TRAILER : S3ChecksumLocation.HEADER);
+  return { checksumConfig: { algorithm, location } };
 }
 
 export async function upload(client: S3ClientCore, options: UploadOptions): Promise<UploadResult> {
@@ -76,7 +98,7 @@ export async function upload(client: S3ClientCore, options: UploadOptions): Prom
       type: S3RequestType.PUT_OBJECT,
       request: new HttpRequest({ method: 'PUT', path: location.path, headers, body: requestBody }),
       ...(sendFilepath !== undefined ? { sendFilepath } : {}),
-      ...(options.checksumAlgorithm !== undefined ? { checksumConfig: { algorithm: options.checksumAlgorithm, location: S3ChecksumLocation.TRAILER } } : {}),
+      ...checksumFor(client, options),
       ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
       ...(options.multipartUploadThreshold !== undefined ? { multipartUploadThreshold: options.multipartUploadThreshold } : {}),
       ...(options.resumeToken !== undefined ? { resumeToken: options.resumeToken } : {}),

@@ -25,7 +25,11 @@ Examples:
 
 Options:
   -r, --recursive      copy a folder, or every object below a prefix
-  --checksum ALG       send a checksum (CRC32C, CRC32, CRC64NVME, SHA1, SHA256) that S3 verifies and keeps
+  --checksum ALG       the checksum S3 verifies and keeps with each upload: CRC32 (the default, as the AWS
+                       CLI's; AWS_REQUEST_CHECKSUM_CALCULATION=when_required or the profile's
+                       request_checksum_calculation turn it off), CRC32C, CRC64NVME, SHA1, SHA256, none
+  --checksum-location header|trailer
+                       where it goes (default: trailer over https, header over plain http)
   --content-type TYPE  content type of uploaded objects (default: from the file name)
   --metadata K=V       user metadata, repeatable
   --storage-class SC   STANDARD, STANDARD_IA, INTELLIGENT_TIERING, GLACIER_IR, ...

@@ -21,7 +21,9 @@ temporary file and rename. Nothing in DST is deleted unless --delete is given.
 Options:
   --delete             delete what DST holds and SRC does not
   --dry-run            print what would be copied or deleted, and change nothing
-  --checksum ALG       send a checksum (CRC32C, CRC32, CRC64NVME, SHA1, SHA256) with uploads
+  --checksum ALG       the checksum of each upload: CRC32 (the default), CRC32C, CRC64NVME, SHA1, SHA256, none
+  --checksum-location header|trailer
+                       where it goes (default: trailer over https, header over plain http)
   --content-type TYPE, --metadata K=V, --storage-class SC, --concurrency N   as for cp
 
 ${CLIENT_HELP}`;
