@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { DownloadResult, Progress, S3Client, S3ResumeToken, UploadResult } from '../index.js';
 import { Reporter } from './report.js';
 import { tracker } from './locations.js';
-import { checksumOptions, type TransferSettings } from './transfer-settings.js';
+import { uploadOptions, type TransferSettings } from './transfer-settings.js';
 
 interface Checkpoint {
   source: string;
@@ -68,7 +68,7 @@ export async function checkpointedUpload(
       bucket: target.bucket,
       key: target.key,
       body: path,
-      ...checksumOptions(settings),
+      ...uploadOptions(settings),
       ...(token ? { resumeToken: token } : {}),
       abortOnFailure: !settings.resume,
       onResumeToken: (created) => {
@@ -140,7 +140,7 @@ export async function upload(
             bucket: target.bucket,
             key: target.key,
             body,
-            ...checksumOptions(settings),
+            ...uploadOptions(settings),
             onProgress: tracker(reporter),
           });
     reporter.object({ op: 'upload', source: target.label, target: destination, bytes: result.bytes, etag: result.etag });

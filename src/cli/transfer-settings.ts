@@ -7,6 +7,7 @@ export const TRANSFER_FLAGS = {
   checksum: { type: 'string' },
   'checksum-location': { type: 'string' },
   'content-type': { type: 'string' },
+  'no-guess-mime-type': { type: 'boolean' },
   metadata: { type: 'string', multiple: true },
   'storage-class': { type: 'string' },
   concurrency: { type: 'string' },
@@ -17,6 +18,8 @@ export interface TransferSettings {
   /** The upload's checksum: undefined for the client's default (CRC32), null for none. */
   checksum: S3ChecksumAlgorithm | null | undefined;
   checksumLocation: S3ChecksumLocation | undefined;
+  /** Guess a file's content type from its name when none is given (off with --no-guess-mime-type). */
+  guessContentType: boolean;
   concurrency: number;
   resume: boolean;
 }
@@ -28,9 +31,14 @@ function checksumLocation(text: string | undefined): S3ChecksumLocation | undefi
   throw new UsageError(`--checksum-location must be header or trailer, got "${text}"`);
 }
 
-/** The upload options the checksum flags give: nothing when unset, so the client's defaults apply. */
-export function checksumOptions(settings: TransferSettings): { checksumAlgorithm?: S3ChecksumAlgorithm | null; checksumLocation?: S3ChecksumLocation } {
+/** The upload options the flags give: nothing for a flag unset, so the client's defaults apply. */
+export function uploadOptions(settings: TransferSettings): {
+  checksumAlgorithm?: S3ChecksumAlgorithm | null;
+  checksumLocation?: S3ChecksumLocation;
+  guessContentType?: false;
+} {
   return {
+    ...(settings.guessContentType ? {} : { guessContentType: false as const }),
     ...(settings.checksum !== undefined ? { checksumAlgorithm: settings.checksum } : {}),
     ...(settings.checksumLocation !== undefined ? { checksumLocation: settings.checksumLocation } : {}),
   };
@@ -54,6 +62,7 @@ export function transferSettings(values: Record<string, unknown>): TransferSetti
     attributes,
     checksum: values.checksum === undefined ? undefined : /^none$/i.test(values.checksum as string) ? null : parseChecksum(values.checksum as string),
     checksumLocation: checksumLocation(values['checksum-location'] as string | undefined),
+    guessContentType: !values['no-guess-mime-type'],
     concurrency,
     resume: Boolean(values.resume),
   };

@@ -29,6 +29,8 @@ export interface UploadOptions extends ObjectAttributes, TransferControl {
    * S3-compatible servers cannot decode aws-chunked bodies).
    */
   checksumLocation?: S3ChecksumLocation;
+  /** For a file body without `contentType`: guess the type from its name (true, the default, as `aws s3 cp`), or leave it to S3 (false). */
+  guessContentType?: boolean;
   partSize?: number;
   multipartUploadThreshold?: number;
   /** Continue this multipart upload (a file or bytes body): parts S3 already holds are not sent again. */
@@ -78,7 +80,7 @@ export async function upload(client: S3ClientCore, options: UploadOptions): Prom
     } catch {
       throw new InvalidArgumentError('body', `is a file path, and ${JSON.stringify(body)} cannot be read`);
     }
-    headers['content-type'] ??= contentTypeFor(body) ?? 'application/octet-stream';
+    if (options.guessContentType !== false) headers['content-type'] ??= (await contentTypeFor(body)) ?? 'application/octet-stream';
   } else if (body instanceof Uint8Array) {
     requestBody = body;
     total = body.length;

@@ -28,6 +28,7 @@ Options:
   --checksum ALG       the checksum S3 verifies and keeps with each upload: CRC32 (the default, as the AWS
                        CLI's; AWS_REQUEST_CHECKSUM_CALCULATION=when_required or the profile's
                        request_checksum_calculation turn it off), CRC32C, CRC64NVME, SHA1, SHA256, none
+  --no-guess-mime-type leave a file's content type to S3 instead of guessing it from its name
   --checksum-location header|trailer
                        where it goes (default: trailer over https, header over plain http)
   --content-type TYPE  content type of uploaded objects (default: from the file name)

@@ -22,6 +22,7 @@ Options:
   --delete             delete what DST holds and SRC does not
   --dry-run            print what would be copied or deleted, and change nothing
   --checksum ALG       the checksum of each upload: CRC32 (the default), CRC32C, CRC64NVME, SHA1, SHA256, none
+  --no-guess-mime-type leave a file's content type to S3 instead of guessing it from its name
   --checksum-location header|trailer
                        where it goes (default: trailer over https, header over plain http)
   --content-type TYPE, --metadata K=V, --storage-class SC, --concurrency N   as for cp
