@@ -105,3 +105,22 @@ async function headOf(key: string) {
     await c.close();
   }
 }
+
+describe("the AWS CLI's spellings", () => {
+  it('--dryrun is --dry-run, --only-show-errors is --quiet, --no-progress is taken', async () => {
+    const { runCli } = await import('./helpers/cli.js');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const local = `${folder.path}/spell`;
+    await mkdir(local, { recursive: true });
+    await writeFile(`${local}/a.txt`, 'a');
+    server.resetRequests();
+    const dry = await runCli(['sync', local, `s3://${bucket}/spell/`, '--dryrun'], env, folder.path);
+    expect(dry).toMatchObject({ code: 0, stderr: '' });
+    expect(dry.stdout).toMatch(/^\(dryrun\) upload: /m);
+    expect(server.requests.filter((record) => record.method === 'PUT')).toEqual([]);
+    const quiet = await runCli(['sync', local, `s3://${bucket}/spell/`, '--only-show-errors', '--no-progress'], env, folder.path);
+    expect(quiet).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    const shown = await runCli(['rm', `s3://${bucket}/spell/a.txt`, '--dryrun', '--no-progress'], env, folder.path);
+    expect(shown.stdout).toMatch(/^\(dryrun\) delete: s3:\/\/aws-habits\/spell\/a.txt/m);
+  });
+});

@@ -28,8 +28,12 @@ export const CLIENT_FLAGS = {
   'force-path-style': { type: 'boolean' },
   'addressing-style': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  'no-progress': { type: 'boolean' },
   json: { type: 'boolean' },
 } as const satisfies Options;
+
+/** The AWS CLI's spellings of s3tx's flags, taken as they are typed (`aws s3 sync --dryrun`). */
+const AWS_SPELLINGS: Record<string, string> = { '--dryrun': '--dry-run', '--only-show-errors': '--quiet' };
 
 export const CLIENT_HELP = `Client options:
   --endpoint-url URL   S3 endpoint (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile, or AWS)
@@ -49,7 +53,8 @@ export const CLIENT_HELP = `Client options:
   --addressing-style STYLE
                        path, virtual or auto (default: the profile's s3 addressing_style, else auto:
                        virtual for *.amazonaws.com, path style for any other endpoint)
-  -q, --quiet          no progress and no per-object lines; errors only
+  -q, --quiet          no progress and no per-object lines; errors only (also --only-show-errors)
+  --no-progress        per-object lines, but no progress line
   --json               one JSON line per finished object on stdout, for scripts
   -h, --help           show this help`;
 
@@ -59,8 +64,12 @@ export interface Parsed {
 }
 
 export function parse(args: string[], options: Options, positionals = false): Parsed {
+  const spelled = args.map((arg) => {
+    const own = AWS_SPELLINGS[arg];
+    return own !== undefined && own.slice(2) in options ? own : arg;
+  });
   try {
-    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true }) as Parsed;
+    return parseArgs({ args: spelled, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true }) as Parsed;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

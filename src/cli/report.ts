@@ -7,6 +7,8 @@ import type { Writable } from 'node:stream';
 
 export interface ReporterOptions {
   quiet: boolean;
+  /** False turns the progress line off while per-object lines stay (--no-progress). */
+  progress?: boolean;
   json: boolean;
   stdout?: Writable & { isTTY?: boolean };
   stderr?: Writable & { isTTY?: boolean };
@@ -85,7 +87,7 @@ export class Reporter {
     this.#json = options.json;
     this.#stdout = options.stdout ?? process.stdout;
     this.#stderr = options.stderr ?? process.stderr;
-    this.#progress = !options.quiet && Boolean((options.stderr ?? process.stderr).isTTY);
+    this.#progress = !options.quiet && options.progress !== false && Boolean((options.stderr ?? process.stderr).isTTY);
   }
 
   get failures(): number {

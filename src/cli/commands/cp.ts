@@ -49,7 +49,7 @@ export async function cp(args: string[]): Promise<number> {
   if ((source.kind === 'stdio' || target.kind === 'stdio') && values.recursive) throw new UsageError('"-" cannot be used with --recursive');
   if (source.kind === 'stdio' && target.kind !== 's3') throw new UsageError('"-" as SRC uploads stdin: DST must be an s3:// URL');
   if (target.kind === 'stdio' && source.kind !== 's3') throw new UsageError('"-" as DST writes an object to stdout: SRC must be an s3:// URL');
-  const reporter = new Reporter({ quiet: Boolean(values.quiet) || target.kind === 'stdio', json: Boolean(values.json) });
+  const reporter = new Reporter({ quiet: Boolean(values.quiet) || target.kind === 'stdio', json: Boolean(values.json), progress: !values['no-progress'] });
   const client = clientFrom(values as ClientFlags);
   try {
     if (values.recursive) await copyTree(client, source, target, settings, reporter);

@@ -9,7 +9,7 @@ Deletes an object, or with --recursive every object below a prefix (a thousand p
 
 Options:
   -r, --recursive      every object below the prefix
-  --dry-run            print what would be deleted, and delete nothing
+  --dry-run, --dryrun  print what would be deleted, and delete nothing
 
 ${CLIENT_HELP}`;
 
@@ -21,7 +21,7 @@ export async function rm(args: string[]): Promise<number> {
   if (location.kind !== 's3') throw new UsageError('rm deletes from S3: give an s3://bucket/key URL');
   if (!values.recursive && (location.key === '' || location.key.endsWith('/'))) throw new UsageError(`${location.text} names a prefix: use --recursive`);
   const dryRun = Boolean(values['dry-run']);
-  const reporter = new Reporter({ quiet: Boolean(values.quiet), json: Boolean(values.json) });
+  const reporter = new Reporter({ quiet: Boolean(values.quiet), json: Boolean(values.json), progress: !values['no-progress'] });
   const client = clientFrom(values as ClientFlags);
   try {
     const keys: string[] = [];

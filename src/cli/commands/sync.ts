@@ -20,7 +20,7 @@ temporary file and rename. Nothing in DST is deleted unless --delete is given.
 
 Options:
   --delete             delete what DST holds and SRC does not
-  --dry-run            print what would be copied or deleted, and change nothing
+  --dry-run, --dryrun  print what would be copied or deleted, and change nothing
   --checksum ALG       the checksum of each upload: CRC32 (the default), CRC32C, CRC64NVME, SHA1, SHA256, none
   --no-guess-mime-type leave a file's content type to S3 instead of guessing it from its name
   --checksum-location header|trailer
@@ -74,7 +74,7 @@ export async function sync(args: string[]): Promise<number> {
   if (source.kind === 'local' && target.kind === 'local') throw new UsageError('one of SRC and DST must be an s3:// URL');
   const settings = transferSettings(values);
   const dryRun = Boolean(values['dry-run']);
-  const reporter = new Reporter({ quiet: Boolean(values.quiet), json: Boolean(values.json) });
+  const reporter = new Reporter({ quiet: Boolean(values.quiet), json: Boolean(values.json), progress: !values['no-progress'] });
   const client = clientFrom(values as ClientFlags);
   try {
     if (source.kind === 'local' && target.kind === 's3') await toS3(client, source.path, target, settings, reporter, dryRun, Boolean(values.delete));
