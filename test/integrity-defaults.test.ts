@@ -19,7 +19,7 @@ import {
 } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
 import { runCli } from './helpers/cli.js';
-import { awsEnvironment, httpRequest, newClient, run } from './helpers/client.js';
+import { awsEnvironment, createBucket, httpRequest, newClient, run } from './helpers/client.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, startTestServer, tempFolder, type TestServer } from './helpers/servers.js';
 
 const cert = readFileSync(new URL('./fixtures/tls/server.crt', import.meta.url));
@@ -55,14 +55,8 @@ beforeAll(async () => {
   const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
   plain = await startLocalS3({ credentials });
   secure = await startLocalS3({ credentials, tls: { cert, key } });
-  for (const server of [plain, secure]) {
-    const c = client(server);
-    try {
-      await run(c, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-    } finally {
-      await c.close();
-    }
-  }
+  await createBucket(plain, bucket);
+  await createBucket(secure, bucket, { tlsMode: S3RequestTlsMode.ENABLED, tlsConnectionOptions: { ca: cert } });
 });
 
 afterAll(async () => {
@@ -183,12 +177,7 @@ describe('s3rver, which stores aws-chunked framing as the bytes', () => {
 
   beforeAll(async () => {
     s3rver = await startTestServer();
-    const c = newClient({ endpoint: `http://${s3rver.host}` });
-    try {
-      await run(c, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(s3rver.host, 'PUT', `/${bucket}`) });
-    } finally {
-      await c.close();
-    }
+    await createBucket({ endpoint: `http://${s3rver.host}`, host: s3rver.host }, bucket);
   });
 
   afterAll(async () => {

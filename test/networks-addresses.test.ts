@@ -7,9 +7,9 @@
 import dns, { type LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_TTL_MS, AddressBook, FAILURE_PENALTY_MS, MAX_HOSTS, chooseAddress, type AddressEntry, type LookupFunction } from '../src/http/addresses.js';
-import { S3RequestType, type S3Client } from '../src/index.js';
+import type { S3Client } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
-import { httpRequest, newClient, run } from './helpers/client.js';
+import { createBucket, newClient } from './helpers/client.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, tempFolder } from './helpers/servers.js';
 
 const NAME = 's3.many.test';
@@ -43,12 +43,7 @@ beforeAll(async () => {
   const first = await startLocalS3({ host: ADDRESSES[0], root: folder.path, credentials });
   servers = [first];
   for (const host of ADDRESSES.slice(1)) servers.push(await startLocalS3({ host, port: first.port, root: folder.path, credentials }));
-  const direct = newClient({ endpoint: first.endpoint });
-  try {
-    await run(direct, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(first.host, 'PUT', `/${bucket}`) });
-  } finally {
-    await direct.close();
-  }
+  await createBucket(first, bucket);
 });
 
 afterAll(async () => {
@@ -198,12 +193,7 @@ describe('IPv6', () => {
 
   beforeAll(async () => {
     v6 = await startLocalS3({ host: '::1', credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY } });
-    const direct = newClient({ endpoint: v6.endpoint });
-    try {
-      await run(direct, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(v6.host, 'PUT', `/${bucket}`) });
-    } finally {
-      await direct.close();
-    }
+    await createBucket(v6, bucket);
   });
 
   afterAll(async () => {

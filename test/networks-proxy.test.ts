@@ -10,10 +10,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProxyError, S3Client, S3RequestTlsMode, S3RequestType, TlsError, type S3ClientOptions } from '../src/index.js';
+import { ProxyError, S3Client, S3RequestTlsMode, TlsError, type S3ClientOptions } from '../src/index.js';
 import { startLocalS3, type LocalS3 } from '../src/local/index.js';
 import { runCli } from './helpers/cli.js';
-import { awsEnvironment, httpRequest, newClient, run } from './helpers/client.js';
+import { awsEnvironment, createBucket, newClient } from './helpers/client.js';
 import { freePort, startTinyproxy, type Tinyproxy } from './helpers/proxy.js';
 import { ACCESS_KEY, MiB, SECRET_KEY, makeBuffer, tempFolder } from './helpers/servers.js';
 
@@ -66,14 +66,8 @@ beforeAll(async () => {
   const credentials = { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY };
   plain = await startLocalS3({ credentials });
   secure = await startLocalS3({ credentials, tls: { cert, key } });
-  for (const server of [plain, secure]) {
-    const c = client(server.endpoint, { proxy: false });
-    try {
-      await run(c, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
-    } finally {
-      await c.close();
-    }
-  }
+  await createBucket(plain, bucket, { proxy: false });
+  await createBucket(secure, bucket, { proxy: false, tlsMode: S3RequestTlsMode.ENABLED, tlsConnectionOptions: { ca: cert } });
   proxy = await startTinyproxy();
   guarded = await startTinyproxy({ auth: { user: 'alice', password: PASSWORD } });
 });

@@ -19,7 +19,6 @@ const bucket = 'tls-cli';
 let server: LocalS3;
 let folder: { path: string; remove: () => Promise<void> };
 
-
 function s3tx(args: string[], extraEnv: Record<string, string> = {}): Promise<Ran> {
   const env = {
     PATH: process.env.PATH,

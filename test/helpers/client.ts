@@ -21,6 +21,17 @@ export function newClient(options: Partial<S3ClientOptions> = {}): S3Client {
   });
 }
 
+/** Creates `bucket` on a test server (`endpoint`, `host`) with a client of its own; `options` for TLS and the like. */
+export async function createBucket(server: { endpoint: string; host: string }, bucket: string, options: Partial<S3ClientOptions> = {}): Promise<void> {
+  const c = newClient({ endpoint: server.endpoint, ...options });
+  try {
+    const { error } = await run(c, { type: S3RequestType.DEFAULT, operationName: 'CreateBucket', request: httpRequest(server.host, 'PUT', `/${bucket}`) });
+    if (error) throw error;
+  } finally {
+    await c.close();
+  }
+}
+
 export function httpRequest(host: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): HttpRequest {
   return new HttpRequest({ method, path, headers: { host, ...headers }, body });
 }
