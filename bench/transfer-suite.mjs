@@ -6,7 +6,9 @@
 // processes (3 by default) with min and max; CPU seconds and peak RSS come from GNU time. A
 // contender whose tool is missing is reported as skipped. Run: npm run bench   (BENCH_SIZE_MIB=2048,
 // BENCH_RUNS=3; BENCH_ONLY=<regex> runs only the workloads it matches and prints them without
-// touching bench/results)
+// touching bench/results). The S3 Express workload (issue 22: small GETs and PUTs session-signed on a directory bucket
+// against SigV4 on a general one, a local server of its own) is bench/s3express.mjs's, run here too; alone it is
+// `npm run bench:s3express`, or BENCH_ONLY='S3 Express' here
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Crc32c } from '../dist/checksums/index.js';
+import { S3EXPRESS_WORKLOAD, renderS3Express, s3expressWorkload } from './s3express.mjs';
 import { TINYPROXY, childrenCpuSeconds, makeCertificates, processCpuSeconds, startNginx, startTinyproxy, startWarmSink, writeData } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -507,6 +510,9 @@ try {
       await sink.stop();
     }
   }
+
+  // Small GETs and PUTs, S3 Express sessions against SigV4, on a server of its own (bench/s3express.mjs).
+  if (selected(S3EXPRESS_WORKLOAD)) results.push(await s3expressWorkload({ runs: RUNS, count: SMALL_COUNT, size: SMALL_SIZE }));
 } finally {
   await rm(work, { recursive: true, force: true });
 }
@@ -529,6 +535,10 @@ console.log(
 );
 for (const w of report.workloads) {
   console.log(`### ${w.name}\n`);
+  if (w.s3express) {
+    console.log(`${renderS3Express(w)}\n`);
+    continue;
+  }
   if (!w.results) {
     console.log(`skipped: ${JSON.stringify(w.skipped)}\n`);
     continue;
