@@ -12,15 +12,4 @@ command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/tinyproxy ] || missing+=(tinyproxy)
 [ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "bench/setup.sh: cannot install ${missing[*]} (needs root and apt-get); those contenders will be skipped" >&2
-  exit 0
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-  || echo "bench/setup.sh: installing ${missing[*]} failed; those contenders will be skipped" >&2
-# Debian starts nginx and tinyproxy on install; the bench runs its own.
-command -v service >/dev/null && service nginx stop >/dev/null 2>&1 || true
-command -v service >/dev/null && service tinyproxy stop >/dev/null 2>&1 || true
-exit 0
+exec bash "$(dirname "$0")/../scripts/apt-install.sh" bench/setup.sh "those contenders will be skipped" "${missing[@]}"
