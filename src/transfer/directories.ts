@@ -3,15 +3,14 @@
  * files at a time on one client (whose memory limit and connections they share). A key that
  * would land outside the target folder is refused and counted; the rest continue.
  */
-import { readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
 import { InvalidArgumentError } from '../core/errors.js';
 import { parseS3Url } from '../protocol/endpoint.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
 import { download } from './download.js';
 import { eachLimited } from './each-limited.js';
 import type { ObjectAttributes } from './object-headers.js';
-import { listObjects, type ObjectSummary } from './objects.js';
+import { localFiles } from './local-files.js';
+import { listObjects, type ListOptions, type ObjectSummary } from './objects.js';
 import { DestinationFolder, keyUnder } from './paths.js';
 import type { Progress, TransferControl } from './perform.js';
 import { upload, type UploadOptions } from './upload.js';
@@ -26,12 +25,18 @@ export interface DirectoryOptions extends TransferControl {
   onFile?: (event: { key: string; path: string; bytes: number; error: Error | null }) => void;
 }
 
-export interface UploadDirectoryOptions extends DirectoryOptions, ObjectAttributes, Pick<UploadOptions, 'checksumAlgorithm' | 'checksumLocation'> {
+export interface UploadDirectoryOptions
+  extends DirectoryOptions, ObjectAttributes, Pick<UploadOptions, 'checksumAlgorithm' | 'checksumLocation' | 'guessContentType'> {
   /** Which files to send, by path relative to the folder (with `/` separators). */
   filter?: (relativePath: string) => boolean;
+  /**
+   * Follow symbolic links to files and folders (true, the default, as `aws s3 cp`); false leaves
+   * links out. A dangling link or one that loops is skipped, and listed in the result's `skipped`.
+   */
+  followSymlinks?: boolean;
 }
 
-export interface DownloadDirectoryOptions extends DirectoryOptions {
+export interface DownloadDirectoryOptions extends DirectoryOptions, Pick<ListOptions, 'maxKeys'> {
   /** Which objects to fetch. */
   filter?: (object: ObjectSummary) => boolean;
 }
@@ -40,7 +45,7 @@ export interface DirectoryResult {
   files: number;
   bytes: number;
   failed: Array<{ key: string; path: string; error: Error }>;
-  /** Keys not downloaded, and why (a key that would leave the folder, a folder marker). */
+  /** What was left out, and why: a key that would leave the folder, a folder marker, a dangling or looping link. */
   skipped: Array<{ key: string; reason: string }>;
 }
 
@@ -94,22 +99,17 @@ function checkConcurrency(value: number | undefined): number {
   return concurrency;
 }
 
-async function* filesUnder(folder: string): AsyncGenerator<string> {
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
-    const path = join(folder, entry.name);
-    if (entry.isDirectory()) yield* filesUnder(path);
-    else if (entry.isFile()) yield path;
-  }
-}
-
 /** Sends every file below `folder` to `target`, keys being the paths relative to the folder. */
 export async function uploadDirectory(client: S3ClientCore, folder: string, target: S3Prefix, options: UploadDirectoryOptions = {}): Promise<DirectoryResult> {
   const { bucket, prefix } = prefixOf(target, 'target');
-  const { concurrency: requested, onFile, filter, onProgress, signal, ...attributes } = options;
+  const { concurrency: requested, onFile, filter, onProgress, signal, followSymlinks, ...attributes } = options;
   const concurrency = checkConcurrency(requested);
   const folderProgress = new FolderProgress(onProgress, onFile);
-  await eachLimited(filesUnder(folder), concurrency, async (path) => {
-    const relativePath = relative(folder, path).split(sep).join('/');
+  const files = localFiles(folder, {
+    ...(followSymlinks !== undefined ? { followSymlinks } : {}),
+    onSkip: (skipped) => void folderProgress.result.skipped.push({ key: keyUnder(prefix, skipped.relativePath), reason: skipped.reason }),
+  });
+  await eachLimited(files, concurrency, async ({ path, relativePath }) => {
     if (filter && !filter(relativePath)) return;
     const key = keyUnder(prefix, relativePath);
     await folderProgress.file(key, path, (fileProgress) =>
@@ -131,7 +131,12 @@ export async function downloadDirectory(
   const folderProgress = new FolderProgress(options.onProgress, options.onFile);
   const { result } = folderProgress;
   const objects = async function* () {
-    for await (const entry of listObjects(client, { bucket, prefix, ...(options.signal ? { signal: options.signal } : {}) })) {
+    for await (const entry of listObjects(client, {
+      bucket,
+      prefix,
+      ...(options.maxKeys !== undefined ? { maxKeys: options.maxKeys } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    })) {
       if (entry.kind === 'object') yield entry;
     }
   };
