@@ -30,6 +30,7 @@ export {
   type HeaderList,
 } from './core/errors.js';
 export type { S3RequestCallbacks, S3RequestDoneResult } from './meta-request/meta-request.js';
+export type { RequestMetrics, RequestMetricsCallback } from './meta-request/request-metrics.js';
 export { CrossProcessLock, LockNotOwnedError, withLock } from './lock/cross-process-lock.js';
 export { getEc2InstanceType, getOptimizedPlatforms, getRecommendedThroughputTargetGbps, isOptimizedForSystem } from './platform/system.js';
 export type { EndpointConfig } from './protocol/endpoint.js';
@@ -41,5 +42,6 @@ export type { CopyOptions, CopyResult } from './transfer/copy.js';
 export type { DirectoryResult, DownloadDirectoryOptions, S3Prefix, UploadDirectoryOptions } from './transfer/directories.js';
 export { DestinationFolder, keyUnder, safeLocalPath } from './transfer/paths.js';
 export { eachLimited } from './transfer/each-limited.js';
+export { localFiles, type LocalFile, type LocalFilesOptions } from './transfer/local-files.js';
 export type { DeleteObjectsResult, ListEntry, ListOptions, ObjectInfo, ObjectSummary } from './transfer/objects.js';
 export type { S3ResumeToken } from './meta-request/auto-ranged-put.js';

@@ -30,6 +30,11 @@ export interface FromEnvironmentOptions extends Partial<S3ClientOptions> {
   caBundle?: string;
   /** How buckets are addressed (`path`, `virtual`, `auto`) when `forcePathStyle` is not given; else the profile's `s3 = addressing_style`. */
   addressingStyle?: AddressingStyle;
+  /**
+   * Send every request unsigned, for public buckets (the AWS CLI's `--no-sign-request`): no
+   * credentials are looked up. Ignored when `signingConfig` is given.
+   */
+  anonymous?: boolean;
 }
 
 /** Splits S3 GETs and PUTs into parts and runs them over many connections at once. */
@@ -43,7 +48,7 @@ export class S3Client extends S3ClientCore {
    * An `http://` endpoint turns TLS off.
    */
   static fromEnvironment(options: FromEnvironmentOptions = {}): S3Client {
-    const { profile: profileName, caBundle, addressingStyle, ...rest } = options;
+    const { profile: profileName, caBundle, addressingStyle, anonymous, ...rest } = options;
     // A profile asked for by name must exist (the AWS CLI's rule); AWS_PROFILE alone is read as the SDK reads it.
     if (profileName !== undefined) requireProfile(profileName);
     const profile = readProfile(profileName);
@@ -66,7 +71,14 @@ export class S3Client extends S3ClientCore {
         ? checkChecksumCalculation(`request_checksum_calculation of profile ${resolveProfileName(profileName)}`, profile.request_checksum_calculation)
         : undefined;
     return new S3Client({
-      signingConfig: createDefaultS3SigningConfig({ region: endpointConfig.region, credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName) }),
+      ...(anonymous
+        ? {}
+        : {
+            signingConfig: createDefaultS3SigningConfig({
+              region: endpointConfig.region,
+              credentialProvider: AwsCredentialsProvider.newDefaultChain(profileName),
+            }),
+          }),
       ...(calculation ? { requestChecksumCalculation: calculation } : {}),
       ...rest,
       region: endpointConfig.region,

@@ -19,6 +19,7 @@ import {
   loopbackPartsInFlight,
 } from '../meta-request/part-planner.js';
 import type { LookupFunction } from '../http/addresses.js';
+import type { RequestMetricsCallback } from '../meta-request/request-metrics.js';
 import type { ProxyEndpoint } from '../http/proxy.js';
 import type { ProxyChoice } from '../http/proxy-rules.js';
 import type { TlsConnectionOptions } from '../http/tls-options.js';
@@ -102,6 +103,12 @@ export interface S3ClientOptions {
    * connections taking them in turn.
    */
   lookup?: LookupFunction;
+  /**
+   * s3tx, as aws-c-s3's telemetry callback: called after every HTTP request the client sends
+   * (each part, each retry, each listing page) with its operation, path, status and duration;
+   * never a header or anything secret. It must be quick: it runs on the transfer's path.
+   */
+  onRequestMetrics?: RequestMetricsCallback;
 }
 
 /** Everything the client needs, resolved and checked. */
@@ -127,6 +134,7 @@ export interface ResolvedClientConfig {
   forcePathStyle: boolean | null;
   proxy: ProxyChoice<ProxyEndpoint> | null;
   lookup: LookupFunction | undefined;
+  onRequestMetrics: RequestMetricsCallback | undefined;
   requestChecksumCalculation: RequestChecksumCalculation;
 }
 
@@ -308,6 +316,9 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
   if (options.lookup !== undefined && typeof options.lookup !== 'function') {
     throw new InvalidArgumentError('lookup', `must be a function with dns.lookup's signature, got ${describe(options.lookup)}`);
   }
+  if (options.onRequestMetrics !== undefined && typeof options.onRequestMetrics !== 'function') {
+    throw new InvalidArgumentError('onRequestMetrics', `must be a function, got ${describe(options.onRequestMetrics)}`);
+  }
   const proxy = resolveProxy(options.proxy, environment.env ?? {});
   const requestChecksumCalculation =
     options.requestChecksumCalculation === undefined
@@ -339,6 +350,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     forcePathStyle: options.forcePathStyle ?? null,
     proxy,
     lookup: options.lookup,
+    onRequestMetrics: options.onRequestMetrics,
     requestChecksumCalculation,
   };
 }

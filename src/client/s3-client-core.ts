@@ -176,6 +176,7 @@ export class S3ClientCore {
       partsInFlight,
       // Data requests of S3 Express wait on it while holding their slots.
       outsideLimits: type === S3RequestType.DEFAULT && base.operationName === 'CreateSession',
+      onRequestMetrics: config.onRequestMetrics,
       wake: () => this.#scheduler.wake(),
       detach: () => this.#scheduler.remove(meta!),
     };

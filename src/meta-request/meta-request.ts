@@ -17,6 +17,7 @@ import { errorElement, responseError } from '../protocol/error-response.js';
 import { headerList } from '../http/headers.js';
 import type { Lease } from './buffer-pool.js';
 import type { S3ChecksumAlgorithm } from '../core/enums.js';
+import type { RequestMetricsCallback } from './request-metrics.js';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -74,6 +75,8 @@ export interface MetaRequestContext {
    * wait for a slot none of them gives up.
    */
   outsideLimits?: boolean;
+  /** Told of every request sent, answered or failed. */
+  onRequestMetrics?: RequestMetricsCallback | undefined;
   /** Ask the scheduler for a pass: a part became ready. */
   wake(): void;
   /** Called once when the transfer has ended, so the scheduler stops asking it. */
@@ -154,7 +157,8 @@ const SMALL_BODY_LIMIT = 64 * 1024;
 /** The target of responses that carry no body worth keeping (UploadPart, PutObject, DeleteObject): a few bytes at most. */
 const NO_BODY: BodyTarget = {
   data(chunk, offset) {
-    if (offset + chunk.length > SMALL_BODY_LIMIT) throw new InvalidResponseError(`a response that should have no body sent more than ${SMALL_BODY_LIMIT} bytes`);
+    if (offset + chunk.length > SMALL_BODY_LIMIT)
+      throw new InvalidResponseError(`a response that should have no body sent more than ${SMALL_BODY_LIMIT} bytes`);
   },
 };
 
@@ -406,13 +410,37 @@ export abstract class MetaRequest implements Schedulable {
     const { maxRetries } = this.context.retry;
     for (let attempt = 0; ; attempt++) {
       if (!options.cleanup && this.#error) throw this.#error;
+      const started = performance.now();
       try {
-        return await this.#attempt(request, target, options);
+        const response = await this.#attempt(request, target, options);
+        this.#measured(request, attempt, started, response.statusCode, null);
+        return response;
       } catch (error) {
+        this.#measured(request, attempt, started, (error as { statusCode?: number }).statusCode ?? 0, error);
         const stopping = !options.cleanup && this.#error;
         if (stopping || !isRetryable(error) || attempt >= maxRetries || target.committed || request.oneShot) throw stopping || error;
         await this.#sleep(backoffDelay(attempt, this.context.retry), options.cleanup ?? false);
       }
+    }
+  }
+
+  #measured(request: PartRequest, attempt: number, started: number, statusCode: number, error: unknown): void {
+    const report = this.context.onRequestMetrics;
+    if (!report) return;
+    const failure = error as { s3Code?: string; code?: string } | null;
+    try {
+      report({
+        operationName: request.operationName,
+        method: request.method,
+        origin: (request.endpoint ?? this.context).origin,
+        path: request.path + queryString(request.query),
+        statusCode,
+        durationMs: performance.now() - started,
+        attempt,
+        errorCode: failure ? (failure.s3Code ?? failure.code ?? 'UNKNOWN') : null,
+      });
+    } catch {
+      // An observer that throws must not fail the transfer it observes.
     }
   }
 

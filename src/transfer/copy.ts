@@ -12,6 +12,12 @@ export interface CopyOptions extends ObjectAttributes, TransferControl {
   source: { bucket: string; key: string; versionId?: string };
   bucket: string;
   key: string;
+  /**
+   * Keep the source's metadata and content headers (`COPY`) or replace them with this copy's
+   * (`REPLACE`). By default REPLACE when any content header or metadata is given, as `aws s3 cp`
+   * does, else COPY.
+   */
+  metadataDirective?: 'COPY' | 'REPLACE';
   /** The source's size, when known: saves the HEAD that finds it. */
   sourceSize?: number;
   partSize?: number;
@@ -34,8 +40,13 @@ export async function copy(client: S3ClientCore, options: CopyOptions): Promise<
   const { source } = options;
   const copySource = `/${source.bucket}/${encodeKey(source.key)}${source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : ''}`;
   const headers: Record<string, string> = { host: location.host, 'x-amz-copy-source': copySource, ...attributeHeaders(options) };
+  const { metadataDirective } = options;
+  if (metadataDirective !== undefined && metadataDirective !== 'COPY' && metadataDirective !== 'REPLACE')
+    throw new InvalidArgumentError('metadataDirective', `must be COPY or REPLACE, got ${JSON.stringify(metadataDirective)}`);
   // Content headers or metadata given for the copy replace the source's, as `aws s3 cp` does.
-  if (replacesAttributes(options)) headers['x-amz-metadata-directive'] = 'REPLACE';
+  const directive = metadataDirective ?? (replacesAttributes(options) ? 'REPLACE' : 'COPY');
+  // COPY is S3's default: sent only when asked for, as the SDKs leave it out.
+  if (directive === 'REPLACE' || metadataDirective === 'COPY') headers['x-amz-metadata-directive'] = directive;
   const { headers: answer } = await perform(
     client,
     {

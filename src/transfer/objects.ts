@@ -34,6 +34,8 @@ export interface ListOptions extends Pick<TransferControl, 'signal'> {
   prefix?: string;
   /** Group keys by this separator (usually `/`): keys below it come back as prefixes. */
   delimiter?: string;
+  /** Keys per ListObjectsV2 request (S3's `max-keys`): 1 to 1,000, S3's default and most. */
+  maxKeys?: number;
 }
 
 export type ListEntry = ({ kind: 'object' } & ObjectSummary) | { kind: 'prefix'; prefix: string };
@@ -77,11 +79,15 @@ function dateOf(value: string | null): Date | null {
 /** Every object (and, with a delimiter, every common prefix) under a prefix, page by page (ListObjectsV2). */
 export async function* listObjects(client: S3ClientCore, options: ListOptions): AsyncGenerator<ListEntry> {
   if (!options || typeof options.bucket !== 'string' || options.bucket === '') throw new InvalidArgumentError('bucket', 'must be a non-empty string');
+  const { maxKeys } = options;
+  if (maxKeys !== undefined && !(Number.isSafeInteger(maxKeys) && maxKeys >= 1 && maxKeys <= 1000))
+    throw new InvalidArgumentError('maxKeys', `must be a whole number from 1 to 1000, got ${String(maxKeys)}`);
   let token: string | null = null;
   do {
     const query: Record<string, string> = { 'list-type': '2', 'encoding-type': 'url' };
     if (options.prefix) query.prefix = options.prefix;
     if (options.delimiter) query.delimiter = options.delimiter;
+    if (options.maxKeys !== undefined) query['max-keys'] = String(options.maxKeys);
     if (token) query['continuation-token'] = token;
     const { document } = await smallRequest(client, 'ListObjectsV2', { method: 'GET', bucket: options.bucket, query }, options);
     const result = document?.ListBucketResult;

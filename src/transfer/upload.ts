@@ -8,6 +8,7 @@ import { S3ChecksumAlgorithm, S3ChecksumLocation, S3RequestType } from '../core/
 import { InvalidArgumentError } from '../core/errors.js';
 import type { S3ClientCore } from '../client/s3-client-core.js';
 import type { S3ResumeToken } from '../meta-request/auto-ranged-put.js';
+import { planUpload } from '../meta-request/part-planner.js';
 import { attributeHeaders, checkObjectName, checksumFromHeaders, contentTypeFor, type ObjectAttributes, type ObjectChecksum } from './object-headers.js';
 import { perform, type TransferControl } from './perform.js';
 
@@ -18,6 +19,11 @@ export interface UploadOptions extends ObjectAttributes, TransferControl {
   body: string | Buffer | Uint8Array | Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
   /** The length of a stream body, when known: sizes the parts and checks the stream. */
   contentLength?: number;
+  /**
+   * For a stream of unknown length: the size it may reach (the AWS CLI's `--expected-size`), so
+   * that parts grow enough for it to fit in S3's 10,000. Unlike contentLength it is not checked.
+   */
+  expectedSize?: number;
   /**
    * The checksum S3 checks and stores with the object: CRC32 by default (the AWS SDKs' default;
    * none when the client's `requestChecksumCalculation` is `WHEN_REQUIRED`); null for none.
@@ -64,6 +70,19 @@ function checksumFor(client: S3ClientCore, options: UploadOptions): Pick<S3Reque
   return { checksumConfig: { algorithm, location } };
 }
 
+/** The part size: as asked, or for a stream whose size is only expected, grown to fit it in 10,000 parts. */
+function partSizeFor(client: S3ClientCore, options: UploadOptions, total: number | null): { partSize?: number } {
+  const { expectedSize, partSize } = options;
+  if (expectedSize === undefined || total !== null) return partSize !== undefined ? { partSize } : {};
+  if (!Number.isSafeInteger(expectedSize) || expectedSize <= 0)
+    throw new InvalidArgumentError('expectedSize', `must be a whole number of bytes above 0, got ${String(expectedSize)}`);
+  try {
+    return { partSize: planUpload(expectedSize, partSize ?? client.config.partSize).partSize };
+  } catch (error) {
+    throw new InvalidArgumentError('expectedSize', (error as Error).message);
+  }
+}
+
 export async function upload(client: S3ClientCore, options: UploadOptions): Promise<UploadResult> {
   if (!options || typeof options !== 'object') throw new InvalidArgumentError('options', 'upload needs { bucket, key, body }');
   const { bucket, key, body } = options;
@@ -101,7 +120,7 @@ export async function upload(client: S3ClientCore, options: UploadOptions): Prom
       request: new HttpRequest({ method: 'PUT', path: location.path, headers, body: requestBody }),
       ...(sendFilepath !== undefined ? { sendFilepath } : {}),
       ...checksumFor(client, options),
-      ...(options.partSize !== undefined ? { partSize: options.partSize } : {}),
+      ...partSizeFor(client, options, total),
       ...(options.multipartUploadThreshold !== undefined ? { multipartUploadThreshold: options.multipartUploadThreshold } : {}),
       ...(options.resumeToken !== undefined ? { resumeToken: options.resumeToken } : {}),
       ...(options.onResumeToken !== undefined ? { onResumeToken: options.onResumeToken } : {}),
