@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { DownloadResult, Progress, S3Client, S3ResumeToken, UploadResult } from '../index.js';
 import { Reporter } from './report.js';
 import { tracker } from './locations.js';
-import { uploadOptions, type TransferSettings } from './transfer-settings.js';
+import { copyOptions, uploadOptions, type TransferSettings } from './transfer-settings.js';
 
 interface Checkpoint {
   source: string;
@@ -129,6 +129,7 @@ export async function upload(
   target: { bucket: string; key: string; label: string },
   settings: TransferSettings,
   reporter: Reporter,
+  expectedSize?: number,
 ): Promise<void> {
   const destination = `s3://${target.bucket}/${target.key}`;
   try {
@@ -141,6 +142,7 @@ export async function upload(
             key: target.key,
             body,
             ...uploadOptions(settings),
+            ...(expectedSize !== undefined ? { expectedSize } : {}),
             onProgress: tracker(reporter),
           });
     reporter.object({ op: 'upload', source: target.label, target: destination, bytes: result.bytes, etag: result.etag });
@@ -162,5 +164,30 @@ export async function download(
     reporter.object({ op: 'download', source: source.label, target: relative(process.cwd(), path) || path, bytes: result.bytes, etag: result.etag });
   } catch (error) {
     reporter.object({ op: 'download', source: source.label, target: path, error: error as Error });
+  }
+}
+
+/** A server-side copy of one object, reported as it ends. */
+export async function copyObject(
+  client: S3Client,
+  source: { bucket: string; key: string; text: string },
+  target: { bucket: string; key: string },
+  settings: TransferSettings,
+  reporter: Reporter,
+  size?: number,
+): Promise<void> {
+  const destination = `s3://${target.bucket}/${target.key}`;
+  try {
+    const result = await client.copy({
+      ...copyOptions(settings),
+      source: { bucket: source.bucket, key: source.key },
+      bucket: target.bucket,
+      key: target.key,
+      ...(size !== undefined ? { sourceSize: size } : {}),
+      onProgress: tracker(reporter),
+    });
+    reporter.object({ op: 'copy', source: source.text, target: destination, ...(size !== undefined ? { bytes: size } : {}), etag: result.etag });
+  } catch (error) {
+    reporter.object({ op: 'copy', source: source.text, target: destination, error: error as Error });
   }
 }

@@ -1,6 +1,6 @@
 /** Command-line parsing shared by the commands: flags, sizes, and the client the flags describe. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { InvalidArgumentError, S3ChecksumAlgorithm, S3Client, type FromEnvironmentOptions } from '../index.js';
+import { InvalidArgumentError, S3ChecksumAlgorithm, S3Client, type FromEnvironmentOptions, type RequestMetrics } from '../index.js';
 
 /** Bad usage: exit code 2, with the command's help. */
 export class UsageError extends Error {}
@@ -27,6 +27,8 @@ export const CLIENT_FLAGS = {
   'cli-read-timeout': { type: 'string' },
   'force-path-style': { type: 'boolean' },
   'addressing-style': { type: 'string' },
+  'no-sign-request': { type: 'boolean' },
+  debug: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'no-progress': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -53,14 +55,33 @@ export const CLIENT_HELP = `Client options:
   --addressing-style STYLE
                        path, virtual or auto (default: the profile's s3 addressing_style, else auto:
                        virtual for *.amazonaws.com, path style for any other endpoint)
+  --no-sign-request    send requests unsigned (public buckets); no credentials are looked up
+  --debug              a line on stderr for every request: operation, method, path, status, time
+                       (never a header, a key or a signature)
   -q, --quiet          no progress and no per-object lines; errors only (also --only-show-errors)
   --no-progress        per-object lines, but no progress line
   --json               one JSON line per finished object on stdout, for scripts
   -h, --help           show this help`;
 
+/** Flags of the commands that list a prefix. */
+export const LIST_FLAGS = { 'page-size': { type: 'string' } } as const satisfies Options;
+
+export const LIST_HELP = `  --page-size N        keys per listing request, 1 to 1000 (default 1000)`;
+
+/** The listing options --page-size gives. */
+export function listingOptions(values: Parsed['values']): { maxKeys?: number } {
+  const text = values['page-size'] as string | undefined;
+  if (text === undefined) return {};
+  const maxKeys = Number(text);
+  if (!Number.isSafeInteger(maxKeys) || maxKeys < 1 || maxKeys > 1000) throw new UsageError(`--page-size must be a whole number from 1 to 1000, got "${text}"`);
+  return { maxKeys };
+}
+
 export interface Parsed {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
+  /** The flags in the order typed, which --exclude and --include depend on. */
+  tokens: Array<{ kind: string; name?: string; value?: string | undefined }>;
 }
 
 export function parse(args: string[], options: Options, positionals = false): Parsed {
@@ -69,7 +90,13 @@ export function parse(args: string[], options: Options, positionals = false): Pa
     return own !== undefined && own.slice(2) in options ? own : arg;
   });
   try {
-    return parseArgs({ args: spelled, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true }) as Parsed;
+    return parseArgs({
+      args: spelled,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: positionals,
+      strict: true,
+      tokens: true,
+    }) as Parsed;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -124,6 +151,14 @@ function timeoutMs(flags: ClientFlags, name: 'connect-timeout' | 'read-timeout')
   return ms;
 }
 
+/** --debug: a request as one line on stderr, which its status and time follow. */
+function debugLine(metrics: RequestMetrics): void {
+  const { operationName, method, origin, path, statusCode, durationMs, attempt, errorCode } = metrics;
+  const outcome = `${statusCode || 'no answer'}${errorCode ? ` ${errorCode}` : ''}`;
+  const retry = attempt > 0 ? ` (retry ${attempt})` : '';
+  process.stderr.write(`s3tx debug: ${operationName || 'request'} ${method} ${origin}${path} -> ${outcome} in ${durationMs.toFixed(1)} ms${retry}\n`);
+}
+
 /** The client the flags describe; everything not given comes from the environment, as the AWS CLI does. */
 export function clientFrom(flags: ClientFlags): S3Client {
   const options: FromEnvironmentOptions = {};
@@ -157,6 +192,8 @@ export function clientFrom(flags: ClientFlags): S3Client {
   if (flags['force-path-style'] && style !== undefined && style !== 'path') {
     throw new UsageError(`--force-path-style contradicts --addressing-style ${style}`);
   }
+  if (flags['no-sign-request']) options.anonymous = true;
+  if (flags.debug) options.onRequestMetrics = debugLine;
   if (flags['force-path-style']) options.forcePathStyle = true;
   else if (style !== undefined) options.addressingStyle = style;
   try {

@@ -39,6 +39,30 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+const HUMAN_SUFFIXES = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/** One decimal, ties to even as Python's `%.1f` rounds them (1.25 is "1.2"). */
+function oneDecimal(value: number): string {
+  const tenths = value * 10;
+  const floor = Math.floor(tenths);
+  const rounded = tenths - floor === 0.5 ? floor + (floor % 2) : Math.round(tenths);
+  return (rounded / 10).toFixed(1);
+}
+
+/**
+ * A size as `aws s3 ls --human-readable` prints it: "1 Byte", "512 Bytes", then "1.0 KiB" and up,
+ * each unit taken while the value would not round to 1024 of it.
+ */
+export function humanSize(bytes: number): string {
+  if (bytes === 1) return '1 Byte';
+  if (bytes < 1024) return `${bytes} Bytes`;
+  for (let i = 0; i < HUMAN_SUFFIXES.length; i++) {
+    const unit = 1024 ** (i + 2);
+    if (Math.round((bytes / unit) * 1024) < 1024 || i === HUMAN_SUFFIXES.length - 1) return `${oneDecimal((1024 * bytes) / unit)} ${HUMAN_SUFFIXES[i]}`;
+  }
+  return `${bytes} Bytes`;
+}
+
 function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
   const s = Math.round(seconds);

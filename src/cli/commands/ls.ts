@@ -1,5 +1,6 @@
 /** `s3tx ls [s3://bucket/prefix]`: buckets, or the objects and folders below a prefix. */
-import { CLIENT_FLAGS, CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
+import { CLIENT_FLAGS, CLIENT_HELP, LIST_FLAGS, LIST_HELP, UsageError, clientFrom, listingOptions, parse, type ClientFlags } from '../options.js';
+import { humanSize } from '../report.js';
 import { s3Location } from '../locations.js';
 import { printLine, stdoutClosed } from '../stdout.js';
 
@@ -11,6 +12,8 @@ Without an argument, lists the buckets. With one, lists the objects below the pr
 Options:
   -r, --recursive      every object below the prefix
   --summarize          print the number of objects and their total size at the end
+  --human-readable     sizes in Bytes, KiB, MiB, GiB, ... rather than bytes
+${LIST_HELP}
 
 ${CLIENT_HELP}`;
 
@@ -19,12 +22,18 @@ function timestamp(date: Date | null): string {
 }
 
 export async function ls(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...CLIENT_FLAGS, recursive: { type: 'boolean', short: 'r' }, summarize: { type: 'boolean' } }, true);
+  const { values, positionals } = parse(
+    args,
+    { ...CLIENT_FLAGS, ...LIST_FLAGS, recursive: { type: 'boolean', short: 'r' }, summarize: { type: 'boolean' }, 'human-readable': { type: 'boolean' } },
+    true,
+  );
   if (values.help) return (console.log(LS_USAGE), 0);
   if (positionals.length > 1) throw new UsageError('ls takes at most one s3:// URL');
   const location = positionals[0] === undefined ? null : s3Location(positionals[0]);
   if (location && location.kind !== 's3') throw new UsageError('ls lists S3: give an s3://bucket/prefix URL');
   const json = Boolean(values.json);
+  const listing = listingOptions(values);
+  const size = (bytes: number) => (values['human-readable'] ? humanSize(bytes) : String(bytes));
   const out = printLine;
   const client = clientFrom(values as ClientFlags);
   try {
@@ -35,7 +44,12 @@ export async function ls(args: string[]): Promise<number> {
     }
     let count = 0;
     let bytes = 0;
-    for await (const entry of client.listObjects({ bucket: location.bucket, prefix: location.key, ...(values.recursive ? {} : { delimiter: '/' }) })) {
+    for await (const entry of client.listObjects({
+      bucket: location.bucket,
+      prefix: location.key,
+      ...listing,
+      ...(values.recursive ? {} : { delimiter: '/' }),
+    })) {
       // A reader that went away (`| head`) wants no more pages.
       if (stdoutClosed()) break;
       if (entry.kind === 'prefix') {
@@ -48,10 +62,10 @@ export async function ls(args: string[]): Promise<number> {
       out(
         json
           ? JSON.stringify({ key: entry.key, size: entry.size, etag: entry.etag, lastModified: entry.lastModified })
-          : `${timestamp(entry.lastModified)} ${String(entry.size).padStart(10)} ${name}`,
+          : `${timestamp(entry.lastModified)} ${size(entry.size).padStart(10)} ${name}`,
       );
     }
-    if (values.summarize && !json) out(`\nTotal Objects: ${count}\n   Total Size: ${bytes}`);
+    if (values.summarize && !json) out(`\nTotal Objects: ${count}\n   Total Size: ${size(bytes)}`);
     return 0;
   } finally {
     await client.close();

@@ -1,85 +1,112 @@
 /**
  * `s3tx sync SRC DST`: makes DST hold what SRC holds, sending only what differs, by size and
- * modification time as `aws s3 sync` compares them. Local to S3, S3 to local, or S3 to S3.
+ * modification time as `aws s3 sync` compares them (see sync-decision.ts). Local to S3, S3 to
+ * local, or S3 to S3. --exclude and --include apply to both sides, so that what they leave out
+ * of SRC is not deleted from DST by --delete either.
  */
-import { readdir, stat, unlink } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
-import { DestinationFolder, eachLimited, keyUnder, safeLocalPath, type S3Client } from '../../index.js';
-import { download, upload } from '../file-transfers.js';
-import { CLIENT_HELP, UsageError, clientFrom, parse, type ClientFlags } from '../options.js';
-import { s3Location, tracker, type Location } from '../locations.js';
+import { stat, unlink } from 'node:fs/promises';
+import { DestinationFolder, eachLimited, keyUnder, localFiles, safeLocalPath, type S3Client } from '../../index.js';
+import { copyObject, download, upload } from '../file-transfers.js';
+import { CLIENT_HELP, LIST_HELP, UsageError, clientFrom, listingOptions, parse, type ClientFlags } from '../options.js';
+import { s3Location, type Location } from '../locations.js';
 import { Reporter } from '../report.js';
-import { TRANSFER_FLAGS, transferSettings, type TransferSettings } from '../transfer-settings.js';
+import { needsSync, type SyncComparison, type SyncEntry } from '../sync-decision.js';
+import { TRANSFER_FLAGS, TRANSFER_HELP, spellSse, transferSettings, type TransferSettings } from '../transfer-settings.js';
 
 export const SYNC_USAGE = `Usage: s3tx sync SRC DST [options]
 
-Copies the files (or objects) of SRC that DST lacks, or holds with another size or an older
-modification time; one side is an s3://bucket/prefix URL. Downloaded files take the object's
-time, so a second sync of unchanged data transfers nothing. Files are replaced through a
-temporary file and rename. Nothing in DST is deleted unless --delete is given.
+Copies the files (or objects) of SRC that DST lacks or holds with another size, and those whose
+modification time says they changed, as "aws s3 sync" compares them: an upload or copy when the
+source is newer; a download when the local file is newer than the object (or with
+--exact-timestamps, when the times differ). Downloaded files take the object's time, so a second
+sync of unchanged data transfers nothing. Files are replaced through a temporary file and rename.
+Nothing in DST is deleted unless --delete is given.
 
 Options:
-  --delete             delete what DST holds and SRC does not
-  --dry-run, --dryrun  print what would be copied or deleted, and change nothing
-  --checksum ALG       the checksum of each upload: CRC32 (the default), CRC32C, CRC64NVME, SHA1, SHA256, none
-  --no-guess-mime-type leave a file's content type to S3 instead of guessing it from its name
-  --checksum-location header|trailer
-                       where it goes (default: trailer over https, header over plain http)
-  --content-type TYPE, --metadata K=V, --storage-class SC, --concurrency N   as for cp
+  --delete             delete what DST holds and SRC does not (but not what --exclude leaves out)
+  --size-only          compare sizes only, not modification times
+  --exact-timestamps   for downloads: send same-sized files unless their times are equal
+
+${TRANSFER_HELP}
+${LIST_HELP}
 
 ${CLIENT_HELP}`;
 
-interface Entry {
-  size: number;
-  mtime: number;
+/** A side of the sync: what it holds, by path relative to its folder or prefix. */
+type Tree<T> = Map<string, SyncEntry & T>;
+
+interface Job {
+  client: S3Client;
+  settings: TransferSettings;
+  comparison: SyncComparison;
+  listing: { maxKeys?: number };
+  reporter: Reporter;
+  remove: boolean;
 }
 
-async function localTree(folder: string): Promise<Map<string, Entry & { path: string }>> {
-  const entries = new Map<string, Entry & { path: string }>();
-  const walk = async (dir: string): Promise<void> => {
-    for (const item of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const path = join(dir, item.name);
-      if (item.isDirectory()) await walk(path);
-      else if (item.isFile()) {
-        const info = await stat(path);
-        entries.set(relative(folder, path).split(sep).join('/'), { path, size: info.size, mtime: info.mtimeMs });
-      }
-    }
-  };
-  await walk(folder);
-  return entries;
+type S3Place = Extract<Location, { kind: 's3' }>;
+
+function selected(settings: TransferSettings, relativePath: string): boolean {
+  return !settings.filter || settings.filter(relativePath);
 }
 
-async function s3Tree(client: S3Client, bucket: string, prefix: string): Promise<Map<string, Entry & { key: string }>> {
-  const entries = new Map<string, Entry & { key: string }>();
-  const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-  for await (const entry of client.listObjects({ bucket, prefix: base })) {
-    if (entry.kind !== 'object' || entry.key.endsWith('/')) continue;
-    entries.set(entry.key.slice(base.length), { key: entry.key, size: entry.size, mtime: entry.lastModified?.getTime() ?? 0 });
+async function localTree(job: Job, folder: string): Promise<Tree<{ path: string }>> {
+  const entries: Tree<{ path: string }> = new Map();
+  // A download's folder that is not there yet holds nothing.
+  if (!(await stat(folder).catch(() => null))) return entries;
+  const files = localFiles(folder, {
+    followSymlinks: job.settings.followSymlinks,
+    onSkip: ({ path, relativePath, reason }) => {
+      if (selected(job.settings, relativePath)) job.reporter.object({ op: 'skip', source: path, reason });
+    },
+  });
+  for await (const file of files) {
+    if (selected(job.settings, file.relativePath)) entries.set(file.relativePath, { path: file.path, size: file.size, mtimeMs: file.mtimeMs });
   }
   return entries;
 }
 
-/** Whether `source` should replace `target`: missing, another size, or newer (S3 keeps whole seconds). */
-function differs(source: Entry, target: Entry | undefined): boolean {
-  return !target || source.size !== target.size || Math.floor(source.mtime / 1000) > Math.floor(target.mtime / 1000);
+async function s3Tree(job: Job, bucket: string, prefix: string): Promise<Tree<{ key: string }>> {
+  const entries: Tree<{ key: string }> = new Map();
+  const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+  for await (const entry of job.client.listObjects({ bucket, prefix: base, ...job.listing })) {
+    if (entry.kind !== 'object' || entry.key.endsWith('/')) continue;
+    const relativePath = entry.key.slice(base.length);
+    if (selected(job.settings, relativePath)) entries.set(relativePath, { key: entry.key, size: entry.size, mtimeMs: entry.lastModified?.getTime() ?? 0 });
+  }
+  return entries;
 }
 
 export async function sync(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...TRANSFER_FLAGS, delete: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, true);
+  const parsed = parse(
+    spellSse(args),
+    { ...TRANSFER_FLAGS, delete: { type: 'boolean' }, 'size-only': { type: 'boolean' }, 'exact-timestamps': { type: 'boolean' } },
+    true,
+  );
+  const { values, positionals } = parsed;
   if (values.help) return (console.log(SYNC_USAGE), 0);
   if (positionals.length !== 2) throw new UsageError('sync needs a SRC and a DST');
   const [source, target] = positionals.map(s3Location) as [Location, Location];
   if (source.kind === 'stdio' || target.kind === 'stdio') throw new UsageError('sync works on folders and prefixes, not "-"');
   if (source.kind === 'local' && target.kind === 'local') throw new UsageError('one of SRC and DST must be an s3:// URL');
-  const settings = transferSettings(values);
-  const dryRun = Boolean(values['dry-run']);
+  if (values['exact-timestamps'] && !(source.kind === 's3' && target.kind === 'local'))
+    throw new UsageError('--exact-timestamps is for syncs from S3 to a local folder');
+  const settings = transferSettings(parsed);
+  const listing = listingOptions(values);
   const reporter = new Reporter({ quiet: Boolean(values.quiet), json: Boolean(values.json), progress: !values['no-progress'] });
   const client = clientFrom(values as ClientFlags);
+  const job: Job = {
+    client,
+    settings,
+    listing,
+    reporter,
+    remove: Boolean(values.delete),
+    comparison: { sizeOnly: Boolean(values['size-only']), exactTimestamps: Boolean(values['exact-timestamps']) },
+  };
   try {
-    if (source.kind === 'local' && target.kind === 's3') await toS3(client, source.path, target, settings, reporter, dryRun, Boolean(values.delete));
-    else if (source.kind === 's3' && target.kind === 'local') await toLocal(client, source, target.path, settings, reporter, dryRun, Boolean(values.delete));
-    else if (source.kind === 's3' && target.kind === 's3') await s3ToS3(client, source, target, settings, reporter, dryRun, Boolean(values.delete));
+    if (source.kind === 'local' && target.kind === 's3') await toS3(job, source.path, target);
+    else if (source.kind === 's3' && target.kind === 'local') await toLocal(job, source, target.path);
+    else if (source.kind === 's3' && target.kind === 's3') await s3ToS3(job, source, target);
   } finally {
     reporter.finish();
     await client.close();
@@ -87,34 +114,36 @@ export async function sync(args: string[]): Promise<number> {
   return reporter.exitCode;
 }
 
-type S3Place = Extract<Location, { kind: 's3' }>;
-
-async function toS3(client: S3Client, folder: string, target: S3Place, settings: TransferSettings, reporter: Reporter, dryRun: boolean, remove: boolean) {
-  if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new UsageError(`${folder} is not a folder`);
-  const [local, remote] = await Promise.all([localTree(folder), s3Tree(client, target.bucket, target.key)]);
-  const todo = [...local].filter(([name, entry]) => differs(entry, remote.get(name)));
-  reporter.expect(
+/** The entries of `from` to send, the reporter told their total. */
+function toSend<T>(job: Job, direction: 'upload' | 'download' | 'copy', from: Tree<T>, to: Tree<unknown>): Array<[string, SyncEntry & T]> {
+  const todo = [...from].filter(([name, entry]) => needsSync(direction, entry, to.get(name), job.comparison));
+  job.reporter.expect(
     todo.reduce((total, [, entry]) => total + entry.size, 0),
     todo.length,
   );
-  await eachLimited(todo, settings.concurrency, async ([name, entry]) => {
-    const key = keyUnder(target.key, name);
-    if (dryRun) return reporter.object({ op: 'upload', source: entry.path, target: `s3://${target.bucket}/${key}`, dryRun });
-    await upload(client, entry.path, { bucket: target.bucket, key, label: entry.path }, settings, reporter);
-  });
-  if (!remove) return;
-  const gone = [...remote].filter(([name]) => !local.has(name)).map(([, entry]) => entry.key);
-  await deleteKeys(client, target.bucket, gone, reporter, dryRun);
+  return todo;
 }
 
-async function toLocal(client: S3Client, source: S3Place, folder: string, settings: TransferSettings, reporter: Reporter, dryRun: boolean, remove: boolean) {
-  const [remote, local] = await Promise.all([s3Tree(client, source.bucket, source.key), localTree(folder)]);
+async function toS3(job: Job, folder: string, target: S3Place) {
+  const { client, settings, reporter } = job;
+  if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new UsageError(`${folder} is not a folder`);
+  const [local, remote] = await Promise.all([localTree(job, folder), s3Tree(job, target.bucket, target.key)]);
+  await eachLimited(toSend(job, 'upload', local, remote), settings.concurrency, async ([name, entry]) => {
+    const key = keyUnder(target.key, name);
+    if (settings.dryRun) return reporter.object({ op: 'upload', source: entry.path, target: `s3://${target.bucket}/${key}`, dryRun: true });
+    await upload(client, entry.path, { bucket: target.bucket, key, label: entry.path }, settings, reporter);
+  });
+  if (!job.remove) return;
+  const gone = [...remote].filter(([name]) => !local.has(name)).map(([, entry]) => entry.key);
+  await deleteKeys(job, target.bucket, gone);
+}
+
+async function toLocal(job: Job, source: S3Place, folder: string) {
+  const { client, settings, reporter } = job;
+  const { dryRun } = settings;
+  const [remote, local] = await Promise.all([s3Tree(job, source.bucket, source.key), localTree(job, folder)]);
   const base = source.key === '' || source.key.endsWith('/') ? source.key : `${source.key}/`;
-  const todo = [...remote].filter(([name, entry]) => differs(entry, local.get(name)));
-  reporter.expect(
-    todo.reduce((total, [, entry]) => total + entry.size, 0),
-    todo.length,
-  );
+  const todo = toSend(job, 'download', remote, local);
   const destination = dryRun ? null : await DestinationFolder.open(folder);
   await eachLimited(todo, settings.concurrency, async ([, entry]) => {
     const label = `s3://${source.bucket}/${entry.key}`;
@@ -125,7 +154,7 @@ async function toLocal(client: S3Client, source: S3Place, folder: string, settin
     if (dryRun) return reporter.object({ op: 'download', source: label, target: place.path, dryRun });
     await download(client, { bucket: source.bucket, key: entry.key, label }, place.path, settings, reporter);
   });
-  if (!remove) return;
+  if (!job.remove) return;
   for (const [name, entry] of local) {
     if (remote.has(name)) continue;
     if (dryRun) reporter.object({ op: 'delete', source: entry.path, dryRun });
@@ -138,49 +167,31 @@ async function toLocal(client: S3Client, source: S3Place, folder: string, settin
   }
 }
 
-async function s3ToS3(client: S3Client, source: S3Place, target: S3Place, settings: TransferSettings, reporter: Reporter, dryRun: boolean, remove: boolean) {
-  const [from, to] = await Promise.all([s3Tree(client, source.bucket, source.key), s3Tree(client, target.bucket, target.key)]);
-  const todo = [...from].filter(([name, entry]) => differs(entry, to.get(name)));
-  reporter.expect(
-    todo.reduce((total, [, entry]) => total + entry.size, 0),
-    todo.length,
-  );
-  await eachLimited(todo, settings.concurrency, async ([name, entry]) => {
+async function s3ToS3(job: Job, source: S3Place, target: S3Place) {
+  const { client, settings, reporter } = job;
+  const [from, to] = await Promise.all([s3Tree(job, source.bucket, source.key), s3Tree(job, target.bucket, target.key)]);
+  await eachLimited(toSend(job, 'copy', from, to), settings.concurrency, async ([name, entry]) => {
     const key = keyUnder(target.key, name);
     const label = `s3://${source.bucket}/${entry.key}`;
-    const destination = `s3://${target.bucket}/${key}`;
-    if (dryRun) return reporter.object({ op: 'copy', source: label, target: destination, dryRun });
-    try {
-      const result = await client.copy({
-        ...settings.attributes,
-        source: { bucket: source.bucket, key: entry.key },
-        bucket: target.bucket,
-        key,
-        sourceSize: entry.size,
-        onProgress: tracker(reporter),
-      });
-      reporter.object({ op: 'copy', source: label, target: destination, bytes: entry.size, etag: result.etag });
-    } catch (error) {
-      reporter.object({ op: 'copy', source: label, target: destination, error: error as Error });
-    }
+    if (settings.dryRun) return reporter.object({ op: 'copy', source: label, target: `s3://${target.bucket}/${key}`, dryRun: true });
+    await copyObject(client, { bucket: source.bucket, key: entry.key, text: label }, { bucket: target.bucket, key }, settings, reporter, entry.size);
   });
-  if (remove)
+  if (job.remove)
     await deleteKeys(
-      client,
+      job,
       target.bucket,
       [...to].filter(([name]) => !from.has(name)).map(([, entry]) => entry.key),
-      reporter,
-      dryRun,
     );
 }
 
-async function deleteKeys(client: S3Client, bucket: string, keys: string[], reporter: Reporter, dryRun: boolean): Promise<void> {
+async function deleteKeys(job: Job, bucket: string, keys: string[]): Promise<void> {
+  const { reporter } = job;
   if (keys.length === 0) return;
-  if (dryRun) {
-    for (const key of keys) reporter.object({ op: 'delete', source: `s3://${bucket}/${key}`, dryRun });
+  if (job.settings.dryRun) {
+    for (const key of keys) reporter.object({ op: 'delete', source: `s3://${bucket}/${key}`, dryRun: true });
     return;
   }
-  const result = await client.deleteObjects({ bucket, keys });
+  const result = await job.client.deleteObjects({ bucket, keys });
   for (const key of result.deleted) reporter.object({ op: 'delete', source: `s3://${bucket}/${key}` });
   for (const failed of result.errors)
     reporter.object({ op: 'delete', source: `s3://${bucket}/${failed.key}`, error: Object.assign(new Error(failed.message), { s3Code: failed.code }) });
