@@ -31,7 +31,7 @@ describe('client options', () => {
       throughputTargetGbps: 10,
       memoryLimit: 2 * GiB,
       connections: 25,
-      loopbackPartsInFlight: 4,
+      maxConnectionsGiven: false,
       maxRequestsInFlight: 25,
       stallTimeoutMs: 30_000,
       connectTimeoutMs: 10_000,
@@ -41,7 +41,7 @@ describe('client options', () => {
 
   it('takes a connection count that overrides the one the throughput target gives', () => {
     expect(resolveClientOptions({ region: 'r', maxConnections: 4 }, machine(16 * GiB))).toMatchObject({ connections: 4, maxRequestsInFlight: 4 });
-    expect(resolveClientOptions({ region: 'r', maxConnections: 30 }, machine(16 * GiB))).toMatchObject({ connections: 30, loopbackPartsInFlight: 30 });
+    expect(resolveClientOptions({ region: 'r', maxConnections: 30 }, machine(16 * GiB))).toMatchObject({ connections: 30, maxConnectionsGiven: true });
     expect(optionError({ maxConnections: 0 }).option).toBe('maxConnections');
     expect(optionError({ maxConnections: 2.5 }).option).toBe('maxConnections');
   });

@@ -3,7 +3,6 @@ import {
   GiB,
   MiB,
   connectionCount,
-  loopbackPartsInFlight,
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
@@ -20,12 +19,6 @@ describe('part planner', () => {
     expect(connectionCount(1)).toBe(10);
     expect(connectionCount(100)).toBe(250);
     expect(maxRequestsInFlight(25)).toBe(25);
-  });
-
-  it('keeps at most 4 parts of a transfer in flight to an endpoint on this machine, unless the caller set the connections', () => {
-    expect(loopbackPartsInFlight(25, false)).toBe(4);
-    expect(loopbackPartsInFlight(2, false)).toBe(2);
-    expect(loopbackPartsInFlight(25, true)).toBe(25);
   });
 
   it('defaults the memory limit by throughput and never above a quarter of usable memory', () => {

@@ -133,9 +133,10 @@ describe.each([
       const uploadParts = server.requests.filter((r) => r.method === 'PUT' && r.url.includes('partNumber='));
       expect(uploadParts).toHaveLength(13);
       expect(server.requests.some((r) => r.method === 'POST' && r.url.includes('uploads'))).toBe(true);
-      // A transfer to an endpoint on this machine keeps at most 4 parts in flight (LOOPBACK_PARTS_IN_FLIGHT).
+      // A transfer to an endpoint on this machine starts at 4 parts in flight (LOOPBACK_PARTS_IN_FLIGHT); a transfer
+      // this short lasts an epoch or two of the controller's measurement, so it doubles once at most.
       expect(server.maxConcurrent).toBeGreaterThanOrEqual(2);
-      expect(server.maxConcurrent).toBeLessThanOrEqual(4);
+      expect(server.maxConcurrent).toBeLessThanOrEqual(8);
       expect(new Set(uploadParts.map((r) => r.connection)).size).toBeGreaterThanOrEqual(2);
 
       server.resetStats();
@@ -149,7 +150,7 @@ describe.each([
       // Every part after the first is pinned to the version the first one saw.
       expect(ranged.slice(1).every((r) => typeof r.headers['if-match'] === 'string')).toBe(true);
       expect(server.maxConcurrent).toBeGreaterThanOrEqual(2);
-      expect(server.maxConcurrent).toBeLessThanOrEqual(4);
+      expect(server.maxConcurrent).toBeLessThanOrEqual(8);
       expect(await sha256File(target)).toBe(await sha256File(source));
 
       const inMemory = await get('large');

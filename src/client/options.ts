@@ -16,7 +16,6 @@ import {
   defaultMemoryLimit,
   defaultMultipartThreshold,
   maxRequestsInFlight,
-  loopbackPartsInFlight,
 } from '../meta-request/part-planner.js';
 import type { LookupFunction } from '../http/addresses.js';
 import type { RequestMetricsCallback } from '../meta-request/request-metrics.js';
@@ -123,8 +122,8 @@ export interface ResolvedClientConfig {
   throughputTargetGbps: number;
   memoryLimit: number;
   connections: number;
-  /** Parts of one transfer in flight to an endpoint on this machine (localhost, 127.0.0.0/8, ::1). */
-  loopbackPartsInFlight: number;
+  /** Whether `connections` came from maxConnections: then every transfer keeps that many parts in flight, unmeasured. */
+  maxConnectionsGiven: boolean;
   maxRequestsInFlight: number;
   networkInterfaceNames: readonly string[];
   retry: RetryOptions;
@@ -340,7 +339,7 @@ export function resolveClientOptions(options: S3ClientOptions, environment: Clie
     throughputTargetGbps,
     memoryLimit,
     connections,
-    loopbackPartsInFlight: loopbackPartsInFlight(connections, options.maxConnections !== undefined),
+    maxConnectionsGiven: options.maxConnections !== undefined,
     maxRequestsInFlight: maxRequestsInFlight(connections),
     networkInterfaceNames,
     retry: { maxRetries, backoffBaseMs: DEFAULT_BACKOFF_BASE_MS, backoffMaxMs: DEFAULT_BACKOFF_MAX_MS },

@@ -40,14 +40,13 @@ export interface CheckedRequest {
   threshold: number;
   checksum: RequestChecksum | null;
   validate: boolean;
-  partsInFlight: number;
   /** The client's memory limit, which one part must fit in. */
   memoryLimit: number;
 }
 
 /** The meta request that carries out a request of `type`; throws InvalidArgumentError for what the type does not take. */
 export function createMetaRequest(type: S3RequestType, context: MetaRequestContext, callbacks: S3RequestCallbacks, request: CheckedRequest): MetaRequest {
-  const { options, base, endpoint, sendFile, recvFilepath, body, partSize, threshold, checksum, validate, partsInFlight, memoryLimit } = request;
+  const { options, base, endpoint, sendFile, recvFilepath, body, partSize, threshold, checksum, validate, memoryLimit } = request;
   switch (type) {
     case S3RequestType.GET_OBJECT:
       if (options.readAhead !== undefined) requirePositiveInteger('readAhead', options.readAhead);
@@ -63,7 +62,7 @@ export function createMetaRequest(type: S3RequestType, context: MetaRequestConte
         partSize,
         recvFilepath,
         validate,
-        options.readAhead ?? partsInFlight * partSize,
+        options.readAhead ?? null,
         options.resumable ?? false,
         memoryLimit,
       );

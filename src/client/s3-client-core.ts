@@ -9,7 +9,8 @@ import { recommendedThroughputGbps } from '../platform/platforms.js';
 import { interfaceAddresses } from '../platform/network-interfaces.js';
 import { BufferPool } from '../meta-request/buffer-pool.js';
 import type { MetaRequest, MetaRequestContext, PartRequest, S3RequestCallbacks } from '../meta-request/meta-request.js';
-import { defaultMultipartThreshold } from '../meta-request/part-planner.js';
+import { ConcurrencyController, FixedConcurrency, type Concurrency } from '../meta-request/concurrency-controller.js';
+import { LOOPBACK_PARTS_IN_FLIGHT, defaultMultipartThreshold } from '../meta-request/part-planner.js';
 import type { RequestChecksum } from '../meta-request/request-checksum.js';
 import { Scheduler } from '../meta-request/scheduler.js';
 import { directoryBucketZone, resolveEndpointConfig, readProfile, type EndpointConfig } from '../protocol/endpoint.js';
@@ -41,6 +42,9 @@ import { S3Request } from './s3-request.js';
 /** The largest part of a ranged GET from a directory bucket: aws-c-s3's bound (s3_util.c), as one part there serves over 100 Gbit/s. */
 const S3EXPRESS_MAX_GET_PART = 128 * 1024 * 1024;
 
+/** Endpoints whose windows are kept: virtual-hosted buckets are an origin each. */
+const MAX_ENDPOINTS_MEASURED = 64;
+
 /**
  * The engine's client: makeRequest and close, over one transport, buffer pool and scheduler.
  * S3Client (src/s3-client.ts) adds the high-level methods on top.
@@ -55,6 +59,8 @@ export class S3ClientCore {
   /** S3 Express sessions, made on first use. */
   #sessions: S3ExpressSessions | null = null;
   #closed = false;
+  /** The parts-in-flight rule of each endpoint, kept across transfers: what one measured, the next starts from. */
+  readonly #concurrency = new Map<string, Concurrency>();
 
   constructor(options: S3ClientOptions) {
     this.#config = resolveClientOptions(options, {
@@ -99,6 +105,27 @@ export class S3ClientCore {
   }
 
   /** The configuration in force, defaults resolved (credentials are not part of it). */
+  /**
+   * The window of an endpoint: fixed at maxConnections when that was given, else measured (see
+   * ConcurrencyController), from 4 parts on this machine's loopback, where few connections
+   * win, and from the throughput target's count elsewhere, as aws-c-s3 starts.
+   */
+  #concurrencyFor(origin: string, loopback: boolean): Concurrency {
+    let concurrency = this.#concurrency.get(origin);
+    if (concurrency) {
+      // Most recently used last, so that the first is the one to forget.
+      this.#concurrency.delete(origin);
+    } else {
+      const { connections, maxConnectionsGiven } = this.#config;
+      concurrency = maxConnectionsGiven
+        ? new FixedConcurrency(connections)
+        : new ConcurrencyController({ max: connections, initial: loopback ? LOOPBACK_PARTS_IN_FLIGHT : connections });
+      if (this.#concurrency.size >= MAX_ENDPOINTS_MEASURED) this.#concurrency.delete(this.#concurrency.keys().next().value!);
+    }
+    this.#concurrency.set(origin, concurrency);
+    return concurrency;
+  }
+
   get config(): Readonly<Omit<ResolvedClientConfig, 'signingConfig' | 'tlsConnectionOptions'>> {
     const { signingConfig: _signing, tlsConnectionOptions: _tls, ...rest } = this.#config;
     return rest;
@@ -127,7 +154,7 @@ export class S3ClientCore {
 
     const headers = normalizeHeaders(request.headers);
     const endpoint = resolveEndpoint(request, headers, config.tls);
-    const partsInFlight = endpoint.loopback ? config.loopbackPartsInFlight : config.connections;
+    const concurrency = this.#concurrencyFor(endpoint.origin, endpoint.loopback);
     const { path, query } = splitPath(request);
     const sendFile = options.sendFilepath !== undefined ? checkSendFile(options.sendFilepath) : null;
     const recvFilepath = options.recvFilepath !== undefined ? checkRecvFile(options.recvFilepath) : null;
@@ -173,7 +200,7 @@ export class S3ClientCore {
       host: endpoint.host,
       retry: config.retry,
       maxPartMemory: config.memoryLimit,
-      partsInFlight,
+      concurrency,
       // Data requests of S3 Express wait on it while holding their slots.
       outsideLimits: type === S3RequestType.DEFAULT && base.operationName === 'CreateSession',
       onRequestMetrics: config.onRequestMetrics,
@@ -193,7 +220,6 @@ export class S3ClientCore {
       threshold,
       checksum,
       validate,
-      partsInFlight,
       memoryLimit: config.memoryLimit,
     });
     const started = meta;

@@ -33,7 +33,7 @@ export interface AutoRangedGetOptions {
   recvFilepath: string | null;
   /** Compare the body with the checksum S3 stored (checksumConfig.validateResponse). */
   validate: boolean;
-  /** With onBody: at most this many bytes are fetched beyond what onBody has taken; null for as many as memory allows. */
+  /** With onBody: at most this many bytes are fetched beyond what onBody has taken; null for a part per part of the window. */
   readAhead: number | null;
   /** With recvFilepath: continue from (and leave behind, on failure) `<target>.s3tx-partial` and its state. */
   resumable: boolean;
@@ -112,7 +112,7 @@ export class AutoRangedGet extends MetaRequest {
     while (this.#done.has(this.#nextPart)) this.#nextPart++;
     if (this.#phase !== 'parts' || this.#nextPart >= this.#partCount) return null;
     // A consumer that reads slowly sets the pace: parts go out only within the read-ahead window.
-    if (this.#readAhead !== null && !this.#file && (this.#nextPart - this.#nextDelivery) * this.#partSize >= this.#readAhead) return null;
+    if (!this.#file && (this.#nextPart - this.#nextDelivery) * this.#partSize >= (this.#readAhead ?? this.maxInFlight * this.#partSize)) return null;
     return rangeLength(this.#rangeOf(this.#nextPart));
   }
 
@@ -327,7 +327,7 @@ export class AutoRangedGet extends MetaRequest {
         }
         this.progress(lease.buffer.length);
         this.#nextDelivery++;
-        if (this.#readAhead !== null) this.context.wake();
+        this.context.wake();
       }
     } finally {
       this.#delivering = false;

@@ -18,6 +18,7 @@ import { headerList } from '../http/headers.js';
 import type { Lease } from './buffer-pool.js';
 import type { S3ChecksumAlgorithm } from '../core/enums.js';
 import type { RequestMetricsCallback } from './request-metrics.js';
+import type { Concurrency } from './concurrency-controller.js';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
 
@@ -67,8 +68,8 @@ export interface MetaRequestContext {
   retry: RetryOptions;
   /** The largest buffer a part may reserve: the client's memory limit. */
   maxPartMemory: number;
-  /** Parts of the transfer in flight at most: one per connection, or fewer to an endpoint on this machine. */
-  partsInFlight: number;
+  /** Parts of the transfer in flight at most, and what moves that window: the client's rule for the endpoint. */
+  concurrency: Concurrency;
   /**
    * Starts at once, whatever is in flight: a request that requests in flight wait on while they
    * hold their slots (S3 Express's CreateSession, awaited by their signing), which would otherwise
@@ -161,6 +162,11 @@ const NO_BODY: BodyTarget = {
       throw new InvalidResponseError(`a response that should have no body sent more than ${SMALL_BODY_LIMIT} bytes`);
   },
 };
+
+/** Bytes of a part request's body, when known. */
+function bodyLength(request: PartRequest): number | undefined {
+  return request.body && typeof request.body !== 'function' ? request.body.length : request.bodyLength;
+}
 
 export interface PartResponse {
   statusCode: number;
@@ -270,7 +276,7 @@ export abstract class MetaRequest implements Schedulable {
   }
 
   get maxInFlight(): number {
-    return this.context.partsInFlight;
+    return this.context.concurrency.window;
   }
 
   get outsideLimits(): boolean {
@@ -410,13 +416,20 @@ export abstract class MetaRequest implements Schedulable {
     const { maxRetries } = this.context.retry;
     for (let attempt = 0; ; attempt++) {
       if (!options.cleanup && this.#error) throw this.#error;
+      const { concurrency } = this.context;
       const started = performance.now();
+      concurrency.partStarted(started);
       try {
         const response = await this.#attempt(request, target, options);
+        concurrency.partEnded(response.length + (bodyLength(request) ?? 0), performance.now());
         this.#measured(request, attempt, started, response.statusCode, null);
         return response;
       } catch (error) {
-        this.#measured(request, attempt, started, (error as { statusCode?: number }).statusCode ?? 0, error);
+        const statusCode = (error as { statusCode?: number }).statusCode ?? 0;
+        const now = performance.now();
+        if (statusCode === 503) concurrency.throttled(now);
+        concurrency.partEnded(0, now);
+        this.#measured(request, attempt, started, statusCode, error);
         const stopping = !options.cleanup && this.#error;
         if (stopping || !isRetryable(error) || attempt >= maxRetries || target.committed || request.oneShot) throw stopping || error;
         await this.#sleep(backoffDelay(attempt, this.context.retry), options.cleanup ?? false);
@@ -450,7 +463,7 @@ export abstract class MetaRequest implements Schedulable {
     const signer = this.context.iamSigner !== undefined && IAM_SIGNED.has(request.operationName) ? this.context.iamSigner : this.context.signer;
     const { origin, host } = request.endpoint ?? this.context;
     const headers: Record<string, string> = { ...request.headers, host };
-    const length = request.body && typeof request.body !== 'function' ? request.body.length : request.bodyLength;
+    const length = bodyLength(request);
     if (length !== undefined && (length > 0 || request.method === 'PUT' || request.method === 'POST')) headers['content-length'] = String(length);
     let signedHeaders = headers;
     if (signer) signedHeaders = await signer.sign({ method: request.method, path: request.path, query: request.query, headers });

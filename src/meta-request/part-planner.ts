@@ -33,19 +33,13 @@ export function connectionCount(throughputTargetGbps: number): number {
 }
 
 /**
- * Parts of one transfer in flight to an endpoint on this machine. The throughput target's count
- * assumes S3's per-connection rate and round trips to hide; over loopback one connection moves
- * gigabytes a second and there is no round trip, so more parts at once only add memory and
- * contention: on 127.0.0.1 a 1 GiB GET ran fastest with 1-8 parts in flight and a PUT with 4,
- * both with a third of the memory of 25 (bench/RESULTS.md, Scaling). Many small transfers still
- * use all the connections: each has one part, and there the round trips do add up.
+ * Where the concurrency controller starts for an endpoint on this machine. The throughput
+ * target's count assumes S3's per-connection rate and round trips to hide; over loopback one
+ * connection moves gigabytes a second, and on 127.0.0.1 a 1 GiB GET ran fastest with 1-8 parts
+ * in flight and a PUT with 4, both with a third of the memory of 25 (bench/RESULTS.md, Scaling).
+ * It is only a start: a rate-limited server on this machine makes the window grow.
  */
 export const LOOPBACK_PARTS_IN_FLIGHT = 4;
-
-/** Parts of one transfer in flight to a loopback endpoint: one per connection when the count was set explicitly, else at most {@link LOOPBACK_PARTS_IN_FLIGHT}. */
-export function loopbackPartsInFlight(connections: number, explicit: boolean): number {
-  return explicit ? connections : Math.min(connections, LOOPBACK_PARTS_IN_FLIGHT);
-}
 
 /** Parts in flight across the client: one per connection. */
 export function maxRequestsInFlight(connections: number): number {
