@@ -71,12 +71,15 @@ export async function makeCertificates(dir) {
  * and nginx from 1.23.4 on, whose 1.22 would offer 1.2 at most; nginx's default ciphers; no kTLS, so nginx encrypts
  * in its worker and sendfile does not apply) and writes one line to `log` per request over TLS: the connection's
  * serial number, protocol, cipher and body bytes sent.
+ * With `shaped: { bucket: rate }`, the files below /bucket/ are sent at most `rate` per connection (nginx's `limit_rate`, as S3
+ * serves each connection at about 90 MB/s): a network profile the bucket's name selects, so that the CRT, which only
+ * reaches port 80, meets it on the same server.
  * With `logged: { port, log, tls }` a second server of the same files listens on 127.0.0.1:`port` (and, with
  * `tls: { port, cert, key }`, with TLS on that port too) and writes one line to `log` per request, whatever its scheme:
  * the connection's serial number, the client's address, the scheme, the TLS protocol and the body bytes sent. The
  * proxy workload's own server: the other workloads' server logs no plain request.
  */
-export async function startNginx(work, root, port, checksums = {}, { tls = null, logged = null } = {}) {
+export async function startNginx(work, root, port, checksums = {}, { tls = null, logged = null, shaped = {} } = {}) {
   const stored = Object.entries(checksums).map(
     ([, crc32c], index) => `
   map $http_x_amz_checksum_mode $crc32c_${index} { ENABLED "${crc32c}"; default ""; }`,
@@ -85,6 +88,9 @@ export async function startNginx(work, root, port, checksums = {}, { tls = null,
     (path, index) => `
     location = ${path} { add_header x-amz-checksum-crc32c $crc32c_${index}; add_header x-amz-checksum-type $checksum_type; }`,
   );
+  // Each response below /<bucket>/ sent at most `rate` (nginx's size: 90m is 90 MB/s) on each connection.
+  for (const [bucket, rate] of Object.entries(shaped)) locations.push(`
+    location /${bucket}/ { limit_rate ${rate}; }`);
   const conf = join(work, 'nginx.conf');
   const temp = (name) => `${name}_temp_path ${join(work, `nginx-${name}`)};`;
   await writeFile(

@@ -15,6 +15,8 @@ interface Network {
   throttles?: (parts: number) => boolean;
   /** Relative noise of each step's rate, from a seeded generator. */
   noise?: number;
+  /** Bytes reported only as parts end (an upload), not as they arrive (a download). */
+  atPartEnd?: boolean;
 }
 
 /** A seeded generator (mulberry32), so that a noisy run is the same every time. */
@@ -41,6 +43,7 @@ function simulate(controller: ConcurrencyController, network: Network, ms: numbe
     }
     const rate = network.rate(parts.length) * (1 + (network.noise ?? 0) * (next() * 2 - 1));
     const each = rate / parts.length;
+    if (!network.atPartEnd) controller.transferred(rate, now);
     for (let i = parts.length - 1; i >= 0; i--) {
       parts[i]! -= each;
       if (parts[i]! > 0) continue;
@@ -50,7 +53,7 @@ function simulate(controller: ConcurrencyController, network: Network, ms: numbe
         controller.throttled(now);
         controller.partEnded(0, now);
       } else {
-        controller.partEnded(PART, now);
+        controller.partEnded(network.atPartEnd ? PART : 0, now);
         bytes += PART;
       }
     }
@@ -74,6 +77,20 @@ describe('ConcurrencyController', () => {
     const { windows } = simulate(controller, { rate: (parts) => 90 * MBps * parts, noise: 0.1 }, 5_000);
     expect(windows[0]).toBe(25);
     expect(windows.every((window) => window === 25)).toBe(true);
+  });
+
+  it('grows where parts take longer than an epoch and end together (20 MB/s a connection: 0.4 s a part)', () => {
+    const controller = new ConcurrencyController({ initial: 4, max: 50 });
+    const { windows } = simulate(controller, { rate: (parts) => 20 * MBps * parts }, 5_000);
+    expect(windows.at(-1)).toBe(50);
+  });
+
+  it('measures uploads by the bytes of the parts that end', () => {
+    const controller = new ConcurrencyController({ initial: 4, max: 25 });
+    const { windows } = simulate(controller, { rate: (parts) => 90 * MBps * parts, atPartEnd: true, noise: 0.1 }, 5_000);
+    expect(windows.at(-1)).toBe(25);
+    const flat = new ConcurrencyController({ initial: 4, max: 25 });
+    expect(Math.max(...simulate(flat, { rate: () => 1500 * MBps, atPartEnd: true, noise: 0.1 }, 20_000).windows)).toBeLessThanOrEqual(8);
   });
 
   it('stops where the link saturates: 90 MB/s a connection, 1 GB/s in all', () => {

@@ -16,7 +16,7 @@ export interface ConcurrencyOptions {
   max: number;
   /** The window to start at. */
   initial: number;
-  /** Shortest measurement, in ms; an epoch also waits for `minParts` parts to end. */
+  /** Shortest measurement, in ms; an epoch counting bytes only as parts end also waits for `minParts` of them. */
   epochMs?: number;
   minParts?: number;
   /**
@@ -29,10 +29,15 @@ export interface ConcurrencyOptions {
   probeAfterEpochs?: number;
 }
 
-/** What a scheduler needs of a concurrency rule: the window, and the events that move it. */
+/**
+ * What a scheduler needs of a concurrency rule: the window, and the events that move it. Bytes
+ * come as they arrive (`transferred`, from response bodies) or with the part's end (`partEnded`,
+ * for a request body, which is not followed chunk by chunk).
+ */
 export interface Concurrency {
   readonly window: number;
   partStarted(now: number): void;
+  transferred(bytes: number, now: number): void;
   partEnded(bytes: number, now: number): void;
   throttled(now: number): void;
 }
@@ -41,6 +46,7 @@ export interface Concurrency {
 export class FixedConcurrency implements Concurrency {
   constructor(readonly window: number) {}
   partStarted(): void {}
+  transferred(): void {}
   partEnded(): void {}
   throttled(): void {}
 }
@@ -66,11 +72,15 @@ export class ConcurrencyController implements Concurrency {
   #best: { window: number; rate: number } | null = null;
   #heldEpochs = 0;
   #slowStart = true;
+  /** The first epoch is connections opening and TCP warming up: its rate is no measure of the window, and a doubling would look like a gain. */
+  #warmedUp = false;
   // The epoch being measured: its start, bytes of parts ended in it, parts ended, and the integral of parts in flight over time.
   #epochStart: number | null = null;
   #lastEvent = 0;
   #bytes = 0;
   #parts = 0;
+  /** Whether bytes of this epoch came as they arrived: then it need not wait for parts to end. */
+  #streamed = false;
   #busy = 0;
   #throttledAt = -Infinity;
 
@@ -92,13 +102,29 @@ export class ConcurrencyController implements Concurrency {
     this.#inFlight++;
   }
 
+  /**
+   * Bytes of a response as they arrive. Counting them so, rather than when a part ends, measures
+   * a window within an epoch even where one part takes longer than that (8 MiB at 20 MB/s is 0.4 s)
+   * and parts that started together end together.
+   */
+  transferred(bytes: number, now: number): void {
+    this.#advance(now);
+    this.#bytes += bytes;
+    this.#streamed = true;
+    this.#check(now);
+  }
+
   partEnded(bytes: number, now: number): void {
     this.#advance(now);
     this.#inFlight = Math.max(0, this.#inFlight - 1);
     this.#bytes += bytes;
     this.#parts++;
+    this.#check(now);
+  }
+
+  #check(now: number): void {
     const elapsed = now - this.#epochStart!;
-    if (elapsed >= this.#epochMs && this.#parts >= this.#minParts) this.#endEpoch(elapsed);
+    if (elapsed >= this.#epochMs && (this.#streamed || this.#parts >= this.#minParts)) this.#endEpoch(elapsed);
   }
 
   /** S3 said SlowDown: half the window, at most once an epoch however many parts hear it. */
@@ -127,6 +153,10 @@ export class ConcurrencyController implements Concurrency {
     const rate = this.#bytes / elapsed;
     this.#resetEpoch();
     if (!saturated) return;
+    if (!this.#warmedUp) {
+      this.#warmedUp = true;
+      return;
+    }
     const best = this.#best;
     if (best === null || this.#window === best.window) {
       // The first measure, or the held window measured again (conditions change: keep the latest).
@@ -160,6 +190,7 @@ export class ConcurrencyController implements Concurrency {
     this.#epochStart = null;
     this.#bytes = 0;
     this.#parts = 0;
+    this.#streamed = false;
     this.#busy = 0;
   }
 }

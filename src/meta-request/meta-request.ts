@@ -186,11 +186,13 @@ class PartSink implements ResponseSink {
   length = 0;
   #target: BodyTarget;
   #operationName: string;
+  #concurrency: Concurrency;
   #errorChunks: Buffer[] | null = null;
 
-  constructor(target: BodyTarget, operationName: string) {
+  constructor(target: BodyTarget, operationName: string, concurrency: Concurrency) {
     this.#target = target;
     this.#operationName = operationName;
+    this.#concurrency = concurrency;
   }
 
   onResponseStart(statusCode: number, headers: ResponseHeaders): void {
@@ -209,6 +211,7 @@ class PartSink implements ResponseSink {
       this.#errorChunks.push(chunk);
     } else {
       this.#target.data(chunk, this.length);
+      this.#concurrency.transferred(chunk.length, performance.now());
     }
     this.length += chunk.length;
   }
@@ -421,7 +424,8 @@ export abstract class MetaRequest implements Schedulable {
       concurrency.partStarted(started);
       try {
         const response = await this.#attempt(request, target, options);
-        concurrency.partEnded(response.length + (bodyLength(request) ?? 0), performance.now());
+        // The response's bytes were counted as they came.
+        concurrency.partEnded(bodyLength(request) ?? 0, performance.now());
         this.#measured(request, attempt, started, response.statusCode, null);
         return response;
       } catch (error) {
@@ -471,7 +475,7 @@ export abstract class MetaRequest implements Schedulable {
     if (!cleanup && this.#error) throw this.#error;
     const stream = typeof request.body === 'function' ? request.body() : null;
     const body = typeof request.body === 'function' ? stream : request.body;
-    const sink = new PartSink(target, request.operationName);
+    const sink = new PartSink(target, request.operationName, this.context.concurrency);
     const exchange = transport.send({ origin, method: request.method, path: request.path + queryString(request.query), headers: signedHeaders, body }, sink);
     if (!options.shielded) this.#exchanges.add(exchange);
     try {
