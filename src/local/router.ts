@@ -113,9 +113,10 @@ export function splitPath(path: string): PathTarget | null {
 }
 
 /**
- * The route of a request (`isForm`: its body is multipart/form-data). Buckets come from a `BUCKET.localhost` Host (virtual-host
- * style) or the first path segment (path style); the key is the rest of the path, decoded.
- * A bucket or key that does not decode is the operation `InvalidURI`, never a request without one.
+ * The route of a request (`isForm`: its body is multipart/form-data). Buckets come from a
+ * `BUCKET.localhost` Host (virtual-host style) or the first path segment (path style); the key is
+ * the rest of the path, decoded. A bucket or key that does not decode is the operation
+ * `InvalidURI`, never a request without one.
  */
 export function route(method: string, host: string, path: string, query: URLSearchParams, hasCopySource: boolean, isForm = false): Route {
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
