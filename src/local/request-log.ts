@@ -49,9 +49,19 @@ export interface RequestFacts {
   connection: number;
 }
 
-const HIDDEN_HEADERS = new Set(['authorization', 'x-amz-security-token', 'x-amz-s3session-token', 'x-amz-server-side-encryption-customer-key']);
-/** Query parameters a record leaves out, a presigned URL's secrets (X-Amz-Credential names only a key id); lower-case, matched in any case. */
-const HIDDEN_PARAMETERS = new Set(['X-Amz-Security-Token', 'X-Amz-Signature'].map((name) => name.toLowerCase()));
+/** Headers a record leaves out: credentials, and SSE-C keys (an object's and a copy source's), which decrypt what they encrypted. */
+const HIDDEN_HEADERS = new Set([
+  'authorization',
+  'x-amz-security-token',
+  'x-amz-s3session-token',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-copy-source-server-side-encryption-customer-key',
+]);
+/**
+ * Query parameters a record leaves out, a presigned URL's secrets (X-Amz-Credential names only a key
+ * id), a SigV2 URL's Signature too, refused here but good at S3 until it expires; lower-case, matched in any case.
+ */
+const HIDDEN_PARAMETERS = new Set(['X-Amz-Security-Token', 'X-Amz-Signature', 'Signature'].map((name) => name.toLowerCase()));
 /** Most bytes of headers a record keeps, the first that fit, whatever was sent. */
 const MAX_HEADERS = 8 * 1024;
 /** Most bytes of a path, of a query, of a key a record keeps; S3 keys are at most 1 KiB, 3 encoded. */

@@ -7,8 +7,11 @@ export interface Route {
   key: string | null;
 }
 
-/** Sub-resources this server does not implement; asking for one gets NotImplemented rather than a wrong answer. */
-const UNSUPPORTED = [
+/**
+ * S3's sub-resources. Those of them this server answers are in {@link SERVED}; asking for another
+ * gets NotImplemented rather than a wrong answer.
+ */
+const SUB_RESOURCES = [
   'acl',
   'tagging',
   'versioning',
@@ -36,6 +39,14 @@ const UNSUPPORTED = [
   'requestPayment',
   'attributes',
 ];
+
+/** The sub-resource requests served, by method, what they name (a bucket or an object) and sub-resource. */
+const SERVED: Record<string, string> = {
+  'GET object ?tagging': 'GetObjectTagging',
+  'PUT object ?tagging': 'PutObjectTagging',
+  'DELETE object ?tagging': 'DeleteObjectTagging',
+  'GET bucket ?versioning': 'GetBucketVersioning',
+};
 
 /** Prefixes and suffixes S3 keeps out of general purpose bucket names, for punycode, aliases, access points and other bucket kinds. */
 const RESERVED_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
@@ -102,11 +113,12 @@ export function splitPath(path: string): PathTarget | null {
 }
 
 /**
- * The route of a request. Buckets come from a `BUCKET.localhost` Host (virtual-host
- * style) or the first path segment (path style); the key is the rest of the path, decoded.
- * A bucket or key that does not decode is the operation `InvalidURI`, never a request without one.
+ * The route of a request (`isForm`: its body is multipart/form-data). Buckets come from a
+ * `BUCKET.localhost` Host (virtual-host style) or the first path segment (path style); the key is
+ * the rest of the path, decoded. A bucket or key that does not decode is the operation
+ * `InvalidURI`, never a request without one.
  */
-export function route(method: string, host: string, path: string, query: URLSearchParams, hasCopySource: boolean): Route {
+export function route(method: string, host: string, path: string, query: URLSearchParams, hasCopySource: boolean, isForm = false): Route {
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
   let target: PathTarget | null;
   if (hostname.endsWith('.localhost')) {
@@ -123,8 +135,10 @@ export function route(method: string, host: string, path: string, query: URLSear
   // The AWS SDK addresses a directory bucket in path style as /bucket//key (its endpoint rules join the bucket's path
   // and the key's, each with its slash), as no virtual-hosted S3 Express request can: the key is what follows.
   if (bucket && key?.startsWith('/') && isDirectoryBucketName(bucket) && path.startsWith(`/${bucket}//`)) key = key.slice(1) || null;
-  const unsupported = UNSUPPORTED.find((name) => query.has(name));
-  const op = (operation: string): Route => ({ operation: unsupported ? `Unsupported:${unsupported}` : operation, bucket, key });
+  const subResource = SUB_RESOURCES.find((name) => query.has(name));
+  const served = subResource && bucket ? SERVED[`${method} ${key === null ? 'bucket' : 'object'} ?${subResource}`] : undefined;
+  if (served) return { operation: served, bucket, key };
+  const op = (operation: string): Route => ({ operation: subResource ? `Unsupported:${subResource}` : operation, bucket, key });
 
   if (!bucket) return op(method === 'GET' ? 'ListBuckets' : 'Unknown');
   if (method === 'GET' && query.has('session') && key === null) return op('CreateSession');
@@ -133,6 +147,8 @@ export function route(method: string, host: string, path: string, query: URLSear
     if (method === 'HEAD') return op('HeadBucket');
     if (method === 'DELETE') return op('DeleteBucket');
     if (method === 'POST' && query.has('delete')) return op('DeleteObjects');
+    // A browser's upload: a form with a POST policy, which the server refuses before authenticating.
+    if (method === 'POST' && isForm) return op('PostObject');
     if (method === 'GET' && query.has('uploads')) return op('ListMultipartUploads');
     if (method === 'GET' && query.has('location')) return op('GetBucketLocation');
     if (method === 'GET') return op(query.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects');

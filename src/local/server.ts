@@ -20,7 +20,7 @@ import { RequestLog, type RecordedRequest } from './request-log.js';
 import { isDirectoryBucketName, route } from './router.js';
 import { DEFAULT_SESSION_SECONDS, SessionRegistry, checkDirectoryBucketRequest } from './s3express.js';
 import { S3Error, errorXml } from './s3-error.js';
-import { DEFAULT_REGION, verifySignature, type VerifyOptions } from './sigv4.js';
+import { DEFAULT_REGION, UNSUPPORTED_AUTHENTICATION, verifySignature, type VerifyOptions } from './sigv4.js';
 import { DiskStorage, MemoryStorage, type Storage } from './storage.js';
 import { SinkStorage } from './sink-storage.js';
 
@@ -227,7 +227,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);
     const query = new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1));
-    const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined);
+    const isForm = /^multipart\/form-data\b/i.test(String(headers['content-type'] ?? ''));
+    const where = route(method, String(headers.host ?? ''), path, query, headers['x-amz-copy-source'] !== undefined, isForm);
     const partNumber = query.has('partNumber') ? Number(query.get('partNumber')) : null;
     // Logged before the signature is checked: the log bounds what it keeps of a request.
     const record = log.add({ method, path, query, route: where, partNumber, headers, headLength: exchange.headLength, connection: exchange.connection });
@@ -236,6 +237,8 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     exchange.setHeader('server', 's3tx-local');
     exchange.once('finish', () => (record.status = exchange.statusCode));
     try {
+      // A POST policy is in the form, which is not read: the answer closes the connection instead.
+      if (where.operation === 'PostObject') throw new S3Error('InvalidRequest', UNSUPPORTED_AUTHENTICATION);
       const directory = where.bucket !== null && isDirectoryBucketName(where.bucket);
       const expected = directory ? { ...verifyOptions, service: 's3express' } : verifyOptions;
       const auth = verifySignature({ method, url, headers, query }, (id) => secrets.get(id) ?? sessions.secretFor(id), expected);
@@ -256,6 +259,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       const context: OperationContext = {
         route: where,
         region,
+        scheme: options.tls ? 'https' : 'http',
         method,
         query,
         headers,

@@ -19,6 +19,14 @@ export const DEFAULT_REGION = 'us-east-1';
 /** The service a credential scope must name, unless the request is to a directory bucket (s3express). */
 const SERVICE = 's3';
 
+/**
+ * S3's answer (InvalidRequest) to a request authenticated any other way: Signature Version 2, in an
+ * `Authorization: AWS key:signature` header or a `?AWSAccessKeyId=&Signature=&Expires=` query,
+ * and a browser's POST policy form; regions opened since 2014 take nothing else, and this server
+ * does as they do.
+ */
+export const UNSUPPORTED_AUTHENTICATION = 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.';
+
 /** Options of {@link verifySignature}. */
 export interface VerifyOptions {
   /** The server's region: a credential scope naming another is refused. {@link DEFAULT_REGION} by default. */
@@ -158,6 +166,8 @@ export function verifySignature(
   let signature: string;
   let amzDate: string;
   let payloadHash: string;
+  const version2 = authorization ? authorization.startsWith('AWS ') : presigned === null && (params.has('AWSAccessKeyId') || params.has('Signature'));
+  if (version2) throw new S3Error('InvalidRequest', UNSUPPORTED_AUTHENTICATION);
   if (authorization) {
     const match = /^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})$/.exec(authorization);
     if (!match) {

@@ -11,6 +11,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { checkBucketName, isBucketName } from './router.js';
+import type { Encryption } from './sse.js';
+import type { TagSet } from './tags.js';
 
 /** What is stored beside an object's bytes. */
 export interface ObjectMeta {
@@ -20,8 +22,13 @@ export interface ObjectMeta {
   etag: string;
   lastModified: string;
   contentType: string;
-  /** Headers returned as stored: Content-*, Cache-Control, Expires, x-amz-meta-*, storage class. */
+  /** Headers returned as stored: Content-*, Cache-Control, Expires, x-amz-meta-*, website redirect. */
   headers: Record<string, string>;
+  /** Absent for STANDARD. */
+  storageClass?: string;
+  /** Absent for SSE-S3, S3's default. */
+  encryption?: Encryption;
+  tags?: TagSet;
   /** Checksum values (base64) by algorithm name (`crc32c`, ...), when the object has them. */
   checksums: Record<string, string>;
   /** COMPOSITE (a checksum of part checksums, `-N`) or FULL_OBJECT. */
@@ -44,6 +51,10 @@ export interface UploadMeta {
   initiated: string;
   headers: Record<string, string>;
   contentType: string;
+  /** What the object gets at CompleteMultipartUpload, named at CreateMultipartUpload. */
+  storageClass?: string;
+  encryption?: Encryption;
+  tags?: TagSet;
   /** Algorithm named at CreateMultipartUpload (lower case), and its type. */
   checksumAlgorithm: string | null;
   checksumType: 'COMPOSITE' | 'FULL_OBJECT' | null;
@@ -70,6 +81,8 @@ export interface Storage {
   /** The object's bytes from `start` to `end` inclusive. */
   readObject(bucket: string, meta: ObjectMeta, start: number, end: number): Readable;
   deleteObject(bucket: string, key: string): Promise<void>;
+  /** Replaces an object's tags (none: undefined), its bytes and the rest untouched; false when there is no such object. */
+  updateTags(bucket: string, key: string, tags: TagSet | undefined): Promise<boolean>;
   createUpload(bucket: string, upload: UploadMeta): Promise<void>;
   getUpload(bucket: string, uploadId: string): Promise<UploadMeta | null>;
   listUploads(bucket: string): Promise<UploadMeta[]>;
@@ -153,6 +166,11 @@ export class MemoryStorage implements Storage {
   async deleteObject(bucket: string, key: string) {
     this.#bucket(bucket).objects.delete(key);
   }
+  async updateTags(bucket: string, key: string, tags: TagSet | undefined) {
+    const entry = this.#bucket(bucket).objects.get(key);
+    if (entry) entry.meta = { ...entry.meta, tags };
+    return entry !== undefined;
+  }
   async createUpload(bucket: string, upload: UploadMeta) {
     this.#bucket(bucket).uploads.set(upload.uploadId, { meta: upload, parts: new Map() });
   }
@@ -193,9 +211,30 @@ export class MemoryStorage implements Storage {
  */
 export class DiskStorage implements Storage {
   readonly root: string;
+  /** The metadata change in progress for each object path, which the next one waits for. */
+  readonly #changing = new Map<string, Promise<void>>();
 
   constructor(root: string) {
     this.root = root;
+  }
+
+  /**
+   * Runs `change` to the metadata of the object at `path` once the changes before it are done. A
+   * tag update reads and rewrites an object's metadata: a write that replaced the object between
+   * the two would otherwise get the old object's size and ETag over its new bytes.
+   */
+  async #exclusive<T>(path: string, change: () => Promise<T>): Promise<T> {
+    const before = this.#changing.get(path);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    this.#changing.set(path, mine);
+    await before;
+    try {
+      return await change();
+    } finally {
+      done();
+      if (this.#changing.get(path) === mine) this.#changing.delete(path);
+    }
   }
 
   #tmp(): string {
@@ -267,9 +306,11 @@ export class DiskStorage implements Storage {
         const metaTemp = `${temp}.json`;
         await writeFile(metaTemp, JSON.stringify(meta));
         // The bytes first, then the metadata that makes them visible, then what an older multipart object left.
-        await rename(temp, target);
-        await rename(metaTemp, `${target}.json`);
-        await rm(`${target}.d`, { recursive: true, force: true });
+        await this.#exclusive(target, async () => {
+          await rename(temp, target);
+          await rename(metaTemp, `${target}.json`);
+          await rm(`${target}.d`, { recursive: true, force: true });
+        });
       },
       discard: async () => {
         stream.destroy();
@@ -295,9 +336,22 @@ export class DiskStorage implements Storage {
   }
   async deleteObject(bucket: string, key: string) {
     const path = this.#objectPath(bucket, key);
-    await rm(`${path}.json`, { force: true });
-    await rm(path, { force: true });
-    await rm(`${path}.d`, { recursive: true, force: true });
+    await this.#exclusive(path, async () => {
+      await rm(`${path}.json`, { force: true });
+      await rm(path, { force: true });
+      await rm(`${path}.d`, { recursive: true, force: true });
+    });
+  }
+  async updateTags(bucket: string, key: string, tags: TagSet | undefined) {
+    const path = this.#objectPath(bucket, key);
+    return this.#exclusive(path, async () => {
+      const meta = await readJson<ObjectMeta>(`${path}.json`);
+      if (!meta) return false;
+      const temp = `${this.#tmp()}.json`;
+      await writeFile(temp, JSON.stringify({ ...meta, tags }));
+      await rename(temp, `${path}.json`);
+      return true;
+    });
   }
   async createUpload(bucket: string, upload: UploadMeta) {
     const folder = this.#uploadPath(bucket, upload.uploadId);
@@ -330,10 +384,12 @@ export class DiskStorage implements Storage {
     await mkdir(staging);
     for (const [index, part] of parts.entries()) await rename(join(folder, `part-${part.partNumber}`), join(staging, String(index)));
     await writeFile(`${staging}.json`, JSON.stringify(meta));
-    await rm(`${target}.d`, { recursive: true, force: true });
-    await rename(staging, `${target}.d`);
-    await rename(`${staging}.json`, `${target}.json`);
-    await rm(target, { force: true });
+    await this.#exclusive(target, async () => {
+      await rm(`${target}.d`, { recursive: true, force: true });
+      await rename(staging, `${target}.d`);
+      await rename(`${staging}.json`, `${target}.json`);
+      await rm(target, { force: true });
+    });
     await rm(folder, { recursive: true, force: true });
   }
   async abortUpload(bucket: string, uploadId: string) {

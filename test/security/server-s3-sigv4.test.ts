@@ -311,6 +311,7 @@ describe("the server's region", () => {
         fault: null,
         trailers: {},
         region,
+        scheme: 'http',
         body: () => (async function* () {})(),
         pipeBody: async () => 0,
         respond: async (_status: number, headers: Record<string, string | number>, body: unknown) => {

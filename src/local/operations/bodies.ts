@@ -12,7 +12,7 @@ export function storedHeaders(headers: IncomingHttpHeaders): Record<string, stri
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    if (/^(content-(disposition|encoding|language)|cache-control|expires|x-amz-meta-.*|x-amz-storage-class|x-amz-website-redirect-location)$/.test(name)) {
+    if (/^(content-(disposition|encoding|language)|cache-control|expires|x-amz-meta-.*|x-amz-website-redirect-location)$/.test(name)) {
       kept[name] = Array.isArray(value) ? value.join(',') : value;
     }
   }

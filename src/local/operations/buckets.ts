@@ -1,21 +1,17 @@
-/** The bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, DeleteBucket, and S3 Express's CreateSession. */
+/** The bucket operations: ListBuckets, CreateBucket, HeadBucket, GetBucketLocation, GetBucketVersioning, DeleteBucket, and S3 Express's CreateSession. */
 import { escapeXml } from '../../protocol/xml.js';
 import { createSessionXml } from '../s3express.js';
 import { S3Error } from '../s3-error.js';
 import { DEFAULT_REGION } from '../sigv4.js';
 import { header, type Operation } from './context.js';
 import { requireBucket } from './lookups.js';
-import { tag, xml, XMLNS } from './xml-answers.js';
+import { ownerXml, tag, xml, XMLNS } from './xml-answers.js';
 
 export const BUCKET_OPERATIONS: Record<string, Operation> = {
   async ListBuckets(context) {
     const buckets = await context.storage.listBuckets();
     const inner = buckets.map((bucket) => `<Bucket>${tag('Name', bucket.name)}${tag('CreationDate', bucket.created)}</Bucket>`).join('');
-    await context.respond(
-      200,
-      { 'content-type': 'application/xml' },
-      xml('ListAllMyBucketsResult', `<Owner>${tag('ID', 's3tx')}</Owner><Buckets>${inner}</Buckets>`),
-    );
+    await context.respond(200, { 'content-type': 'application/xml' }, xml('ListAllMyBucketsResult', `${ownerXml()}<Buckets>${inner}</Buckets>`));
   },
 
   async CreateBucket(context) {
@@ -42,6 +38,12 @@ export const BUCKET_OPERATIONS: Record<string, Operation> = {
     const constraint =
       region === DEFAULT_REGION ? `<LocationConstraint xmlns="${XMLNS}"/>` : `<LocationConstraint xmlns="${XMLNS}">${escapeXml(region)}</LocationConstraint>`;
     await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n${constraint}`);
+  },
+
+  async GetBucketVersioning(context) {
+    await requireBucket(context);
+    // No bucket here keeps versions: S3 answers for a bucket that never had versioning with no Status at all.
+    await context.respond(200, { 'content-type': 'application/xml' }, `<?xml version="1.0" encoding="UTF-8"?>\n<VersioningConfiguration xmlns="${XMLNS}"/>`);
   },
 
   async CreateSession(context) {

@@ -28,6 +28,8 @@ export interface OperationContext {
   fault: FaultAction | null;
   /** The server's region, which HeadBucket and GetBucketLocation name. */
   region: string;
+  /** How the request came: `https` when the server serves TLS. */
+  scheme: 'http' | 'https';
   /** The request body, decoded and verified as it is read. */
   body(): AsyncIterable<Buffer>;
   /**

@@ -9,10 +9,17 @@ import type { Operation, OperationContext } from './context.js';
 import { LISTING_OPERATIONS } from './listing.js';
 import { MULTIPART_OPERATIONS } from './multipart.js';
 import { OBJECT_OPERATIONS } from './objects.js';
+import { TAGGING_OPERATIONS } from './tagging.js';
 
 export type { OperationContext } from './context.js';
 
-const OPERATIONS: Record<string, Operation> = { ...BUCKET_OPERATIONS, ...OBJECT_OPERATIONS, ...MULTIPART_OPERATIONS, ...LISTING_OPERATIONS };
+const OPERATIONS: Record<string, Operation> = {
+  ...BUCKET_OPERATIONS,
+  ...OBJECT_OPERATIONS,
+  ...TAGGING_OPERATIONS,
+  ...MULTIPART_OPERATIONS,
+  ...LISTING_OPERATIONS,
+};
 
 export async function handle(context: OperationContext): Promise<void> {
   if (context.route.operation === 'InvalidURI') throw new S3Error('InvalidURI', "Couldn't parse the specified URI.");

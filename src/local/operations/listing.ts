@@ -1,4 +1,5 @@
 /** Listing a bucket: ListObjectsV2 and ListObjects (prefix, delimiter, markers and tokens, url encoding). */
+import { storageClassOf } from '../storage-class.js';
 import type { ObjectMeta } from '../storage.js';
 import { type Operation, type OperationContext } from './context.js';
 import { requireBucket } from './lookups.js';
@@ -62,7 +63,7 @@ async function listObjects(context: OperationContext, version: 1 | 2): Promise<v
   inner += contents
     .map(
       (meta) =>
-        `<Contents>${tag('Key', name(meta.key))}${tag('LastModified', meta.lastModified)}${tag('ETag', meta.etag)}${tag('Size', meta.size)}${tag('StorageClass', 'STANDARD')}</Contents>`,
+        `<Contents>${tag('Key', name(meta.key))}${tag('LastModified', meta.lastModified)}${tag('ETag', meta.etag)}${tag('Size', meta.size)}${tag('StorageClass', storageClassOf(meta))}</Contents>`,
     )
     .join('');
   inner += prefixes.map((common) => `<CommonPrefixes>${tag('Prefix', name(common))}</CommonPrefixes>`).join('');

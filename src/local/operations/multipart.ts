@@ -6,10 +6,23 @@ import { isDirectoryBucketName } from '../router.js';
 import { S3Error } from '../s3-error.js';
 import type { ObjectMeta, PartMeta, UploadMeta } from '../storage.js';
 import { multipartChecksum, requestedChecksums, uploadChecksumType } from '../checksum-rules.js';
+import { checkPartKey, checkReadKey, COPY_SOURCE_CUSTOMER, encryptionHeaders } from '../sse.js';
+import { checkReadable, storageClassOf } from '../storage-class.js';
+import { requestedAttributes } from './attributes.js';
 import { checksumHeaders, contentLength, pour, receive, storedHeaders } from './bodies.js';
-import { etagOf, header, MIN_PART, type Operation } from './context.js';
+import { etagOf, header, MIN_PART, type Operation, type OperationContext } from './context.js';
 import { copySource, requireBucket, requireKey, requirePartNumber, requireUpload } from './lookups.js';
-import { parseBody, readSmallBody, tag, xml } from './xml-answers.js';
+import { ownerXml, parseBody, readSmallBody, tag, xml } from './xml-answers.js';
+
+/**
+ * The absolute URL of an object, as CompleteMultipartUpload's Location gives it: the scheme and
+ * Host the request came with, then the bucket in the path unless the Host named it (virtual-host style).
+ */
+function objectUrl(context: OperationContext, bucket: string, key: string): string {
+  const host = header(context.headers, 'host') ?? '';
+  const virtual = host.replace(/:\d+$/, '').toLowerCase() === `${bucket}.localhost`;
+  return `${context.scheme}://${host}${virtual ? '' : `/${bucket}`}/${encodeURIComponent(key)}`;
+}
 
 export const MULTIPART_OPERATIONS: Record<string, Operation> = {
   async CreateMultipartUpload(context) {
@@ -23,6 +36,7 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
       contentType: header(context.headers, 'content-type') ?? 'binary/octet-stream',
       checksumAlgorithm: header(context.headers, 'x-amz-checksum-algorithm')?.toLowerCase() ?? null,
       checksumType: null,
+      ...requestedAttributes(context),
     };
     upload.checksumType = uploadChecksumType(upload.checksumAlgorithm, header(context.headers, 'x-amz-checksum-type')?.toUpperCase() ?? null);
     await context.storage.createUpload(bucket, upload);
@@ -31,7 +45,7 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
       : {};
     await context.respond(
       200,
-      { 'content-type': 'application/xml', ...announced },
+      { 'content-type': 'application/xml', ...announced, ...encryptionHeaders(upload.encryption) },
       xml('InitiateMultipartUploadResult', tag('Bucket', bucket) + tag('Key', key) + tag('UploadId', upload.uploadId)),
     );
   },
@@ -40,13 +54,14 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const upload = await requireUpload(context, bucket);
     const partNumber = requirePartNumber(context);
+    checkPartKey(upload.encryption, context.headers);
     if (contentLength(context) > MAX_BODY) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.');
     const writer = await context.storage.writePart(bucket, upload.uploadId, partNumber);
     try {
       const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers, upload.checksumAlgorithm));
       const part: PartMeta = { partNumber, size, etag: etagOf(context, md5), lastModified: new Date().toISOString(), checksums };
       await writer.commit(part);
-      await context.respond(200, { etag: part.etag, ...checksumHeaders(checksums) }, null);
+      await context.respond(200, { etag: part.etag, ...checksumHeaders(checksums), ...encryptionHeaders(upload.encryption) }, null);
     } catch (error) {
       await writer.discard();
       throw error;
@@ -57,7 +72,10 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const upload = await requireUpload(context, bucket);
     const partNumber = requirePartNumber(context);
+    checkPartKey(upload.encryption, context.headers);
     const { meta: source, bucket: sourceBucket } = await copySource(context);
+    checkReadKey(source.encryption, context.headers, COPY_SOURCE_CUSTOMER);
+    checkReadable(source);
     const rangeText = header(context.headers, 'x-amz-copy-source-range');
     let start = 0;
     let end = source.size - 1;
@@ -80,7 +98,11 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     const checksums: Record<string, string> = checksum ? { [upload.checksumAlgorithm!]: checksum.digestBase64() } : {};
     const part: PartMeta = { partNumber, size: end - start + 1, etag: etagOf(context, md5.digest()), lastModified: new Date().toISOString(), checksums };
     await writer.commit(part);
-    await context.respond(200, { 'content-type': 'application/xml' }, xml('CopyPartResult', tag('LastModified', part.lastModified) + tag('ETag', part.etag)));
+    await context.respond(
+      200,
+      { 'content-type': 'application/xml', ...encryptionHeaders(upload.encryption) },
+      xml('CopyPartResult', tag('LastModified', part.lastModified) + tag('ETag', part.etag)),
+    );
   },
 
   async CompleteMultipartUpload(context) {
@@ -99,9 +121,13 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
         throw new S3Error('InvalidPartOrder', 'The list of parts was not in ascending order. The parts list must be specified in order by part number.');
       // A directory bucket takes parts numbered 1, 2, 3, ... with no gap.
       if (directory && partNumber !== previous + 1) {
-        throw new S3Error('InvalidPartOrder', `Part numbers of a directory bucket's upload must be consecutive from 1: part ${partNumber} follows ${previous}.`, {
-          PartNumber: String(partNumber),
-        });
+        throw new S3Error(
+          'InvalidPartOrder',
+          `Part numbers of a directory bucket's upload must be consecutive from 1: part ${partNumber} follows ${previous}.`,
+          {
+            PartNumber: String(partNumber),
+          },
+        );
       }
       previous = partNumber;
       const part = stored.get(partNumber);
@@ -144,6 +170,9 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
       headers: upload.headers,
       checksums: {},
       parts: parts.map((part) => ({ size: part.size, checksums: part.checksums })),
+      storageClass: upload.storageClass,
+      encryption: upload.encryption,
+      tags: upload.tags,
     };
     const algorithm = upload.checksumAlgorithm;
     if (algorithm && upload.checksumType) {
@@ -160,10 +189,10 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
     await context.storage.completeUpload(bucket, upload, parts, meta);
     await context.respond(
       200,
-      { 'content-type': 'application/xml' },
+      { 'content-type': 'application/xml', ...encryptionHeaders(meta.encryption) },
       xml(
         'CompleteMultipartUploadResult',
-        tag('Location', `/${bucket}/${encodeURIComponent(upload.key)}`) +
+        tag('Location', objectUrl(context, bucket, upload.key)) +
           tag('Bucket', bucket) +
           tag('Key', upload.key) +
           tag('ETag', meta.etag) +
@@ -207,7 +236,11 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
               .map(([algorithm, value]) => tag(`Checksum${algorithm.toUpperCase()}`, value))
               .join('')}</Part>`,
         )
-        .join('');
+        .join('') +
+      ownerXml('Initiator') +
+      ownerXml() +
+      tag('StorageClass', storageClassOf(upload)) +
+      (upload.checksumAlgorithm ? tag('ChecksumAlgorithm', upload.checksumAlgorithm.toUpperCase()) + tag('ChecksumType', upload.checksumType!) : '');
     await context.respond(200, { 'content-type': 'application/xml' }, xml('ListPartsResult', inner));
   },
 
@@ -222,7 +255,12 @@ export const MULTIPART_OPERATIONS: Record<string, Operation> = {
       tag('Prefix', prefix) +
       tag('MaxUploads', 1000) +
       tag('IsTruncated', false) +
-      uploads.map((upload) => `<Upload>${tag('Key', upload.key)}${tag('UploadId', upload.uploadId)}${tag('Initiated', upload.initiated)}</Upload>`).join('');
+      uploads
+        .map(
+          (upload) =>
+            `<Upload>${tag('Key', upload.key)}${tag('UploadId', upload.uploadId)}${ownerXml('Initiator')}${ownerXml()}${tag('StorageClass', storageClassOf(upload))}${tag('Initiated', upload.initiated)}</Upload>`,
+        )
+        .join('');
     await context.respond(200, { 'content-type': 'application/xml' }, xml('ListMultipartUploadsResult', inner));
   },
 };

@@ -1,9 +1,17 @@
-/** The object operations: PutObject, GetObject (ranges, part numbers, conditions, checksums), HeadObject, DeleteObject, DeleteObjects, CopyObject. */
+/**
+ * The object operations: PutObject, GetObject (ranges, part numbers, conditions, checksums, SSE-C
+ * keys, archived classes), HeadObject, DeleteObject, DeleteObjects, CopyObject (metadata and
+ * tagging directives).
+ */
 import { createHash } from 'node:crypto';
 import { MAX_BODY } from '../request-body.js';
 import { S3Error } from '../s3-error.js';
 import type { ObjectMeta, Storage } from '../storage.js';
 import { requestedChecksums } from '../checksum-rules.js';
+import { checkReadKey, COPY_SOURCE_CUSTOMER, encryptionHeaders } from '../sse.js';
+import { checkReadable } from '../storage-class.js';
+import type { TagSet } from '../tags.js';
+import { attributeHeaders, requestedAttributes } from './attributes.js';
 import { checksumHeaders, contentLength, pour, receive, storedHeaders } from './bodies.js';
 import { etagOf, header, type Operation, type OperationContext } from './context.js';
 import { copySource, requireBucket, requireKey, requireObject } from './lookups.js';
@@ -60,9 +68,12 @@ async function getOrHead(context: OperationContext, withBody: boolean): Promise<
   const bucket = await requireBucket(context);
   const key = requireKey(context);
   const meta = await requireObject(context, bucket, key);
+  checkReadKey(meta.encryption, context.headers);
+  if (withBody) checkReadable(meta);
   const notModified = checkConditions(context, meta);
   const headers: Record<string, string | number> = {
     ...meta.headers,
+    ...attributeHeaders(meta),
     'content-type': meta.contentType,
     etag: meta.etag,
     'last-modified': httpDate(meta.lastModified),
@@ -106,12 +117,21 @@ async function replaceObject(storage: Storage, bucket: string, meta: ObjectMeta)
   await writer.commit({ ...meta, etag: `"${createHash('md5').update(data).digest('hex')}"`, lastModified: new Date().toISOString(), parts: undefined });
 }
 
+/** A copy's tags by `x-amz-tagging-directive`: the source's (COPY, the default) or those `x-amz-tagging` names (REPLACE). */
+function copiedTags(context: OperationContext, sourceTags: TagSet | undefined, requested: TagSet | undefined): TagSet | undefined {
+  const directive = header(context.headers, 'x-amz-tagging-directive') ?? 'COPY';
+  if (directive !== 'COPY' && directive !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown tagging directive.', { ArgumentName: 'x-amz-tagging-directive', ArgumentValue: directive });
+  return directive === 'COPY' ? sourceTags : requested;
+}
+
 export const OBJECT_OPERATIONS: Record<string, Operation> = {
   async PutObject(context) {
     const bucket = await requireBucket(context);
     const key = requireKey(context);
     const declared = contentLength(context);
     if (declared > MAX_BODY) throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed object size.');
+    const attributes = requestedAttributes(context);
     const writer = await context.storage.writeObject(bucket, key);
     try {
       const { size, md5, checksums } = await receive(context, writer.stream, requestedChecksums(context.headers));
@@ -124,9 +144,10 @@ export const OBJECT_OPERATIONS: Record<string, Operation> = {
         headers: storedHeaders(context.headers),
         checksums,
         checksumType: 'FULL_OBJECT',
+        ...attributes,
       };
       await writer.commit(meta);
-      await context.respond(200, { etag: meta.etag, ...checksumHeaders(checksums, 'FULL_OBJECT') }, null);
+      await context.respond(200, { etag: meta.etag, ...checksumHeaders(checksums, 'FULL_OBJECT'), ...encryptionHeaders(meta.encryption) }, null);
     } catch (error) {
       await writer.discard();
       throw error;
@@ -169,6 +190,11 @@ export const OBJECT_OPERATIONS: Record<string, Operation> = {
     const bucket = await requireBucket(context);
     const key = requireKey(context);
     const { meta: source, bucket: sourceBucket } = await copySource(context);
+    checkReadKey(source.encryption, context.headers, COPY_SOURCE_CUSTOMER);
+    checkReadable(source);
+    // The copy is a new object: its class and encryption are the request's (S3's defaults when it names none), not the source's.
+    const attributes = requestedAttributes(context);
+    const tags = copiedTags(context, source.tags, attributes.tags);
     const writer = await context.storage.writeObject(bucket, key);
     try {
       const md5 = createHash('md5');
@@ -184,11 +210,15 @@ export const OBJECT_OPERATIONS: Record<string, Operation> = {
         // A full-object checksum describes the same bytes; a composite one described the source's parts.
         checksums: source.checksumType === 'FULL_OBJECT' ? source.checksums : {},
         parts: undefined,
+        storageClass: undefined,
+        encryption: undefined,
+        ...attributes,
+        tags,
       };
       await writer.commit(meta);
       await context.respond(
         200,
-        { 'content-type': 'application/xml' },
+        { 'content-type': 'application/xml', ...encryptionHeaders(meta.encryption) },
         xml('CopyObjectResult', tag('LastModified', meta.lastModified) + tag('ETag', meta.etag)),
       );
     } catch (error) {

@@ -14,6 +14,18 @@ export function tag(name: string, value: string | number | boolean): string {
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }
 
+/**
+ * The server's one account, which owns every bucket and object and initiates every upload; its ID
+ * has the shape of an S3 canonical user ID (64 hex digits).
+ */
+const OWNER_ID = '5e3c0a5100000000000000000000000000000000000000000000000000000000';
+const OWNER_NAME = 's3tx';
+
+/** `<Owner>` (or `<Initiator>`, which S3 writes the same way) naming the server's account. */
+export function ownerXml(element: 'Owner' | 'Initiator' = 'Owner'): string {
+  return `<${element}>${tag('ID', OWNER_ID)}${tag('DisplayName', OWNER_NAME)}</${element}>`;
+}
+
 export function httpDate(iso: string): string {
   return new Date(iso).toUTCString();
 }
